@@ -1,0 +1,1 @@
+"""medsos: weekly evaluation of KPU offices social-media accounts."""
