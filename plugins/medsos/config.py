@@ -1,0 +1,113 @@
+"""Where medsos reads and writes, and the evaluation thresholds.
+
+Paths come from command-line flags first, then environment variables, then defaults
+under ``data/`` in the project folder (git-ignored):
+
+=====================  ===================================  ==============================
+variable               default                              what
+=====================  ===================================  ==============================
+MEDSOS_DATA_DIR        ``<project>/data``                   base for the defaults below
+MEDSOS_LANDING         ``$MEDSOS_DATA_DIR/landing``         exports as offices drop them
+MEDSOS_WAREHOUSE       ``$MEDSOS_DATA_DIR/medsos.duckdb``   the DuckDB file (one writer)
+MEDSOS_PUBLISHED       ``$MEDSOS_DATA_DIR/published/medsos.duckdb``  read-only copy for staff
+MEDSOS_OUTBOX          ``$MEDSOS_DATA_DIR/outbox``          rendered emails (.eml)
+MEDSOS_WORK            ``$MEDSOS_DATA_DIR/work``            parsed batches between tasks
+MEDSOS_ACCOUNTS        packaged Jawa Timur sample           account registry CSV
+MEDSOS_RECIPIENTS      packaged sample                      who receives which summary
+MEDSOS_EVALUATION      packaged ``evaluation.toml``         thresholds and content lexicon
+=====================  ===================================  ==============================
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_dir() -> Path:
+    """The checkout (or image folder) holding ``sql/`` and ``expectations/``."""
+    env = os.environ.get("MEDSOS_PROJECT_DIR")
+    if env:
+        return Path(env).resolve()
+    return PACKAGE_DIR.parents[1]
+
+
+def sql_dir() -> Path:
+    return project_dir() / "sql"
+
+
+def expectations_dir() -> Path:
+    return project_dir() / "expectations"
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing: Path
+    warehouse: Path
+    published: Path
+    outbox: Path
+    work: Path
+    accounts: Path
+    recipients: Path
+    evaluation: Path
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Settings from the environment; keyword overrides (e.g. CLI flags) win when not None."""
+        env = os.environ
+        data = Path(env.get("MEDSOS_DATA_DIR") or project_dir() / "data")
+        s = cls(
+            landing=Path(env.get("MEDSOS_LANDING") or data / "landing"),
+            warehouse=Path(env.get("MEDSOS_WAREHOUSE") or data / "medsos.duckdb"),
+            published=Path(env.get("MEDSOS_PUBLISHED") or data / "published" / "medsos.duckdb"),
+            outbox=Path(env.get("MEDSOS_OUTBOX") or data / "outbox"),
+            work=Path(env.get("MEDSOS_WORK") or data / "work"),
+            accounts=Path(env.get("MEDSOS_ACCOUNTS") or PACKAGE_DIR / "data" / "accounts_jatim_sample.csv"),
+            recipients=Path(
+                env.get("MEDSOS_RECIPIENTS") or PACKAGE_DIR / "data" / "recipients_sample.csv"
+            ),
+            evaluation=Path(env.get("MEDSOS_EVALUATION") or PACKAGE_DIR / "evaluation.toml"),
+        )
+        given = {k: Path(v) for k, v in overrides.items() if v is not None}
+        return replace(s, **given) if given else s
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Thresholds and lexicon from ``evaluation.toml`` (documented in that file)."""
+
+    min_posts_per_week: int
+    overposting_posts_per_day: int
+    overtagged_hashtags_per_post: int
+    category_priority: tuple[str, ...]
+    lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Evaluation:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read evaluation settings: {exc}") from exc
+        try:
+            t = raw["thresholds"]
+            lex = raw["content_categories"]
+            ev = cls(
+                min_posts_per_week=int(t["min_posts_per_week"]),
+                overposting_posts_per_day=int(t["overposting_posts_per_day"]),
+                overtagged_hashtags_per_post=int(t["overtagged_hashtags_per_post"]),
+                category_priority=tuple(lex["priority"]),
+                lexicon={k: tuple(v) for k, v in lex["keywords"].items()},
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: missing or invalid setting {exc}") from exc
+        unknown = set(ev.lexicon) - set(ev.category_priority)
+        if unknown:
+            raise ValueError(f"{path}: categories {sorted(unknown)} are not listed in priority")
+        if min(ev.min_posts_per_week, ev.overposting_posts_per_day, ev.overtagged_hashtags_per_post) < 0:
+            raise ValueError(f"{path}: thresholds must not be negative")
+        return ev

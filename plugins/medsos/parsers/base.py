@@ -1,0 +1,447 @@
+"""The one small interface every platform parser implements, and the shared reading helpers.
+
+A landing file goes through three steps:
+
+1. ``read_raw(path)`` decodes the bytes (BOM sniffing, UTF-16, CRLF, quoted newlines,
+   XLSX sheets) into ``RawFile``: sheets of header + rows, each row carrying the line or
+   row number it came from, so every later error can name file, row and column.
+2. ``detect(raw)`` (in ``medsos.parsers``) asks every registered parser whether it
+   recognises the headers; the platform comes from content, never from the file name.
+3. ``parser.parse(raw, ctx)`` returns a ``ParseResult``: normalised post snapshots
+   (``POST_COLUMNS``), account-level daily figures (``ACCOUNT_DAILY_COLUMNS``) and the
+   problems found (a bad cell never silently becomes NULL or zero: the row goes to
+   quarantine with the reason, the rest of the file still loads).
+
+Metrics are NULL where a platform has none; never a made-up zero.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok")
+POST_TYPES = ("image", "video", "carousel", "reel", "short", "story", "text", "live")
+
+# Normalised post snapshot: one row per post per file it appeared in.
+POST_COLUMNS: dict[str, str] = {
+    "platform": "string",
+    "office_code": "string",
+    "account_handle": "string",  # as written in the file, when the file says it
+    "account_id": "string",
+    "post_id": "string",  # always text: platform ids exceed 2**53
+    "published_at": "datetime64[us, UTC]",  # the instant; for day precision: local midnight
+    "published_local": "datetime64[us]",  # wall-clock time in the office's zone
+    "publish_time_precision": "string",  # 'minute' | 'second' | 'day'
+    "post_type": "string",
+    "caption": "string",
+    "permalink": "string",
+    "views": "Int64",
+    "reach": "Int64",
+    "impressions": "Int64",
+    "likes": "Int64",
+    "comments": "Int64",
+    "shares": "Int64",
+    "saves": "Int64",
+    "duration_seconds": "Float64",
+    "watch_time_hours": "Float64",
+    "metric_definition": "string",  # which platform definition the numbers follow
+    "snapshot_at": "datetime64[us, UTC]",  # when the numbers were true
+    "source_file": "string",  # path relative to the landing root
+    "source_sheet": "string",
+    "source_row": "Int64",  # line (CSV) or row (XLSX) number, header = 1
+}
+
+ACCOUNT_DAILY_COLUMNS: dict[str, str] = {
+    "platform": "string",
+    "office_code": "string",
+    "account_handle": "string",
+    "metric_date": "datetime64[us]",
+    "followers": "Int64",
+    "followers_gained": "Int64",
+    "followers_lost": "Int64",
+    "metric_definition": "string",
+    "snapshot_at": "datetime64[us, UTC]",
+    "source_file": "string",
+    "source_sheet": "string",
+    "source_row": "Int64",
+}
+
+MISSING_MARKERS = {"", "-", "--", "—", "undefined", "n/a", "na", "null", "none"}
+
+
+class ParseError(ValueError):
+    """A whole file cannot be read (wrong shape, undecodable). Names the file."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one cell or row; the row is quarantined, not dropped."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        shown = f" (value {self.value!r})" if self.value not in (None, "") else ""
+        return f"{where}: {self.message}{shown}"
+
+
+@dataclass
+class RawSheet:
+    name: str | None
+    header: list[str]
+    rows: list[tuple[int, list[Any]]]  # (row number in the file, cells)
+    preamble: list[str] = field(default_factory=list)  # lines above the header
+
+
+@dataclass
+class RawFile:
+    path: Path
+    relative_path: str
+    encoding: str
+    sheets: list[RawSheet]
+
+    def first_sheet(self) -> RawSheet:
+        return self.sheets[0]
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the landing layout tells about a file: who delivered it, for which week."""
+
+    relative_path: str
+    office_code: str
+    office_timezone: str
+    delivery_week: str  # 'YYYY-Www'
+    snapshot_at: datetime  # UTC; end of the delivery week unless the file says otherwise
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.office_timezone)
+
+
+@dataclass
+class ParseResult:
+    kind: str
+    platform: str
+    posts: pd.DataFrame
+    account_daily: pd.DataFrame
+    problems: list[Problem] = field(default_factory=list)
+    # rows that could not be normalised: {source_row, source_sheet, column, value, message}
+    rejected_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ExportParser(Protocol):
+    """One native export shape of one platform."""
+
+    kind: str  # e.g. 'facebook_content', stored in the manifest
+    platform: str
+    description: str  # what a user would call it, for error messages
+
+    def matches(self, raw: RawFile) -> bool: ...
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult: ...
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _decode(data: bytes, name: str) -> tuple[str, str]:
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+        return data.decode("utf-16"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if b"\x00" in data[:4096]:
+        raise ParseError(f"{name}: binary content, not a CSV or XLSX export")
+    # Files re-saved by Excel on Windows; cp1252 decodes any byte sequence but
+    # only after UTF-8 failed, so real UTF-8 is never misread.
+    return data.decode("cp1252"), "cp1252"
+
+
+def _sniff_delimiter(first_line: str) -> str:
+    # Excel in an Indonesian locale saves with ';'. Decide once per file.
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding: str) -> RawFile:
+    lines_preamble: list[str] = []
+    body = text
+    # Meta's UTF-16 daily files start with 'sep=,' then a title line, then the header.
+    if body.lower().startswith("sep="):
+        first, _, body = body.partition("\n")
+        lines_preamble.append(first.strip())
+    offset = len(lines_preamble)
+    first_line = body.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=_sniff_delimiter(first_line))
+    rows: list[tuple[int, list[Any]]] = []
+    header: list[str] | None = None
+    preamble = list(lines_preamble)
+    start = 1
+    try:
+        for cells in reader:
+            line_no = start + offset
+            start = reader.line_num + 1
+            if header is None:
+                if len(cells) == 1 and lines_preamble and not rows:
+                    # metric title line of Meta daily files, e.g. "Facebook follows"
+                    preamble.append(cells[0])
+                    continue
+                header = [c.strip() for c in cells]
+                continue
+            if not any(str(c).strip() for c in cells):
+                continue
+            rows.append((line_no, cells))
+    except csv.Error as exc:
+        raise ParseError(f"{name}: unreadable CSV near line {reader.line_num + offset}: {exc}") from exc
+    if header is None:
+        raise ParseError(f"{name}: empty file, no header row")
+    return RawFile(path, relative_path, encoding, [RawSheet(None, header, rows, preamble)])
+
+
+def read_xlsx(path: Path, relative_path: str) -> RawFile:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for junk
+        raise ParseError(f"{relative_path}: not a readable XLSX workbook ({exc})") from exc
+    sheets: list[RawSheet] = []
+    try:
+        for ws in wb.worksheets:
+            header: list[str] | None = None
+            rows: list[tuple[int, list[Any]]] = []
+            for idx, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                cells = list(values)
+                if header is None:
+                    if not any(v not in (None, "") for v in cells):
+                        continue
+                    header = ["" if v is None else str(v).strip() for v in cells]
+                    continue
+                if not any(v not in (None, "") for v in cells):
+                    continue
+                rows.append((idx, cells))
+            if header is not None:
+                sheets.append(RawSheet(ws.title, header, rows))
+    finally:
+        wb.close()
+    if not sheets:
+        raise ParseError(f"{relative_path}: workbook has no sheet with a header row")
+    return RawFile(path, relative_path, "xlsx", sheets)
+
+
+def read_raw(path: Path, relative_path: str | None = None) -> RawFile:
+    """Decode one landing file into sheets of rows with their original row numbers."""
+    rel = relative_path or path.name
+    data = path.read_bytes()
+    if not data.strip():
+        raise ParseError(f"{rel}: empty file")
+    if data[:2] == b"PK":
+        return read_xlsx(path, rel)
+    text, encoding = _decode(data, rel)
+    return read_csv_text(text, rel, rel, path, encoding)
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def norm_header(name: str) -> str:
+    """Header comparison key: case, surrounding space and BOM remnants do not matter."""
+    return re.sub(r"\s+", " ", name.replace("\ufeff", "").strip().strip('"')).lower()
+
+
+def header_index(sheet: RawSheet, aliases: dict[str, str]) -> dict[str, int]:
+    """Map canonical names to column positions using a per-platform alias table.
+
+    ``aliases`` maps normalised header text (any language) to a canonical name. Order in
+    the file does not matter; the first column carrying an alias wins.
+    """
+    found: dict[str, int] = {}
+    for i, h in enumerate(sheet.header):
+        canon = aliases.get(norm_header(h))
+        if canon and canon not in found:
+            found[canon] = i
+    return found
+
+
+def has_headers(sheet: RawSheet, required: set[str]) -> bool:
+    present = {norm_header(h) for h in sheet.header}
+    return required <= present
+
+
+# --------------------------------------------------------------------------- values
+
+
+def is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:
+        return True
+    return isinstance(value, str) and value.strip().lower() in MISSING_MARKERS
+
+
+_COMPACT = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*([kKmMbB]|rb|jt)$")
+
+
+def parse_count(value: Any, *, decimal_comma: bool = False) -> int | None:
+    """A count such as likes or views.
+
+    ``decimal_comma`` is decided per file from its language (never per cell): in an
+    Indonesian file ``1.234`` is one thousand two hundred thirty-four, in an English
+    file ``1,234`` is. Compact forms ``1.2K``/``3,4 rb`` are accepted. Missing markers
+    return None (unknown), never 0.
+    """
+    if is_missing(value):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a count: {value!r}")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value != int(value):
+            raise ValueError(f"not a whole number: {value!r}")
+        return int(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "")
+    m = _COMPACT.match(text)
+    if m:
+        number = float(m.group(1).replace(",", "."))
+        factor = {"k": 1e3, "rb": 1e3, "m": 1e6, "jt": 1e6, "b": 1e9}[m.group(2).lower()]
+        return int(round(number * factor))
+    thousands = "." if decimal_comma else ","
+    decimal = "," if decimal_comma else "."
+    if re.fullmatch(r"-?\d{1,3}(\%s\d{3})+" % thousands, text):
+        return int(text.replace(thousands, ""))
+    if re.fullmatch(r"-?\d+", text):
+        return int(text)
+    if re.fullmatch(r"-?\d+\%s0+" % decimal, text):  # '12.0' from spreadsheets
+        return int(text.split(decimal)[0])
+    raise ValueError(f"not a count: {value!r}")
+
+
+def parse_decimal(value: Any, *, decimal_comma: bool = False) -> float | None:
+    """A decimal such as watch hours: ``2275,0676`` in Indonesian files, ``2275.0676`` in English."""
+    if is_missing(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
+    thousands = "." if decimal_comma else ","
+    decimal = "," if decimal_comma else "."
+    if re.fullmatch(r"-?\d{1,3}(\%s\d{3})+(\%s\d+)?" % (thousands, decimal), text):
+        text = text.replace(thousands, "")
+    if re.fullmatch(r"-?\d+(\%s\d+)?" % decimal, text):
+        return float(text.replace(decimal, "."))
+    raise ValueError(f"not a number: {value!r}")
+
+
+def parse_duration_seconds(value: Any) -> float | None:
+    """Seconds from ``47``, ``47.5``, ``0:12`` (M:SS) or ``0:16:02`` (H:MM:SS)."""
+    if is_missing(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, time):
+        return float(value.hour * 3600 + value.minute * 60 + value.second)
+    text = str(value).strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    m = re.fullmatch(r"(?:(\d+):)?(\d{1,2}):(\d{2})", text)
+    if m:
+        h = int(m.group(1) or 0)
+        return float(h * 3600 + int(m.group(2)) * 60 + int(m.group(3)))
+    raise ValueError(f"not a duration: {value!r}")
+
+
+EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def excel_serial_to_datetime(serial: float) -> datetime:
+    """Excel's day count (1900 system, with its leap-year bug absorbed by the 1899-12-30 epoch)."""
+    if not 1 <= serial < 2958466:
+        raise ValueError(f"not an Excel date serial: {serial!r}")
+    return EXCEL_EPOCH + timedelta(days=float(serial))
+
+
+def parse_fixed_datetime(value: Any, formats: tuple[str, ...]) -> datetime:
+    """Parse with the source's explicit formats only: no guessing that swaps day and month.
+
+    ``datetime`` cells (XLSX) pass through; numbers are Excel serial dates.
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value
+    if isinstance(value, date):
+        return datetime.combine(value, time())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return excel_serial_to_datetime(float(value))
+    text = re.sub(r"\s+", " ", str(value).strip())
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return excel_serial_to_datetime(float(text))
+    for fmt in formats:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"not a date in the expected format ({' or '.join(formats)}): {value!r}")
+
+
+def to_instant(local: datetime, tz: ZoneInfo) -> datetime:
+    """A naive wall-clock time in ``tz`` (or an aware time) as a UTC instant."""
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=tz)
+    return local.astimezone(timezone.utc)
+
+
+def to_local(instant: datetime, tz: ZoneInfo) -> datetime:
+    """An aware instant as naive wall-clock time in ``tz``."""
+    return instant.astimezone(tz).replace(tzinfo=None)
+
+
+def cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return text if text.strip() != "" else None
+
+
+def frame(records: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
+    """Build a frame with exactly ``columns`` in order and dtype; absent keys become NULL."""
+    data = {name: [r.get(name) for r in records] for name in columns}
+    df = pd.DataFrame(data, columns=list(columns))
+    for name, dtype in columns.items():
+        if dtype.startswith("datetime64") and "UTC" in dtype:
+            df[name] = pd.to_datetime(df[name], utc=True).astype(dtype)
+        elif dtype.startswith("datetime64"):
+            df[name] = pd.to_datetime(df[name]).astype(dtype)
+        else:
+            df[name] = df[name].astype(dtype)
+    return df
+
+
+def empty_posts() -> pd.DataFrame:
+    return frame([], POST_COLUMNS)
+
+
+def empty_account_daily() -> pd.DataFrame:
+    return frame([], ACCOUNT_DAILY_COLUMNS)

@@ -1,0 +1,430 @@
+"""The weekly job, stage by stage. The CLI (``medsos run``) and the Airflow DAG
+(``medsos_weekly``) call exactly these functions; between stages only a batch folder
+path travels (files on disk, not DataFrames in XCom).
+
+    find_new_files -> parse_files -> validate_batch -> load_batch -> build_tables
+                   -> publish_copy -> render_summaries
+
+Only ``find_new_files``, ``load_batch`` and ``build_tables`` open the warehouse file, and
+only ``publish_copy`` copies it; the DAG serialises them through a one-slot pool.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pandas as pd
+
+from medsos import landing, weeks
+from medsos.config import Settings
+from medsos.parsers.base import (
+    ACCOUNT_DAILY_COLUMNS,
+    POST_COLUMNS,
+    FileContext,
+    ParseError,
+    empty_account_daily,
+    empty_posts,
+    frame,
+    read_raw,
+)
+from medsos.warehouse import build, open_warehouse, publish, transaction
+
+log = logging.getLogger(__name__)
+
+FILES_JSON = "files.json"
+PARSED_POSTS = "parsed_posts.parquet"
+ACCOUNT_DAILY = "account_daily.parquet"
+ACCEPTED_POSTS = "accepted_posts.parquet"
+QUARANTINE_JSON = "quarantine.json"
+VALIDATION_JSON = "validation_results.json"
+
+
+@dataclass(frozen=True)
+class Batch:
+    folder: Path
+    week: str
+    run_id: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"folder": str(self.folder), "week": self.week, "run_id": self.run_id}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, str]) -> Batch:
+        return cls(Path(d["folder"]), d["week"], d["run_id"])
+
+    def read_json(self, name: str) -> Any:
+        return json.loads((self.folder / name).read_text(encoding="utf-8"))
+
+    def write_json(self, name: str, data: Any) -> None:
+        (self.folder / name).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+
+
+def new_run_id(week: str, prefix: str = "cli") -> str:
+    return f"{prefix}__{week}__{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def snapshot_time(delivery_week: str, tz: str) -> datetime:
+    """When an export delivered for ``delivery_week`` is taken to be true: the end of that
+    week in the office's zone (Monday 00:00 local after it), as a UTC instant."""
+    end = datetime.combine(weeks.week_end(delivery_week) + timedelta(days=1), time())
+    return end.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+
+
+# --------------------------------------------------------------------------- parquet io
+
+
+def write_frame(df: pd.DataFrame, path: Path) -> None:
+    """Parquet through DuckDB (no pyarrow needed); types survive the round trip."""
+    con = duckdb.connect()
+    try:
+        con.register("_df", df)
+        con.execute(f"copy (select * from _df) to '{path.as_posix()}' (format parquet)")
+    finally:
+        con.close()
+
+
+def read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        df = con.execute("select * from read_parquet(?)", [str(path)]).df()
+    finally:
+        con.close()
+    return frame(df.to_dict("records"), columns) if len(df) else frame([], columns)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False) -> Batch:
+    """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
+
+    Earlier week folders are scanned too, so an export that arrives late fills its week
+    in on the next run. Unchanged files (same path and SHA-256) are skipped, which makes
+    re-runs cheap and idempotent; ``reprocess`` loads everything again.
+    """
+    weeks.parse_week(week)
+    folder = settings.work / _safe(run_id)
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    batch = Batch(folder, week, run_id)
+
+    files, layout_problems = landing.discover(settings.landing, week)
+    with open_warehouse(settings) as con:
+        known = {
+            path: (sha, status)
+            for path, sha, status in con.sql("select relative_path, sha256, status from raw.files").fetchall()
+        }
+    live_sha = {sha: path for path, (sha, status) in known.items() if status in ("loaded", "loaded_with_quarantine")}
+
+    entries = []
+    seen_in_batch: dict[str, str] = {}
+    for f in files:
+        before = known.get(f.relative_path)
+        if before and before[0] == f.sha256 and not reprocess:
+            continue
+        entry = f.to_dict() | {"status": "new", "reason": f.problem}
+        original = live_sha.get(f.sha256)
+        if original and original != f.relative_path:
+            entry |= {"status": "duplicate", "duplicate_of": original}
+        elif f.sha256 in seen_in_batch:
+            entry |= {"status": "duplicate", "duplicate_of": seen_in_batch[f.sha256]}
+        else:
+            seen_in_batch[f.sha256] = f.relative_path
+        if f.problem:
+            entry["status"] = "rejected"
+        entries.append(entry)
+    batch.write_json(FILES_JSON, {"files": entries, "layout_problems": layout_problems, "files_seen": len(files)})
+    log.info("%s files in the landing zone up to %s; %s new or changed", len(files), week, len(entries))
+    for p in layout_problems:
+        log.warning("landing layout: %s", p)
+    return batch
+
+
+def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
+    """Stage 2: recognise each new file from its headers and normalise it."""
+    from medsos.parsers import detect
+    from medsos.registry import load_offices
+
+    offices = load_offices()
+    manifest = batch.read_json(FILES_JSON)
+    posts_frames, daily_frames = [empty_posts()], [empty_account_daily()]
+    for entry in manifest["files"]:
+        entry.setdefault("parse_rejects", [])
+        if entry["status"] != "new":
+            continue
+        office = offices[entry["office_code"]]
+        path = settings.landing / entry["relative_path"]
+        try:
+            raw = read_raw(path, entry["relative_path"])
+            parser = detect(raw)
+            ctx = FileContext(
+                relative_path=entry["relative_path"],
+                office_code=office.office_code,
+                office_timezone=office.timezone,
+                delivery_week=entry["delivery_week"],
+                snapshot_at=snapshot_time(entry["delivery_week"], office.timezone),
+            )
+            result = parser.parse(raw, ctx)
+        except ParseError as exc:
+            entry.update(status="rejected", reason=str(exc))
+            log.warning("rejected %s", exc)
+            continue
+        entry.update(
+            status="parsed",
+            platform=result.platform,
+            export_kind=result.kind,
+            encoding=raw.encoding,
+            rows_in_file=len(result.posts) + len(result.rejected_rows),
+            rows_parsed=len(result.posts),
+            parse_rejects=[
+                {
+                    "source_file": entry["relative_path"],
+                    "source_sheet": r.get("source_sheet"),
+                    "source_row": r.get("source_row"),
+                    "platform": result.platform,
+                    "office_code": office.office_code,
+                    "post_id": r.get("post_id"),
+                    "column_name": r.get("column"),
+                    "value": None if r.get("value") is None else str(r.get("value")),
+                    "check_name": "parse",
+                    "severity": "critical",
+                    "message": r.get("message"),
+                }
+                for r in result.rejected_rows
+            ],
+        )
+        posts_frames.append(result.posts)
+        daily_frames.append(result.account_daily)
+    posts = pd.concat(posts_frames, ignore_index=True)
+    daily = pd.concat(daily_frames, ignore_index=True)
+    write_frame(posts, batch.folder / PARSED_POSTS)
+    write_frame(daily, batch.folder / ACCOUNT_DAILY)
+    batch.write_json(FILES_JSON, manifest)
+    counts = {
+        "files_parsed": sum(1 for e in manifest["files"] if e["status"] == "parsed"),
+        "files_rejected": sum(1 for e in manifest["files"] if e["status"] == "rejected"),
+        "posts_parsed": len(posts),
+        "account_days_parsed": len(daily),
+    }
+    log.info("parsed: %s", counts)
+    return counts
+
+
+def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
+    """Stage 3: Great Expectations on the whole batch in one call; failing rows to quarantine."""
+    from medsos.validate import ROW_KEY, run_suite
+
+    posts = read_frame(batch.folder / PARSED_POSTS, POST_COLUMNS)
+    outcome = run_suite(posts, "post_snapshots")
+    write_frame(frame(outcome.accepted.to_dict("records"), POST_COLUMNS), batch.folder / ACCEPTED_POSTS)
+    failures = []
+    rows_by_key = outcome.quarantined.set_index(ROW_KEY) if len(outcome.quarantined) else None
+    for f in outcome.failures:
+        record = {k: v for k, v in f.items() if k != ROW_KEY}
+        record["check_name"] = record.pop("expectation")
+        if rows_by_key is not None and f[ROW_KEY] in rows_by_key.index:
+            record["row_json"] = rows_by_key.loc[f[ROW_KEY]].to_json(date_format="iso", default_handler=str)
+        failures.append(record)
+    batch.write_json(QUARANTINE_JSON, failures)
+    batch.write_json(VALIDATION_JSON, outcome.results)
+    counts = {
+        "rows_validated": len(posts),
+        "rows_accepted": len(outcome.accepted),
+        "rows_quarantined": len(outcome.quarantined),
+        "checks_failed": sum(1 for r in outcome.results if not r["success"]),
+    }
+    log.info("validated: %s", counts)
+    return counts
+
+
+def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
+    """Stage 4: one transaction: the batch's files replace what they loaded before.
+
+    A file that comes back changed (same path) replaces its earlier rows; a newer file
+    for the same office, week and export kind supersedes the older one; a failure
+    anywhere rolls the whole batch back and leaves the warehouse as it was.
+    """
+    manifest = batch.read_json(FILES_JSON)
+    posts = read_frame(batch.folder / ACCEPTED_POSTS, POST_COLUMNS)
+    daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
+    gx_failures = batch.read_json(QUARANTINE_JSON)
+    results = batch.read_json(VALIDATION_JSON)
+    now = datetime.now(timezone.utc)
+
+    quarantine_rows = [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + gx_failures
+    loaded_per_file = posts.groupby("source_file").size().to_dict() if len(posts) else {}
+    quarantined_per_file: dict[str, set] = {}
+    for r in quarantine_rows:
+        quarantined_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
+
+    file_rows = []
+    for e in manifest["files"]:
+        rel = e["relative_path"]
+        loaded = int(loaded_per_file.get(rel, 0))
+        bad = len(quarantined_per_file.get(rel, ()))
+        status, reason = e["status"], e.get("reason")
+        if status == "parsed":
+            if bad and not loaded:
+                status, reason = "rejected", f"all {bad} rows failed checks; see raw.quarantine"
+            elif bad:
+                status = "loaded_with_quarantine"
+                reason = f"{bad} of {bad + loaded} rows quarantined; see raw.quarantine"
+            else:
+                status = "loaded"
+        elif status == "duplicate":
+            reason = f"same content as {e.get('duplicate_of')}; loaded once"
+        file_rows.append(
+            {
+                "relative_path": rel,
+                "delivery_week": e["delivery_week"],
+                "office_code": e.get("office_code"),
+                "sha256": e["sha256"],
+                "size_bytes": e.get("size_bytes"),
+                "platform": e.get("platform"),
+                "export_kind": e.get("export_kind"),
+                "encoding": e.get("encoding"),
+                "status": status,
+                "status_reason": reason,
+                "rows_in_file": e.get("rows_in_file"),
+                "rows_loaded": loaded if status.startswith("loaded") else 0,
+                "rows_quarantined": bad,
+                "duplicate_of": e.get("duplicate_of"),
+                "superseded_by": None,
+                "run_id": batch.run_id,
+                "processed_at": now,
+            }
+        )
+    files_df = pd.DataFrame(file_rows, columns=[
+        "relative_path", "delivery_week", "office_code", "sha256", "size_bytes", "platform",
+        "export_kind", "encoding", "status", "status_reason", "rows_in_file", "rows_loaded",
+        "rows_quarantined", "duplicate_of", "superseded_by", "run_id", "processed_at",
+    ])
+    live = set(files_df.loc[files_df["status"].str.startswith("loaded"), "relative_path"]) if len(files_df) else set()
+    posts = posts[posts["source_file"].isin(live)]
+    daily = daily[daily["source_file"].isin(live)]
+    week_of_file = dict(zip(files_df["relative_path"], files_df["delivery_week"], strict=True))
+    posts = posts.assign(delivery_week=posts["source_file"].map(week_of_file), run_id=batch.run_id)
+    daily = daily.assign(delivery_week=daily["source_file"].map(week_of_file), run_id=batch.run_id)
+    q_df = pd.DataFrame(
+        [{**r, "run_id": batch.run_id} for r in quarantine_rows],
+        columns=["run_id", "source_file", "source_sheet", "source_row", "platform", "office_code",
+                 "post_id", "column_name", "value", "check_name", "severity", "message", "row_json"],
+    )
+    v_df = pd.DataFrame(
+        [{**r, "run_id": batch.run_id, "dataset": "post_snapshots", "validated_at": now} for r in results],
+        columns=["run_id", "dataset", "expectation", "column_name", "severity", "success",
+                 "element_count", "unexpected_count", "why", "validated_at"],
+    )
+    touched = list(files_df["relative_path"]) if len(files_df) else []
+
+    with open_warehouse(settings) as con, transaction(con):
+        con.register("_files", files_df)
+        con.register("_posts", posts)
+        con.register("_daily", daily)
+        con.register("_quarantine", q_df)
+        con.register("_validation", v_df)
+        con.register("_touched", pd.DataFrame({"relative_path": touched}, dtype="string"))
+        for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine"):
+            con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
+        con.execute("delete from raw.files where relative_path in (select relative_path from _touched)")
+        con.execute("insert into raw.files by name select * from _files")
+        con.execute("insert into raw.post_snapshots by name select * from _posts")
+        con.execute("insert into raw.account_daily by name select * from _daily")
+        con.execute("insert into raw.quarantine by name select * from _quarantine")
+        con.execute("insert into raw.validation_results by name select * from _validation")
+        # A newer file for the same office, week and export kind replaces the older one.
+        con.execute(
+            """
+            update raw.files as old
+            set status = 'superseded', superseded_by = newer.relative_path,
+                status_reason = 'replaced by a later file for the same office, week and export'
+            from (
+                select relative_path, delivery_week, office_code, export_kind, processed_at
+                from raw.files where status in ('loaded', 'loaded_with_quarantine')
+            ) as newer
+            where old.status in ('loaded', 'loaded_with_quarantine')
+              and old.delivery_week = newer.delivery_week
+              and old.office_code = newer.office_code
+              and old.export_kind = newer.export_kind
+              and old.relative_path <> newer.relative_path
+              and (old.processed_at, old.relative_path) < (newer.processed_at, newer.relative_path)
+            """
+        )
+        con.execute(
+            """insert or replace into raw.runs
+               (run_id, iso_week, started_at, status, files_seen, files_processed, rows_loaded, rows_quarantined)
+               values (?, ?, ?, 'loaded', ?, ?, ?, ?)""",
+            [batch.run_id, batch.week, now, manifest.get("files_seen", 0), len(file_rows), len(posts), len(q_df)],
+        )
+    counts = {
+        "files_processed": len(file_rows),
+        "files_loaded": sum(1 for r in file_rows if r["status"].startswith("loaded")),
+        "files_rejected": sum(1 for r in file_rows if r["status"] == "rejected"),
+        "files_duplicate": sum(1 for r in file_rows if r["status"] == "duplicate"),
+        "rows_loaded": len(posts),
+        "rows_quarantined": len(q_df),
+    }
+    log.info("loaded: %s", counts)
+    return counts
+
+
+def build_tables(settings: Settings, week: str, run_id: str | None = None) -> list[str]:
+    """Stage 5: rebuild core and marts from sql/ for all weeks up to ``week``."""
+    with open_warehouse(settings) as con:
+        built = build(con, settings, week)
+        if run_id:
+            con.execute(
+                "update raw.runs set status = 'built', finished_at = now() where run_id = ?", [run_id]
+            )
+        con.execute("checkpoint")
+    log.info("built %s tables", len(built))
+    return built
+
+
+def publish_copy(settings: Settings) -> str:
+    """Stage 6: refresh the read-only copy staff query."""
+    return str(publish(settings))
+
+
+def render_summaries(settings: Settings, week: str) -> list[str]:
+    """Stage 7: the weekly summaries per province (and national) into the outbox."""
+    from medsos.report import render_week
+
+    return [str(p) for p in render_week(settings, week)]
+
+
+def run_week(settings: Settings, week: str, reprocess: bool = False, run_id: str | None = None) -> dict[str, Any]:
+    """The whole weekly job without Airflow, in the DAG's order."""
+    run_id = run_id or new_run_id(week)
+    batch = find_new_files(settings, week, run_id, reprocess=reprocess)
+    parsed = parse_files(settings, batch)
+    validated = validate_batch(settings, batch)
+    loaded = load_batch(settings, batch)
+    build_tables(settings, week, run_id)
+    published = publish_copy(settings)
+    emails = render_summaries(settings, week)
+    return {
+        "run_id": run_id,
+        "week": week,
+        **parsed,
+        **validated,
+        **loaded,
+        "published": published,
+        "emails": emails,
+        "layout_problems": batch.read_json(FILES_JSON)["layout_problems"],
+    }

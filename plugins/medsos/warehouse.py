@@ -1,0 +1,339 @@
+"""The DuckDB warehouse: migrations, atomic loads, the SQL model build, and publishing.
+
+DuckDB locks its file per process, readers included. medsos therefore has exactly one
+writer at a time (the Airflow pool ``medsos_warehouse`` has one slot and the DAG runs
+one at a time), and staff read the *published* copy, which the writer replaces
+atomically after each successful build.
+
+SQL lives in ``sql/``: ``migrations/`` (applied once each, recorded in
+``meta.schema_migrations``), then the models in the order listed in ``sql/models.txt``:
+``staging/`` (views: rename and cast only), ``intermediate/`` (tables in ``core``) and
+``marts/`` (tables in ``marts``). The first comment block of each model file becomes the
+table's comment, so ``duckdb_tables()`` explains every table to staff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from medsos import weeks
+from medsos.config import Evaluation, Settings, sql_dir
+
+log = logging.getLogger(__name__)
+
+LIVE_FILE_STATUSES = ("loaded", "loaded_with_quarantine")
+LAYER_SCHEMA = {"staging": "staging", "intermediate": "core", "marts": "marts"}
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process holds the DuckDB file."""
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def connect(path: Path, read_only: bool = False, wait_seconds: float = 60.0) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse, waiting for another process's lock for up to ``wait_seconds``.
+
+    A staff member with the writer's file open in a DuckDB CLI would otherwise fail the
+    run at once; a short wait covers the usual case and the error says what to do.
+    """
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.2
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only)
+            con.execute("set TimeZone = 'UTC'")
+            return con
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                if "lock" in str(exc).lower():
+                    raise WarehouseBusy(
+                        f"{path} is held by another process ({exc}). Close other DuckDB "
+                        "sessions on this file; staff should open the published copy instead."
+                    ) from exc
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+@contextmanager
+def open_warehouse(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect(settings.warehouse, read_only=read_only)
+    try:
+        if not read_only:
+            migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    con.execute("begin transaction")
+    try:
+        yield con
+    except BaseException:
+        con.execute("rollback")
+        raise
+    else:
+        con.execute("commit")
+
+
+# --------------------------------------------------------------------------- migrations
+
+
+def migration_files(folder: Path | None = None) -> list[tuple[int, str, Path]]:
+    out = []
+    for p in sorted((folder or sql_dir() / "migrations").glob("*.sql")):
+        m = re.match(r"^(\d+)_(.+)\.sql$", p.name)
+        if not m:
+            raise ValueError(f"{p}: migration files are named NNN_description.sql")
+        out.append((int(m.group(1)), m.group(2), p))
+    versions = [v for v, _, _ in out]
+    if len(set(versions)) != len(versions):
+        raise ValueError("two migrations share a version number")
+    return out
+
+
+def migrate(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> list[int]:
+    """Apply pending migrations in order, each in its own transaction. Returns versions applied."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        """create table if not exists meta.schema_migrations (
+               version integer primary key, name varchar not null,
+               checksum varchar not null, applied_at timestamptz not null default now())"""
+    )
+    done = {v: c for v, c in con.sql("select version, checksum from meta.schema_migrations").fetchall()}
+    applied = []
+    for version, name, path in migration_files(folder):
+        text = path.read_text(encoding="utf-8")
+        checksum = hashlib.sha256(text.encode()).hexdigest()
+        if version in done:
+            if done[version] != checksum:
+                log.warning("migration %s changed after it was applied; not re-applied", path.name)
+            continue
+        with transaction(con):
+            con.execute(text)
+            con.execute(
+                "insert into meta.schema_migrations (version, name, checksum) values (?, ?, ?)",
+                [version, name, checksum],
+            )
+        applied.append(version)
+        log.info("applied migration %s", path.name)
+    return applied
+
+
+# --------------------------------------------------------------------------- reference data
+
+
+def write_reference_tables(
+    con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str
+) -> None:
+    """Offices, accounts, calendar, thresholds and lexicon, rewritten on every build.
+
+    They come from files staff edit (account registry, evaluation.toml), so the
+    warehouse always reflects the current configuration.
+    """
+    from medsos.registry import accounts_frame, load_accounts, offices_frame
+
+    offices = offices_frame()
+    accounts = accounts_frame(load_accounts(settings.accounts))
+    evaluation = Evaluation.load(settings.evaluation)
+    calendar = calendar_frame()
+    settings_df = pd.DataFrame(
+        [
+            {
+                "min_posts_per_week": evaluation.min_posts_per_week,
+                "overposting_posts_per_day": evaluation.overposting_posts_per_day,
+                "overtagged_hashtags_per_post": evaluation.overtagged_hashtags_per_post,
+                "report_through_week": through_week,
+                "report_through_week_start": weeks.week_start(through_week),
+            }
+        ]
+    )
+    lexicon = pd.DataFrame(
+        [
+            {
+                "category": category,
+                "priority": evaluation.category_priority.index(category) + 1,
+                "keyword": kw,
+                "keyword_pattern": r"\b" + re.escape(kw.lower()) + r"\b",
+            }
+            for category, kws in evaluation.lexicon.items()
+            for kw in kws
+        ]
+    )
+    for name, df, comment in (
+        ("offices", offices, "All 553 KPU/KIP offices keyed by Kemendagri code (KPU RI = 00), with level, parent province and IANA time zone."),
+        ("accounts", accounts, "Official accounts: which office runs which handle on which platform (from the account registry CSV)."),
+        ("calendar_weeks", calendar, "ISO weeks (Monday to Sunday) with working days, public holidays, cuti bersama and election periods."),
+        ("evaluation_settings", settings_df, "Thresholds used for the weekly tables (from evaluation.toml) and the last week reported."),
+        ("content_lexicon", lexicon, "Keywords that place a caption in a content category (from evaluation.toml)."),
+    ):
+        con.register("_ref", df)
+        con.execute(f"create or replace table core.{name} as select * from _ref")
+        con.unregister("_ref")
+        _comment(con, f"core.{name}", comment)
+
+
+def _comment(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:
+    # COMMENT ON takes a string literal, not a parameter; the text is ours, quoted safely.
+    con.execute(f"comment on table {table} is '{text.replace(chr(39), chr(39) * 2)}'")
+
+
+ELECTION_PERIODS = (
+    # (period, first day, last day); PKPU 3/2022 and PKPU 2/2024, see README.
+    ("Kampanye Pemilu 2024", date(2023, 11, 28), date(2024, 2, 10)),
+    ("Masa tenang Pemilu 2024", date(2024, 2, 11), date(2024, 2, 13)),
+    ("Pemungutan suara Pemilu 2024", date(2024, 2, 14), date(2024, 2, 14)),
+    ("Rekapitulasi Pemilu 2024", date(2024, 2, 15), date(2024, 3, 20)),
+    ("Kampanye Pilkada 2024", date(2024, 9, 25), date(2024, 11, 23)),
+    ("Masa tenang Pilkada 2024", date(2024, 11, 24), date(2024, 11, 26)),
+    ("Pemungutan suara Pilkada 2024", date(2024, 11, 27), date(2024, 11, 27)),
+    ("Rekapitulasi Pilkada 2024", date(2024, 11, 28), date(2024, 12, 16)),
+)
+
+
+def calendar_frame(first_year: int = 2020, last_year: int = 2030) -> pd.DataFrame:
+    import holidays
+
+    years = range(first_year, last_year + 1)
+    public = holidays.country_holidays("ID", years=years, language="id")
+    leave = holidays.country_holidays("ID", years=years, categories=("government",), language="id")
+    rows = []
+    week = weeks.week_of(date(first_year, 1, 4))
+    last = weeks.week_of(date(last_year, 12, 28))
+    while True:
+        start = weeks.week_start(week)
+        days = [start + timedelta(days=i) for i in range(7)]
+        hol = [f"{d:%d %b}: {public[d]}" for d in days if d in public]
+        cuti = [f"{d:%d %b}: {leave[d]}" for d in days if d in leave and d not in public]
+        off = {d for d in days if d in public or d in leave}
+        periods = [n for n, a, b in ELECTION_PERIODS if a <= days[-1] and b >= days[0]]
+        year, number = weeks.parse_week(week)
+        rows.append(
+            {
+                "iso_week": week,
+                "iso_year": year,
+                "week_number": number,
+                "week_start": start,
+                "week_end": days[-1],
+                "week_label": weeks.week_label(week),
+                "working_days": sum(1 for d in days[:5] if d not in off),
+                "public_holidays": "; ".join(hol) or None,
+                "cuti_bersama": "; ".join(cuti) or None,
+                "election_periods": "; ".join(periods) or None,
+                "has_election_day": any("Pemungutan suara" in p for p in periods),
+            }
+        )
+        if week == last:
+            break
+        week = weeks.shift(week, 1)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- models
+
+
+@dataclass(frozen=True)
+class Model:
+    layer: str
+    name: str
+    path: Path
+
+    @property
+    def table(self) -> str:
+        return f"{LAYER_SCHEMA[self.layer]}.{self.name}"
+
+    @property
+    def materialisation(self) -> str:
+        return "view" if self.layer == "staging" else "table"
+
+    def description(self) -> str:
+        lines = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line[2:].strip())
+        return " ".join(x for x in lines if x)
+
+
+def models(folder: Path | None = None) -> list[Model]:
+    root = folder or sql_dir()
+    out = []
+    for raw in (root / "models.txt").read_text(encoding="utf-8").splitlines():
+        entry = raw.split("#", 1)[0].strip()
+        if not entry:
+            continue
+        layer, _, file = entry.partition("/")
+        if layer not in LAYER_SCHEMA:
+            raise ValueError(f"sql/models.txt: '{entry}' is not in staging/, intermediate/ or marts/")
+        path = root / layer / file
+        if not path.is_file():
+            raise ValueError(f"sql/models.txt lists {entry}, which does not exist")
+        out.append(Model(layer, path.stem, path))
+    return out
+
+
+def build(con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str) -> list[str]:
+    """Rebuild reference tables, core and marts in one transaction: readers of the
+    published copy never see half-built tables, and a failure leaves the previous state."""
+    built = []
+    with transaction(con):
+        write_reference_tables(con, settings, through_week)
+        for model in models():
+            sql = model.path.read_text(encoding="utf-8")
+            con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
+            desc = model.description()
+            if desc:
+                if model.materialisation == "view":
+                    con.execute(f"comment on view {model.table} is '{desc.replace(chr(39), chr(39) * 2)}'")
+                else:
+                    _comment(con, model.table, desc)
+            built.append(model.table)
+    return built
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def publish(settings: Settings) -> Path:
+    """Copy the warehouse to the read-only location staff use, replacing it atomically.
+
+    Called with the writer's connection closed (the pool slot is still held), so the
+    file on disk is complete. Readers that have the old copy open keep their handle;
+    new readers get the new file.
+    """
+    target = settings.published
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(settings.warehouse, tmp)
+    os.chmod(tmp, 0o444)
+    os.replace(tmp, target)
+    return target
+
+
+def open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """Read-only connection for staff queries and reports; falls back to the warehouse."""
+    path = settings.published if settings.published.exists() else settings.warehouse
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no warehouse yet at {settings.published} or {settings.warehouse}; run `medsos run --week YYYY-Www` first"
+        )
+    return connect(path, read_only=True)

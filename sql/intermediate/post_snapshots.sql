@@ -1,0 +1,36 @@
+-- Every snapshot of every post from files still in force (not superseded by a
+-- corrected file), with the local ISO week of publication. History for trends and for
+-- engagement received during a week.
+
+with
+
+snapshots as (
+
+    select * from staging.stg_post_snapshots
+
+),
+
+live_files as (
+
+    select source_file
+    from staging.stg_files
+    where status in ('loaded', 'loaded_with_quarantine')
+
+),
+
+placed as (
+
+    select
+        snapshots.*,
+        strftime(published_local_date, '%G-W%V') as iso_week,
+        row_number() over (
+            partition by platform, office_code, post_id
+            order by snapshot_at desc, source_file desc, source_row desc
+        ) as snapshot_rank
+
+    from snapshots
+    inner join live_files using (source_file)
+
+)
+
+select * from placed

@@ -1,0 +1,83 @@
+-- One row per post: its latest snapshot (the numbers of the newest export that showed
+-- it), the local ISO week and day it was published, hashtag count and content category.
+
+with
+
+latest as (
+
+    select * exclude (snapshot_rank)
+    from core.post_snapshots
+    where snapshot_rank = 1
+
+),
+
+settings as (
+
+    select * from core.evaluation_settings
+
+),
+
+lexicon as (
+
+    select * from core.content_lexicon
+
+),
+
+keyword_hits as (
+
+    select
+        latest.platform,
+        latest.office_code,
+        latest.post_id,
+        lexicon.category,
+        lexicon.priority,
+        count(*) as hits
+
+    from latest
+    inner join lexicon
+        on regexp_matches(lower(coalesce(latest.caption, '')), lexicon.keyword_pattern)
+    group by all
+
+),
+
+best_category as (
+
+    select platform, office_code, post_id, category
+    from keyword_hits
+    qualify row_number() over (
+        partition by platform, office_code, post_id order by hits desc, priority asc
+    ) = 1
+
+),
+
+history as (
+
+    select platform, office_code, post_id, count(*) as snapshots_seen
+    from core.post_snapshots
+    group by all
+
+),
+
+final as (
+
+    select
+        latest.*,
+        published_local_date as local_date,
+        len(regexp_extract_all(coalesce(latest.caption, ''), '#[A-Za-z0-9_]+')) as hashtags,
+        len(regexp_extract_all(coalesce(latest.caption, ''), '#[A-Za-z0-9_]+'))
+            > settings.overtagged_hashtags_per_post as is_overtagged,
+        coalesce(best_category.category, 'lainnya') as content_category,
+        case
+            when latest.likes is null and latest.comments is null and latest.shares is null then null
+            else coalesce(latest.likes, 0) + coalesce(latest.comments, 0) + coalesce(latest.shares, 0)
+        end as interactions,
+        history.snapshots_seen
+
+    from latest
+    cross join settings
+    left join best_category using (platform, office_code, post_id)
+    left join history using (platform, office_code, post_id)
+
+)
+
+select * from final

@@ -1,0 +1,132 @@
+-- Posting cadence per office, platform and ISO week (Monday-Sunday, office local time),
+-- for every office with a registered account on that platform, weeks without posts
+-- included. data_status is 'missing' when the office delivered no usable export for
+-- that platform and week: then the counts are NULL (unknown), never 0.
+-- met_weekly_minimum: posts >= min_posts_per_week (evaluation.toml, default 1).
+
+with
+
+settings as (
+
+    select * from core.evaluation_settings
+
+),
+
+offices as (
+
+    select * from core.offices
+
+),
+
+accounts as (
+
+    select distinct office_code, platform from core.accounts
+
+),
+
+reporting_weeks as (
+
+    select iso_week, week_start from core.reporting_weeks
+
+),
+
+grid as (
+
+    select accounts.office_code, accounts.platform, reporting_weeks.iso_week, reporting_weeks.week_start
+    from accounts
+    cross join reporting_weeks
+
+),
+
+deliveries as (
+
+    select office_code, platform, delivery_week as iso_week from core.deliveries
+
+),
+
+posts as (
+
+    select office_code, platform, iso_week, local_date, is_overtagged, content_category
+    from core.posts
+
+),
+
+posts_per_day as (
+
+    select office_code, platform, iso_week, local_date, count(*) as posts_that_day
+    from posts
+    group by all
+
+),
+
+days as (
+
+    select
+        posts_per_day.office_code,
+        posts_per_day.platform,
+        posts_per_day.iso_week,
+        count(*) as active_days,
+        max(posts_that_day) as max_posts_in_a_day,
+        count(*) filter (where posts_that_day > settings.overposting_posts_per_day) as overposting_days
+
+    from posts_per_day
+    cross join settings
+    group by all
+
+),
+
+weekly_posts as (
+
+    select
+        office_code,
+        platform,
+        iso_week,
+        count(*) as posts,
+        count(*) filter (where is_overtagged) as overtagged_posts,
+        count(*) filter (where content_category = 'informasi_pemilu') as posts_informasi_pemilu,
+        count(*) filter (where content_category = 'edukasi') as posts_edukasi,
+        count(*) filter (where content_category = 'kegiatan') as posts_kegiatan,
+        count(*) filter (where content_category = 'lainnya') as posts_lainnya
+
+    from posts
+    group by all
+
+),
+
+final as (
+
+    select
+        grid.office_code,
+        offices.office_name,
+        offices.province_code,
+        grid.platform,
+        grid.iso_week,
+        grid.week_start,
+        case when deliveries.office_code is null then 'missing' else 'reported' end as data_status,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts, 0) end as posts,
+        case when deliveries.office_code is not null then coalesce(days.active_days, 0) end as active_days,
+        case when deliveries.office_code is not null then coalesce(days.max_posts_in_a_day, 0) end as max_posts_in_a_day,
+        case when deliveries.office_code is not null then coalesce(days.overposting_days, 0) end as overposting_days,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.overtagged_posts, 0) end as overtagged_posts,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_informasi_pemilu, 0) end as posts_informasi_pemilu,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_edukasi, 0) end as posts_edukasi,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_kegiatan, 0) end as posts_kegiatan,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_lainnya, 0) end as posts_lainnya,
+        case
+            when deliveries.office_code is not null
+                then coalesce(weekly_posts.posts, 0) >= settings.min_posts_per_week
+        end as met_weekly_minimum,
+        -- posts of a missing week that other exports happened to show; a lower bound only
+        case when deliveries.office_code is null then coalesce(weekly_posts.posts, 0) end as posts_seen_in_other_exports
+
+    from grid
+    inner join offices using (office_code)
+    cross join settings
+    left join deliveries using (office_code, platform, iso_week)
+    left join weekly_posts using (office_code, platform, iso_week)
+    left join days using (office_code, platform, iso_week)
+
+)
+
+select * from final
+order by province_code, office_code, platform, iso_week

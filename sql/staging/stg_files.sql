@@ -1,0 +1,40 @@
+-- The landing-file manifest, renamed and cast.
+
+with
+
+source as (
+
+    select * from raw.files
+
+),
+
+renamed as (
+
+    select
+
+        ---------- ids
+        relative_path as source_file,
+        delivery_week,
+        office_code,
+        sha256,
+
+        ---------- recognition
+        platform,
+        export_kind,
+        encoding,
+
+        ---------- outcome
+        status,
+        status_reason,
+        rows_in_file,
+        rows_loaded,
+        rows_quarantined,
+        duplicate_of,
+        superseded_by,
+        processed_at
+
+    from source
+
+)
+
+select * from renamed
