@@ -1,0 +1,179 @@
+"""The ``medsos`` command.
+
+    medsos sample                      write the Jawa Timur sample exports to the landing zone
+    medsos run --week 2024-W07         the whole weekly job without Airflow
+    medsos query "select …"            query the published (read-only) warehouse copy
+    medsos demo                        sample + the weekly DAG through Airflow for 8 weeks
+
+Exit codes: 0 done; 1 the job failed (the message says where); 2 wrong arguments or
+configuration; 3 the warehouse file is held by another process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
+
+
+def _path_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--landing", type=Path, help="landing zone (env MEDSOS_LANDING)")
+    p.add_argument("--warehouse", type=Path, help="DuckDB file (env MEDSOS_WAREHOUSE)")
+    p.add_argument("--published", type=Path, help="read-only copy for staff (env MEDSOS_PUBLISHED)")
+    p.add_argument("--outbox", type=Path, help="folder for rendered emails (env MEDSOS_OUTBOX)")
+    p.add_argument("--accounts", type=Path, help="account registry CSV (env MEDSOS_ACCOUNTS)")
+
+
+def _settings(args: argparse.Namespace):
+    from medsos.config import Settings
+
+    return Settings.from_env(
+        landing=getattr(args, "landing", None),
+        warehouse=getattr(args, "warehouse", None),
+        published=getattr(args, "published", None),
+        outbox=getattr(args, "outbox", None),
+        accounts=getattr(args, "accounts", None),
+    )
+
+
+def _week(text: str) -> str:
+    from medsos.weeks import InvalidWeek, parse_week
+
+    try:
+        parse_week(text)
+    except InvalidWeek as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+    return text
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from medsos.sample import build_plan, write_sample
+
+    settings = _settings(args)
+    plan = build_plan(args.first, args.last, seed=args.seed, accounts_path=settings.accounts)
+    files = write_sample(settings.landing, plan)
+    print(
+        f"wrote {len(files)} export files for {len({a.office_code for a in plan.accounts})} offices, "
+        f"{len(plan.weeks)} weeks ({plan.weeks[0]} … {plan.weeks[-1]}), {len(plan.posts)} posts "
+        f"into {settings.landing}"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from medsos.pipeline import run_week
+
+    settings = _settings(args)
+    result = run_week(settings, args.week, reprocess=args.reprocess)
+    print(f"week {result['week']} (run {result['run_id']})")
+    print(
+        f"  files: {result['files_processed']} new or changed, {result['files_loaded']} loaded, "
+        f"{result['files_rejected']} rejected, {result['files_duplicate']} duplicate"
+    )
+    print(f"  rows: {result['rows_loaded']} loaded, {result['rows_quarantined']} quarantined")
+    for problem in result["layout_problems"]:
+        print(f"  landing: {problem}")
+    print(f"  published copy: {result['published']}")
+    for email in result["emails"]:
+        print(f"  summary: {email}")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from medsos.warehouse import open_published
+
+    settings = _settings(args)
+    con = open_published(settings)
+    try:
+        rel = con.sql(args.sql)
+        if rel is None:
+            return 0
+        if args.format == "csv":
+            import csv
+
+            writer = csv.writer(sys.stdout)
+            writer.writerow(rel.columns)
+            writer.writerows(rel.fetchall())
+        else:
+            rel.show(max_rows=args.max_rows, max_width=args.max_width)
+    finally:
+        con.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from medsos.demo import run_demo
+
+    return run_demo(_settings(args), args.first, args.last)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from medsos.sample import DEFAULT_FIRST_WEEK, DEFAULT_LAST_WEEK
+
+    parser = argparse.ArgumentParser(prog="medsos", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="show progress logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="write deterministic sample exports (Jawa Timur)")
+    _path_flags(p)
+    p.add_argument("--from", dest="first", type=_week, default=DEFAULT_FIRST_WEEK)
+    p.add_argument("--to", dest="last", type=_week, default=DEFAULT_LAST_WEEK)
+    p.add_argument("--seed", type=int, default=2024)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("run", help="run the weekly job for one ISO week")
+    _path_flags(p)
+    p.add_argument("--week", type=_week, required=True, help="ISO week, e.g. 2024-W07")
+    p.add_argument("--reprocess", action="store_true", help="load every file again")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("query", help="run SQL on the published copy of the warehouse")
+    _path_flags(p)
+    p.add_argument("sql")
+    p.add_argument("--format", choices=("table", "csv"), default="table")
+    p.add_argument("--max-rows", type=int, default=60)
+    p.add_argument("--max-width", type=int, default=200)
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("demo", help="sample data + medsos_weekly through Airflow (dag.test)")
+    _path_flags(p)
+    p.add_argument("--from", dest="first", type=_week, default=DEFAULT_FIRST_WEEK)
+    p.add_argument("--to", dest="last", type=_week, default=DEFAULT_LAST_WEEK)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    import duckdb
+
+    from medsos.warehouse import WarehouseBusy
+
+    try:
+        return args.func(args)
+    except WarehouseBusy as exc:
+        print(f"medsos: {exc}", file=sys.stderr)
+        return EXIT_BUSY
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"medsos: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except duckdb.Error as exc:
+        print(f"medsos: DuckDB: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # a last word a user can act on, with the type for bug reports
+        print(f"medsos: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if args.verbose:
+            raise
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""Render summaries as HTML (with a plain-text alternative) and write them as .eml files.
+
+Templates are Jinja2 files in ``templates/`` with autoescaping on, so captions and
+office names can never inject markup into the email.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from medsos.config import Settings
+from medsos.report.summary import Summary, gather, recipients_of_summaries
+from medsos.warehouse import open_published
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SENDER = "medsos <medsos-noreply@example.org>"
+
+
+def _env() -> Environment:
+    env = Environment(
+        loader=PackageLoader("medsos.report", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1f}%".replace(".", ",")
+    env.filters["num"] = lambda v: "–" if v is None else f"{int(v):,}".replace(",", ".")
+    env.filters["signed"] = lambda v: "" if v is None else (f"+{v:.1f}" if v > 0 else f"{v:.1f}").replace(".", ",")
+    return env
+
+
+def render(summary: Summary) -> tuple[str, str]:
+    env = _env()
+    html = env.get_template("weekly.html").render(s=summary)
+    text = env.get_template("weekly.txt").render(s=summary)
+    return html, text
+
+
+def load_recipients(path: Path) -> dict[str, list[str]]:
+    """office_code -> addresses, from the recipients CSV (columns office_code,email)."""
+    out: dict[str, list[str]] = {}
+    if not path.exists():
+        return out
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for row in csv.DictReader(fh):
+            code = (row.get("office_code") or "").strip()
+            email = (row.get("email") or "").strip()
+            if code and email:
+                out.setdefault(code, []).append(email)
+    return out
+
+
+def build_message(summary: Summary, html: str, text: str, to: list[str], sender: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = summary.subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(to) if to else "undisclosed-recipients:;"
+    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Message-ID"] = make_msgid(domain="medsos.local")
+    msg["X-Medsos-Week"] = summary.week
+    msg["X-Medsos-Office"] = summary.office_code
+    msg.set_content(text)
+    msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> list[Path]:
+    """Render every summary for ``week`` into ``<outbox>/<week>/`` (.eml and .html)."""
+    recipients = load_recipients(settings.recipients)
+    con = open_published(settings)
+    try:
+        targets = recipients_of_summaries(con, week)
+        summaries = [gather(con, code, scope, week) for code, scope in targets]
+    finally:
+        con.close()
+    folder = settings.outbox / week
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for s in summaries:
+        html, text = render(s)
+        msg = build_message(s, html, text, recipients.get(s.office_code, []), sender)
+        base = folder / f"ringkasan_{s.office_code}_{week}"
+        base.with_suffix(".eml").write_bytes(bytes(msg))
+        base.with_suffix(".html").write_text(html, encoding="utf-8")
+        written.append(base.with_suffix(".eml"))
+        log.info("rendered %s", base.with_suffix(".eml"))
+    return written

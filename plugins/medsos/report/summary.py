@@ -1,0 +1,194 @@
+"""Gather one summary's numbers from the marts (read-only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from medsos import weeks
+
+PLATFORM_LABELS = {
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "x": "X",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "all": "Semua platform",
+}
+CATEGORY_LABELS = {
+    "informasi_pemilu": "Informasi pemilu",
+    "edukasi": "Edukasi pemilih",
+    "kegiatan": "Berita kegiatan",
+    "lainnya": "Lainnya",
+}
+
+
+@dataclass
+class Summary:
+    office_code: str  # who receives it: a provincial office, or 00 for KPU RI
+    office_name: str
+    scope: str  # 'province' | 'national'
+    week: str
+    week_label: str
+    headline: list[dict[str, Any]] = field(default_factory=list)
+    below_minimum: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)
+    overposting: list[dict[str, Any]] = field(default_factory=list)
+    top_posts: list[dict[str, Any]] = field(default_factory=list)
+    content_mix: list[dict[str, Any]] = field(default_factory=list)
+    top_offices: list[dict[str, Any]] = field(default_factory=list)
+    bottom_offices: list[dict[str, Any]] = field(default_factory=list)
+    files_rejected: list[dict[str, Any]] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)
+    offices_evaluated: int = 0
+
+    @property
+    def subject(self) -> str:
+        return f"Ringkasan Medsos {self.office_name} — Minggu {self.week} ({self.week_label})"
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+    rel = con.execute(sql, params)
+    cols = [d[0] for d in rel.description]
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+
+def recipients_of_summaries(con: duckdb.DuckDBPyConnection, week: str) -> list[tuple[str, str]]:
+    """(office_code, scope) for every summary that has data this week."""
+    provinces = [
+        r[0]
+        for r in con.execute(
+            "select distinct province_code from marts.province_weekly where iso_week = ? order by 1", [week]
+        ).fetchall()
+    ]
+    national = con.execute(
+        "select count(*) from marts.national_weekly where iso_week = ?", [week]
+    ).fetchall()[0][0]
+    out = [(p, "province") for p in provinces]
+    if national:
+        out.append(("00", "national"))
+    return out
+
+
+def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: str) -> Summary:
+    name = con.execute("select office_name from core.offices where office_code = ?", [office_code]).fetchall()[0][0]
+    s = Summary(office_code, name, scope, week, weeks.week_label(week))
+    prev = weeks.shift(week, -1)
+    four = [weeks.shift(week, -i) for i in range(4, 0, -1)]
+    if scope == "province":
+        table, where, p = "marts.province_weekly", "province_code = ?", [office_code]
+        office_filter = "o.province_code = ? and o.level in ('kabupaten', 'kota')"
+    else:
+        table, where, p = "marts.national_weekly", "true", []
+        office_filter = "o.level = 'provinsi' and ? = '00'"
+
+    s.headline = _rows(
+        con,
+        f"""
+        with w as (select * from {table} where {where})
+        select cur.platform, cur.offices_expected, cur.offices_reported, cur.offices_missing,
+               cur.offices_met_minimum, cur.posting_activity_pct,
+               last.posting_activity_pct as last_week_pct,
+               (select round(avg(x.posting_activity_pct), 1) from w as x
+                 where x.platform = cur.platform and x.iso_week in (?, ?, ?, ?)) as four_week_avg_pct
+        from w as cur
+        left join w as last on last.platform = cur.platform and last.iso_week = ?
+        where cur.iso_week = ?
+        order by case cur.platform when 'all' then 0 when 'instagram' then 1 when 'facebook' then 2
+                 when 'x' then 3 when 'youtube' then 4 else 5 end
+        """,
+        [*p, *four, prev, week],
+    )
+    for h in s.headline:
+        h["label"] = PLATFORM_LABELS[h["platform"]]
+        h["change"] = (
+            None if h["last_week_pct"] is None else round(h["posting_activity_pct"] - h["last_week_pct"], 1)
+        )
+    all_row = next((h for h in s.headline if h["platform"] == "all"), None)
+    s.offices_evaluated = all_row["offices_expected"] if all_row else 0
+
+    cadence = f"""
+        select c.*, o.level from marts.weekly_cadence c join core.offices o using (office_code)
+        where c.iso_week = ? and {office_filter}
+    """
+    s.below_minimum = _rows(
+        con,
+        f"""select platform, string_agg(office_name, ', ' order by office_name) as offices, count(*) as n
+            from ({cadence}) where data_status = 'reported' and not met_weekly_minimum
+            group by platform order by platform""",
+        [week, office_code],
+    )
+    for b in s.below_minimum:
+        b["label"] = PLATFORM_LABELS[b["platform"]]
+    s.missing = _rows(
+        con,
+        f"""select office_name, string_agg(platform, ', ' order by platform) as platforms
+            from ({cadence}) where data_status = 'missing'
+            group by office_name order by office_name""",
+        [week, office_code],
+    )
+    s.overposting = _rows(
+        con,
+        f"""select office_name, platform, overposting_days, max_posts_in_a_day, overtagged_posts
+            from ({cadence}) where overposting_days > 0 or overtagged_posts > 0
+            order by overposting_days desc, overtagged_posts desc, office_name""",
+        [week, office_code],
+    )
+    s.top_posts = _rows(
+        con,
+        f"""select o.office_name, p.platform, p.caption, p.permalink, p.interactions, p.views,
+                   p.content_category
+            from core.posts p join core.offices o using (office_code)
+            where p.iso_week = ? and {office_filter} and p.interactions is not null
+            order by p.interactions desc, p.post_id limit 5""",
+        [week, office_code],
+    )
+    for t in s.top_posts:
+        t["label"] = PLATFORM_LABELS[t["platform"]]
+        caption = " ".join((t["caption"] or "").split())
+        t["caption_short"] = caption[:120] + ("…" if len(caption) > 120 else "")
+    mix = _rows(
+        con,
+        f"""select sum(posts_informasi_pemilu) as informasi_pemilu, sum(posts_edukasi) as edukasi,
+                   sum(posts_kegiatan) as kegiatan, sum(posts_lainnya) as lainnya
+            from ({cadence})""",
+        [week, office_code],
+    )[0]
+    total = sum(v or 0 for v in mix.values())
+    s.content_mix = [
+        {"label": CATEGORY_LABELS[k], "posts": v or 0, "pct": round(100 * (v or 0) / total, 1) if total else 0.0}
+        for k, v in mix.items()
+    ]
+    if scope == "province":
+        ranks = _rows(
+            con,
+            """select office_name, rank_in_province, platforms_met_minimum, platforms_registered,
+                      posts, posting_activity_pct
+               from marts.office_ranks where province_code = ? and iso_week = ?
+               order by rank_in_province, office_name""",
+            [office_code, week],
+        )
+        s.top_offices = ranks[:3]
+        s.bottom_offices = list(reversed(ranks[-3:])) if len(ranks) > 3 else []
+
+    files_filter = (
+        "f.office_code in (select office_code from core.offices o where " + office_filter + ")"
+    )
+    s.files_rejected = _rows(
+        con,
+        f"""select f.relative_path, f.status_reason from raw.files f
+            where f.delivery_week = ? and f.status = 'rejected' and {files_filter}
+            order by f.relative_path""",
+        [week, office_code],
+    )
+    s.quarantine = _rows(
+        con,
+        f"""select q.message, count(*) as rows, count(distinct q.source_file) as files
+            from raw.quarantine q join raw.files f on f.relative_path = q.source_file
+            where f.delivery_week = ? and {files_filter}
+            group by q.message order by rows desc""",
+        [week, office_code],
+    )
+    return s
