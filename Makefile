@@ -1,0 +1,31 @@
+# medsos: everything a fresh machine with Python 3.11 and pip needs.
+#   make demo   sample exports + the weekly DAG through Airflow; leaves data/
+#   make test   the test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+UV_VERSION := 0.13.8
+
+.PHONY: bootstrap demo test lint clean
+
+$(VENV)/bin/uv:
+	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "medsos needs Python 3.11, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(VENV)/bin/uv pyproject.toml uv.lock
+	$(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
+	touch $@
+
+bootstrap: $(VENV)/.synced
+
+demo: bootstrap
+	$(VENV)/bin/medsos demo
+
+test: bootstrap
+	$(VENV)/bin/python -m pytest -q
+
+lint: bootstrap
+	$(VENV)/bin/ruff check plugins dags tests
+
+clean:
+	rm -rf data .pytest_cache
