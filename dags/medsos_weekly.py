@@ -72,7 +72,8 @@ def medsos_weekly():
     @task
     def parse_files(batch: dict) -> dict:
         """Recognise and normalise each file; unreadable files are rejected with a reason."""
-        from medsos.pipeline import Batch, parse_files as parse
+        from medsos.pipeline import Batch
+        from medsos.pipeline import parse_files as parse
 
         parse(_settings(), Batch.from_dict(batch))
         return batch
@@ -80,7 +81,8 @@ def medsos_weekly():
     @task
     def validate_batch(batch: dict) -> dict:
         """Great Expectations on the week's batch in one call."""
-        from medsos.pipeline import Batch, validate_batch as validate
+        from medsos.pipeline import Batch
+        from medsos.pipeline import validate_batch as validate
 
         validate(_settings(), Batch.from_dict(batch))
         return batch
@@ -88,7 +90,8 @@ def medsos_weekly():
     @task(pool=WAREHOUSE_POOL)
     def load_batch(batch: dict) -> dict:
         """One transaction into the raw layer of the warehouse."""
-        from medsos.pipeline import Batch, load_batch as load
+        from medsos.pipeline import Batch
+        from medsos.pipeline import load_batch as load
 
         return {"batch": batch, "counts": load(_settings(), Batch.from_dict(batch))}
 

@@ -16,7 +16,7 @@ import logging
 import re
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,7 +69,7 @@ class Batch:
 
 
 def new_run_id(week: str, prefix: str = "cli") -> str:
-    return f"{prefix}__{week}__{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
+    return f"{prefix}__{week}__{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
 
 
 def _safe(name: str) -> str:
@@ -80,7 +80,7 @@ def snapshot_time(delivery_week: str, tz: str) -> datetime:
     """When an export delivered for ``delivery_week`` is taken to be true: the end of that
     week in the office's zone (Monday 00:00 local after it), as a UTC instant."""
     end = datetime.combine(weeks.week_end(delivery_week) + timedelta(days=1), time())
-    return end.replace(tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return end.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 # --------------------------------------------------------------------------- parquet io
@@ -264,7 +264,7 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
     gx_failures = batch.read_json(QUARANTINE_JSON)
     results = batch.read_json(VALIDATION_JSON)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     quarantine_rows = [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + gx_failures
     loaded_per_file = posts.groupby("source_file").size().to_dict() if len(posts) else {}

@@ -22,7 +22,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -329,11 +329,12 @@ def parse_count(value: Any, *, decimal_comma: bool = False) -> int | None:
         return int(round(number * factor))
     thousands = "." if decimal_comma else ","
     decimal = "," if decimal_comma else "."
-    if re.fullmatch(r"-?\d{1,3}(\%s\d{3})+" % thousands, text):
+    t, d = re.escape(thousands), re.escape(decimal)
+    if re.fullmatch(rf"-?\d{{1,3}}({t}\d{{3}})+", text):
         return int(text.replace(thousands, ""))
     if re.fullmatch(r"-?\d+", text):
         return int(text)
-    if re.fullmatch(r"-?\d+\%s0+" % decimal, text):  # '12.0' from spreadsheets
+    if re.fullmatch(rf"-?\d+{d}0+", text):  # '12.0' from spreadsheets
         return int(text.split(decimal)[0])
     raise ValueError(f"not a count: {value!r}")
 
@@ -347,9 +348,10 @@ def parse_decimal(value: Any, *, decimal_comma: bool = False) -> float | None:
     text = str(value).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
     thousands = "." if decimal_comma else ","
     decimal = "," if decimal_comma else "."
-    if re.fullmatch(r"-?\d{1,3}(\%s\d{3})+(\%s\d+)?" % (thousands, decimal), text):
+    t, d = re.escape(thousands), re.escape(decimal)
+    if re.fullmatch(rf"-?\d{{1,3}}({t}\d{{3}})+({d}\d+)?", text):
         text = text.replace(thousands, "")
-    if re.fullmatch(r"-?\d+(\%s\d+)?" % decimal, text):
+    if re.fullmatch(rf"-?\d+({d}\d+)?", text):
         return float(text.replace(decimal, "."))
     raise ValueError(f"not a number: {value!r}")
 
@@ -408,7 +410,7 @@ def to_instant(local: datetime, tz: ZoneInfo) -> datetime:
     """A naive wall-clock time in ``tz`` (or an aware time) as a UTC instant."""
     if local.tzinfo is None:
         local = local.replace(tzinfo=tz)
-    return local.astimezone(timezone.utc)
+    return local.astimezone(UTC)
 
 
 def to_local(instant: datetime, tz: ZoneInfo) -> datetime:

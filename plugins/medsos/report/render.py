@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import logging
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -64,7 +64,7 @@ def build_message(summary: Summary, html: str, text: str, to: list[str], sender:
     msg["Subject"] = summary.subject
     msg["From"] = sender
     msg["To"] = ", ".join(to) if to else "undisclosed-recipients:;"
-    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain="medsos.local")
     msg["X-Medsos-Week"] = summary.week
     msg["X-Medsos-Office"] = summary.office_code

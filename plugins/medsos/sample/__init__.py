@@ -22,7 +22,7 @@ import hashlib
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -149,7 +149,7 @@ def load_sample_accounts(accounts_path: Path | None = None) -> list[SampleAccoun
 
 def _post_id(platform: str, account: SampleAccount, published_local: datetime, seq: int) -> str:
     # X and TikTok ids carry their creation instant; Jawa Timur is on WIB.
-    instant = published_local.replace(tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(timezone.utc)
+    instant = published_local.replace(tzinfo=ZoneInfo("Asia/Jakarta")).astimezone(UTC)
     if platform == "facebook":
         return "12215" + _digits(13, account.handle, seq)
     if platform == "instagram":
