@@ -16,7 +16,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from medsos.config import Settings
+from medsos.report.chart import activity_chart_png
 from medsos.report.summary import Summary, gather, recipients_of_summaries
+from medsos.report.workbook import build_workbook
 from medsos.warehouse import open_published
 
 log = logging.getLogger(__name__)
@@ -38,11 +40,17 @@ def _env() -> Environment:
     return env
 
 
-def render(summary: Summary) -> tuple[str, str]:
+def render(summary: Summary, chart_src: str | None = None) -> tuple[str, str]:
+    """HTML and plain text of one summary; ``chart_src`` is where the chart image lives
+    (``cid:…`` inside the email, a file name for the .html copy)."""
     env = _env()
-    html = env.get_template("weekly.html").render(s=summary)
+    html = env.get_template("weekly.html").render(s=summary, chart_src=chart_src)
     text = env.get_template("weekly.txt").render(s=summary)
     return html, text
+
+
+def attachment_name(summary: Summary) -> str:
+    return f"medsos_{summary.office_code}_{summary.week}.xlsx"
 
 
 def load_recipients(path: Path) -> dict[str, list[str]]:
@@ -59,7 +67,11 @@ def load_recipients(path: Path) -> dict[str, list[str]]:
     return out
 
 
-def build_message(summary: Summary, html: str, text: str, to: list[str], sender: str) -> EmailMessage:
+def build_message(summary: Summary, to: list[str], sender: str) -> EmailMessage:
+    """multipart/mixed: [alternative: text, related: (html, chart png)], xlsx."""
+    chart = activity_chart_png(summary.chart_series, f"Aktivitas posting per platform, s.d. {summary.week}")
+    cid = make_msgid(domain="medsos.local")
+    html, text = render(summary, chart_src=f"cid:{cid[1:-1]}")
     msg = EmailMessage()
     msg["Subject"] = summary.subject
     msg["From"] = sender
@@ -70,6 +82,13 @@ def build_message(summary: Summary, html: str, text: str, to: list[str], sender:
     msg["X-Medsos-Office"] = summary.office_code
     msg.set_content(text)
     msg.add_alternative(html, subtype="html")
+    msg.get_payload()[1].add_related(chart, maintype="image", subtype="png", cid=cid, filename="aktivitas.png")
+    msg.add_attachment(
+        build_workbook(summary.sheets),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=attachment_name(summary),
+    )
     return msg
 
 
@@ -86,10 +105,13 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for s in summaries:
-        html, text = render(s)
-        msg = build_message(s, html, text, recipients.get(s.office_code, []), sender)
+        msg = build_message(s, recipients.get(s.office_code, []), sender)
         base = folder / f"ringkasan_{s.office_code}_{week}"
         base.with_suffix(".eml").write_bytes(bytes(msg))
+        # a copy to open in a browser, with the chart beside it
+        png = msg.get_payload()[0].get_payload()[1].get_payload()[1].get_content()
+        base.with_suffix(".png").write_bytes(png)
+        html, _ = render(s, chart_src=base.with_suffix(".png").name)
         base.with_suffix(".html").write_text(html, encoding="utf-8")
         written.append(base.with_suffix(".eml"))
         log.info("rendered %s", base.with_suffix(".eml"))

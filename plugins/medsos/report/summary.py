@@ -43,10 +43,18 @@ class Summary:
     files_rejected: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
     offices_evaluated: int = 0
+    chart_series: list[dict[str, Any]] = field(default_factory=list)
+    sheets: list[tuple[str, list[str], list[tuple]]] = field(default_factory=list)
 
     @property
     def subject(self) -> str:
         return f"Ringkasan Medsos {self.office_name} — Minggu {self.week} ({self.week_label})"
+
+
+def _table(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
+    rel = con.execute(sql, params)
+    cols = [d[0] for d in rel.description]
+    return cols, rel.fetchall()
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[dict[str, Any]]:
@@ -191,4 +199,44 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             group by q.message order by rows desc""",
         [week, office_code],
     )
+    first_chart_week = weeks.shift(week, -7)
+    s.chart_series = _rows(
+        con,
+        f"""select iso_week, platform, posting_activity_pct from {table}
+            where {where} and iso_week between ? and ? order by iso_week""",
+        [*p, first_chart_week, week],
+    )
+    s.sheets = [
+        ("Aktivitas posting", *_table(con, f"select * from {table} where {where} and iso_week = ? order by platform", [*p, week])),
+        (
+            "Per kantor",
+            *_table(
+                con,
+                f"""select c.* exclude (level) from ({cadence}) c order by c.office_code, c.platform""",
+                [week, office_code],
+            ),
+        ),
+        (
+            "Interaksi",
+            *_table(
+                con,
+                f"""select e.* from marts.weekly_engagement e join core.offices o using (office_code)
+                    where e.iso_week = ? and {office_filter} order by e.office_code, e.platform""",
+                [week, office_code],
+            ),
+        ),
+        (
+            "Postingan",
+            *_table(
+                con,
+                f"""select o.office_name, p.platform, p.published_local, p.post_type, p.content_category,
+                           p.hashtags, p.views, p.likes, p.comments, p.shares, p.interactions,
+                           p.caption, p.permalink
+                    from core.posts p join core.offices o using (office_code)
+                    where p.iso_week = ? and {office_filter}
+                    order by o.office_code, p.platform, p.published_local""",
+                [week, office_code],
+            ),
+        ),
+    ]
     return s
