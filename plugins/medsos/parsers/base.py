@@ -447,3 +447,114 @@ def empty_posts() -> pd.DataFrame:
 
 def empty_account_daily() -> pd.DataFrame:
     return frame([], ACCOUNT_DAILY_COLUMNS)
+
+
+# --------------------------------------------------------------------------- row access
+
+
+class CellError(ValueError):
+    """One cell that cannot be read; carries the column as written in the file."""
+
+    def __init__(self, column: str, value: Any, message: str):
+        super().__init__(message)
+        self.column = column
+        self.value = value
+        self.message = message
+
+
+class Row:
+    """One data row seen through a parser's alias map; conversions name the file's column."""
+
+    def __init__(self, sheet: RawSheet, index: dict[str, int], number: int, cells: list[Any]):
+        self.sheet, self.index, self.number, self.cells = sheet, index, number, cells
+
+    def has(self, name: str) -> bool:
+        return name in self.index
+
+    def header(self, name: str) -> str:
+        return self.sheet.header[self.index[name]] if name in self.index else name
+
+    def raw(self, name: str) -> Any:
+        i = self.index.get(name)
+        if i is None or i >= len(self.cells):
+            return None
+        v = self.cells[i]
+        return v.strip() if isinstance(v, str) else v
+
+    def text(self, name: str) -> str | None:
+        return cell_text(self.raw(name))
+
+    def _convert(self, name: str, fn, **kw):
+        if name not in self.index:
+            return None
+        value = self.raw(name)
+        try:
+            return fn(value, **kw)
+        except ValueError as exc:
+            raise CellError(self.header(name), value, str(exc)) from exc
+
+    def count(self, name: str, decimal_comma: bool = False) -> int | None:
+        return self._convert(name, parse_count, decimal_comma=decimal_comma)
+
+    def decimal(self, name: str, decimal_comma: bool = False) -> float | None:
+        return self._convert(name, parse_decimal, decimal_comma=decimal_comma)
+
+    def duration(self, name: str) -> float | None:
+        return self._convert(name, parse_duration_seconds)
+
+    def datetime(self, name: str, formats: tuple[str, ...]) -> datetime | None:
+        if name not in self.index or is_missing(self.raw(name)):
+            return None
+        return self._convert(name, parse_fixed_datetime, formats=formats)
+
+    def required_text(self, name: str) -> str:
+        v = cell_text(self.raw(name))
+        if v is None or not v.strip():
+            raise CellError(self.header(name), v, "empty, a value is required")
+        return v.strip()
+
+
+def require_columns(sheet: RawSheet, index: dict[str, int], required: dict[str, str], rel: str, what: str) -> None:
+    """Raise ParseError naming the file and every required column that is absent."""
+    missing = [label for name, label in required.items() if name not in index]
+    if missing:
+        raise ParseError(f"{rel}: {what} without the column(s) {', '.join(missing)}")
+
+
+def iter_rows(sheet: RawSheet, index: dict[str, int]):
+    for number, cells in sheet.rows:
+        yield Row(sheet, index, number, cells)
+
+
+def build_result(
+    kind: str,
+    platform: str,
+    raw: RawFile,
+    records: list[dict[str, Any]],
+    rejected: list[dict[str, Any]],
+    daily: list[dict[str, Any]] | None = None,
+    notes: list[Problem] | None = None,
+) -> ParseResult:
+    problems = [
+        Problem(raw.relative_path, r.get("source_row"), r.get("column"), cell_text(r.get("value")), r["message"])
+        for r in rejected
+    ] + list(notes or [])
+    return ParseResult(
+        kind=kind,
+        platform=platform,
+        posts=frame(records, POST_COLUMNS),
+        account_daily=frame(daily or [], ACCOUNT_DAILY_COLUMNS),
+        problems=problems,
+        rejected_rows=rejected,
+    )
+
+
+def reject(row: Row, sheet_name: str | None, exc: CellError, post_id: str | None = None) -> dict[str, Any]:
+    return {
+        "source_row": row.number,
+        "source_sheet": sheet_name,
+        "column": exc.column,
+        "value": exc.value,
+        "message": exc.message,
+        "post_id": post_id,
+    }

@@ -1,0 +1,148 @@
+"""Meta Business Suite: Instagram "Content" export, English or Indonesian UI.
+
+Column order differs between accounts and exports, so columns are found by name
+through this module's own alias table (Meta's Indonesian ``Tayangan`` means views here;
+on YouTube the same word means impressions). ``Date`` holds ``Lifetime`` /
+``Sepanjang Masa``. Since 2025-04-21 Instagram reports ``Views``; older exports have
+``Impressions`` (and ``Plays`` for reels), kept apart as ``meta_impressions_legacy``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medsos.parsers.base import (
+    CellError,
+    FileContext,
+    ParseResult,
+    RawFile,
+    build_result,
+    header_index,
+    iter_rows,
+    norm_header,
+    reject,
+    require_columns,
+    to_instant,
+)
+from medsos.parsers.facebook import META_TIME_FORMATS
+
+ALIASES = {
+    # English
+    "post id": "post_id",
+    "account id": "account_id",
+    "account username": "username",
+    "account name": "account_name",
+    "description": "description",
+    "duration (sec)": "duration",
+    "publish time": "published",
+    "permalink": "permalink",
+    "post type": "post_type",
+    "date": "date_scope",
+    "views": "views",
+    "reach": "reach",
+    "likes": "likes",
+    "shares": "shares",
+    "comments": "comments",
+    "saves": "saves",
+    "impressions": "impressions",
+    "plays": "plays",
+    # Indonesian (from real exports, platform-exports.md 2.2)
+    "id postingan": "post_id",
+    "id akun": "account_id",
+    "nama pengguna akun": "username",
+    "nama akun": "account_name",
+    "deskripsi": "description",
+    "durasi (detik)": "duration",
+    "waktu penerbitan": "published",
+    "jenis postingan": "post_type",
+    "tanggal": "date_scope",
+    "tayangan": "views",
+    "jangkauan": "reach",
+    "suka": "likes",
+    "frekuensi dibagikan": "shares",
+    "komentar": "comments",
+    "frekuensi disimpan": "saves",
+    "disimpan": "saves",
+}
+INDONESIAN = {"id postingan", "id akun", "nama pengguna akun", "waktu penerbitan"}
+
+POST_TYPES = {
+    "ig image": "image", "gambar ig": "image",
+    "ig carousel": "carousel", "carousel ig": "carousel",
+    "ig reel": "reel", "reel ig": "reel",
+    "ig video": "video", "video ig": "video",
+    "ig story": "story", "cerita ig": "story",
+    "ig live": "live", "siaran langsung ig": "live",
+}
+
+
+class InstagramContent:
+    kind = "instagram_content"
+    platform = "instagram"
+    description = "Meta Business Suite Instagram content export (CSV with Post ID, Account username, Publish time; English or Indonesian)"
+
+    def matches(self, raw: RawFile) -> bool:
+        idx = header_index(raw.first_sheet(), ALIASES)
+        return {"post_id", "username", "published", "post_type"} <= idx.keys() and "page_id" not in idx
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        idx = header_index(sheet, ALIASES)
+        require_columns(
+            sheet, idx,
+            {"post_id": "Post ID", "published": "Publish time", "post_type": "Post type"},
+            raw.relative_path, "an Instagram content export",
+        )
+        id_locale = bool(INDONESIAN & {norm_header(h) for h in sheet.header})
+        legacy = "views" not in idx and ("impressions" in idx or "plays" in idx)
+        records: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for row in iter_rows(sheet, idx):
+            post_id = None
+            try:
+                post_id = row.required_text("post_id")
+                published = row.datetime("published", META_TIME_FORMATS)
+                if published is None:
+                    raise CellError(row.header("published"), None, "empty, a publish time is required")
+                label = (row.text("post_type") or "").strip().lower()
+                if label not in POST_TYPES:
+                    raise CellError(row.header("post_type"), row.raw("post_type"), "unknown Instagram post type")
+                impressions = None
+                if legacy:
+                    impressions = row.count("impressions", id_locale)
+                    if impressions is None:
+                        impressions = row.count("plays", id_locale)
+                records.append(
+                    {
+                        "platform": self.platform,
+                        "office_code": ctx.office_code,
+                        "account_handle": row.text("username"),
+                        "account_id": row.text("account_id"),
+                        "post_id": post_id,
+                        "published_at": to_instant(published, ctx.tz),
+                        "published_local": published.replace(tzinfo=None),
+                        "publish_time_precision": "minute",
+                        "post_type": POST_TYPES[label],
+                        "caption": row.text("description"),
+                        "permalink": row.text("permalink"),
+                        "views": None if legacy else row.count("views", id_locale),
+                        "reach": row.count("reach", id_locale),
+                        "impressions": impressions,
+                        "likes": row.count("likes", id_locale),
+                        "comments": row.count("comments", id_locale),
+                        "shares": row.count("shares", id_locale),
+                        "saves": row.count("saves", id_locale),
+                        "duration_seconds": row.duration("duration"),
+                        "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
+                        "snapshot_at": ctx.snapshot_at,
+                        "source_file": raw.relative_path,
+                        "source_sheet": sheet.name,
+                        "source_row": row.number,
+                    }
+                )
+            except CellError as exc:
+                rejected.append(reject(row, sheet.name, exc, post_id))
+        return build_result(self.kind, self.platform, raw, records, rejected)
+
+
+PARSERS = [InstagramContent()]

@@ -1,0 +1,184 @@
+"""X analytics exports.
+
+- ``account_analytics_content_<from>_<to>.csv`` (2024+): one row per post; ``Date`` is a
+  day without a time (``Tue, Jul 14, 2026``). The exact instant comes from the post id
+  (a snowflake: ``(id >> 22) + 1288834974657`` ms since the epoch).
+- The classic tweet-activity export (``Tweet id, …, time``) with UTC times
+  (``2024-03-15 18:42 +0000``), found in old backfills.
+
+Counts: Replies -> comments; shares = Reposts + Shares (X splits re-posting and sharing a
+link; both spread the post); Bookmarks -> saves. X reports impressions, not views.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from medsos.parsers.base import (
+    CellError,
+    FileContext,
+    ParseResult,
+    Problem,
+    RawFile,
+    build_result,
+    header_index,
+    iter_rows,
+    reject,
+    require_columns,
+    to_instant,
+    to_local,
+)
+
+TWITTER_EPOCH_MS = 1288834974657
+HANDLE = re.compile(r"(?:x|twitter)\.com/([^/]+)/status/(\d+)")
+
+CONTENT_ALIASES = {
+    "post id": "post_id",
+    "date": "date",
+    "post text": "text",
+    "post link": "link",
+    "impressions": "impressions",
+    "likes": "likes",
+    "engagements": "engagements",
+    "bookmarks": "saves",
+    "shares": "shares",
+    "replies": "comments",
+    "reposts": "reposts",
+}
+ACTIVITY_ALIASES = {
+    "tweet id": "post_id",
+    "tweet permalink": "link",
+    "tweet text": "text",
+    "time": "time",
+    "impressions": "impressions",
+    "retweets": "reposts",
+    "replies": "comments",
+    "likes": "likes",
+}
+
+
+def snowflake_instant(post_id: str) -> datetime:
+    return datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC).replace(microsecond=0)
+
+
+def _sum(*values: int | None) -> int | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+class XAccountContent:
+    kind = "x_account_content"
+    platform = "x"
+    description = "X account analytics content export (account_analytics_content_….csv: Post id, Date, Post text, Post Link)"
+
+    def matches(self, raw: RawFile) -> bool:
+        return {"post_id", "date", "link", "impressions"} <= header_index(raw.first_sheet(), CONTENT_ALIASES).keys()
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        idx = header_index(sheet, CONTENT_ALIASES)
+        require_columns(sheet, idx, {"post_id": "Post id", "date": "Date"}, raw.relative_path, "an X content export")
+        records: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        notes: list[Problem] = []
+        for row in iter_rows(sheet, idx):
+            post_id = None
+            try:
+                post_id = row.required_text("post_id")
+                if not post_id.isdigit():
+                    raise CellError(row.header("post_id"), post_id, "an X post id is digits only (was the file re-saved by Excel?)")
+                day = row.datetime("date", ("%a, %b %d, %Y", "%b %d, %Y", "%Y-%m-%d"))
+                if day is None:
+                    raise CellError(row.header("date"), None, "empty, a date is required")
+                instant = snowflake_instant(post_id)
+                local = to_local(instant, ctx.tz)
+                precision = "second"
+                if abs((local.date() - day.date()).days) > 1:
+                    notes.append(Problem(raw.relative_path, row.number, row.header("date"), str(row.raw("date")),
+                                         f"the post id says {local.date()}; the Date column is used"))
+                    local, instant, precision = day, to_instant(day, ctx.tz), "day"
+                link = row.text("link")
+                m = HANDLE.search(link or "")
+                records.append(
+                    {
+                        "platform": self.platform,
+                        "office_code": ctx.office_code,
+                        "account_handle": m.group(1) if m else None,
+                        "post_id": post_id,
+                        "published_at": instant,
+                        "published_local": local,
+                        "publish_time_precision": precision,
+                        "post_type": "text",
+                        "caption": row.text("text"),
+                        "permalink": link,
+                        "impressions": row.count("impressions"),
+                        "likes": row.count("likes"),
+                        "comments": row.count("comments"),
+                        "shares": _sum(row.count("reposts"), row.count("shares")),
+                        "saves": row.count("saves"),
+                        "metric_definition": "x_analytics_content",
+                        "snapshot_at": ctx.snapshot_at,
+                        "source_file": raw.relative_path,
+                        "source_sheet": sheet.name,
+                        "source_row": row.number,
+                    }
+                )
+            except CellError as exc:
+                rejected.append(reject(row, sheet.name, exc, post_id))
+        return build_result(self.kind, self.platform, raw, records, rejected, notes=notes)
+
+
+class XTweetActivity:
+    kind = "x_tweet_activity"
+    platform = "x"
+    description = "classic X/Twitter tweet activity export (Tweet id, Tweet permalink, Tweet text, time)"
+
+    def matches(self, raw: RawFile) -> bool:
+        return {"post_id", "link", "time"} <= header_index(raw.first_sheet(), ACTIVITY_ALIASES).keys()
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        idx = header_index(sheet, ACTIVITY_ALIASES)
+        records: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for row in iter_rows(sheet, idx):
+            post_id = None
+            try:
+                post_id = row.required_text("post_id")
+                when = row.datetime("time", ("%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S %z"))
+                if when is None:
+                    raise CellError(row.header("time"), None, "empty, a time is required")
+                instant = when.astimezone(UTC)
+                link = row.text("link")
+                m = HANDLE.search(link or "")
+                records.append(
+                    {
+                        "platform": self.platform,
+                        "office_code": ctx.office_code,
+                        "account_handle": m.group(1) if m else None,
+                        "post_id": post_id,
+                        "published_at": instant,
+                        "published_local": to_local(instant, ctx.tz),
+                        "publish_time_precision": "minute",
+                        "post_type": "text",
+                        "caption": row.text("text"),
+                        "permalink": link,
+                        "impressions": row.count("impressions"),
+                        "likes": row.count("likes"),
+                        "comments": row.count("comments"),
+                        "shares": row.count("reposts"),
+                        "metric_definition": "x_tweet_activity_legacy",
+                        "snapshot_at": ctx.snapshot_at,
+                        "source_file": raw.relative_path,
+                        "source_sheet": sheet.name,
+                        "source_row": row.number,
+                    }
+                )
+            except CellError as exc:
+                rejected.append(reject(row, sheet.name, exc, post_id))
+        return build_result(self.kind, self.platform, raw, records, rejected)
+
+
+PARSERS = [XAccountContent(), XTweetActivity()]
