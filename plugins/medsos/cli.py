@@ -153,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    for noisy in ("great_expectations", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     import duckdb
 
     from medsos.warehouse import WarehouseBusy

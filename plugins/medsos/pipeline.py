@@ -129,24 +129,25 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
             path: (sha, status)
             for path, sha, status in con.sql("select relative_path, sha256, status from raw.files").fetchall()
         }
-    live_sha = {sha: path for path, (sha, status) in known.items() if status in ("loaded", "loaded_with_quarantine")}
+    # Same bytes from the same office under another path: a re-dropped file. Decided
+    # after parsing, because an export with no rows (a silent week) is byte-identical
+    # from week to week and is still a delivery.
+    live_sha: dict[tuple[str, str], str] = {}
+    for path, (sha, status) in sorted(known.items()):
+        if status in ("loaded", "loaded_with_quarantine"):
+            live_sha.setdefault((path.split("/")[1], sha), path)
 
     entries = []
-    seen_in_batch: dict[str, str] = {}
     for f in files:
         before = known.get(f.relative_path)
         if before and before[0] == f.sha256 and not reprocess:
             continue
-        entry = f.to_dict() | {"status": "new", "reason": f.problem}
-        original = live_sha.get(f.sha256)
+        entry = f.to_dict() | {"status": "rejected" if f.problem else "new", "reason": f.problem}
+        original = live_sha.get((f.relative_path.split("/")[1], f.sha256))
         if original and original != f.relative_path:
-            entry |= {"status": "duplicate", "duplicate_of": original}
-        elif f.sha256 in seen_in_batch:
-            entry |= {"status": "duplicate", "duplicate_of": seen_in_batch[f.sha256]}
+            entry["same_content_as"] = original
         else:
-            seen_in_batch[f.sha256] = f.relative_path
-        if f.problem:
-            entry["status"] = "rejected"
+            live_sha.setdefault((f.relative_path.split("/")[1], f.sha256), f.relative_path)
         entries.append(entry)
     batch.write_json(FILES_JSON, {"files": entries, "layout_problems": layout_problems, "files_seen": len(files)})
     log.info("%s files in the landing zone up to %s; %s new or changed", len(files), week, len(entries))
@@ -184,12 +185,23 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
             entry.update(status="rejected", reason=str(exc))
             log.warning("rejected %s", exc)
             continue
+        rows_in_file = len(result.posts) + len(result.rejected_rows)
+        if entry.get("same_content_as") and rows_in_file:
+            entry.update(
+                status="duplicate",
+                duplicate_of=entry["same_content_as"],
+                platform=result.platform,
+                export_kind=result.kind,
+                encoding=raw.encoding,
+                rows_in_file=rows_in_file,
+            )
+            continue
         entry.update(
             status="parsed",
             platform=result.platform,
             export_kind=result.kind,
             encoding=raw.encoding,
-            rows_in_file=len(result.posts) + len(result.rejected_rows),
+            rows_in_file=rows_in_file,
             rows_parsed=len(result.posts),
             parse_rejects=[
                 {

@@ -187,8 +187,9 @@ def _caption(rng: random.Random, account: SampleAccount, category: str, tags: in
     short = _short_name(account.office_name)
     region = short.replace("Kab. ", "Kabupaten ").replace("Prov. ", "")
     text = rng.choice(CAPTIONS[category]).format(short=short, region=region, count=rng.randint(12, 480))
-    if platform == "youtube":  # a video title, not a caption
-        return text.split(". ")[0][:95]
+    if platform == "youtube":  # a video title, not a caption: first clause, whole words
+        title = text.split(": ")[0] if len(text) > 95 else text
+        return title if len(title) <= 95 else title[:95].rsplit(" ", 1)[0]
     chosen = list(USUAL_TAGS[: min(tags, len(USUAL_TAGS))])
     chosen += rng.sample(EXTRA_TAGS, max(0, tags - len(chosen)))
     sign_off = rng.choice(SIGN_OFFS)
