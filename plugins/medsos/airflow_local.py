@@ -56,7 +56,7 @@ def load_dag(dag_id: str = "medsos_weekly"):
     bag = DagBag(dag_folder=str(project_dir() / "dags"))
     if bag.import_errors:
         raise RuntimeError(f"DAG import errors: {bag.import_errors}")
-    return bag.get_dag(dag_id)
+    return bag.dags[dag_id]
 
 
 def run_dag_for_week(dag, week: str, conf: dict | None = None):
