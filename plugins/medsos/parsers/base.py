@@ -558,3 +558,120 @@ def reject(row: Row, sheet_name: str | None, exc: CellError, post_id: str | None
         "message": exc.message,
         "post_id": post_id,
     }
+
+
+# --------------------------------------------------------------------------- shared value helpers
+
+
+# Month names as exports write them, English and Indonesian, full and abbreviated.
+MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    [
+        ("january", "januari", "jan"),
+        ("february", "februari", "feb", "peb"),
+        ("march", "maret", "mar"),
+        ("april", "apr"),
+        ("may", "mei"),
+        ("june", "juni", "jun"),
+        ("july", "juli", "jul"),
+        ("august", "agustus", "aug", "agu", "agt", "ags"),
+        ("september", "sep", "sept"),
+        ("october", "oktober", "oct", "okt"),
+        ("november", "nopember", "nov", "nop"),
+        ("december", "desember", "dec", "des"),
+    ],
+    start=1,
+):
+    for _name in _names:
+        MONTHS[_name] = _number
+
+
+def parse_day_month(value: Any) -> tuple[int | None, int, int]:
+    """``(year or None, month, day)`` from a date written with a month name.
+
+    Accepts ``8 Juli``, ``August 31``, ``Jan 6, 2024``, ``6 Agu 2024``, ``12 Februari``
+    (English or Indonesian names, abbreviated or not); the year is None when the text
+    has none. Raises ValueError otherwise.
+    """
+    text = re.sub(r"[,.]", " ", str(value).strip().lower())
+    parts = text.split()
+    words = [p for p in parts if p.isalpha()]
+    numbers = [p for p in parts if p.isdigit()]
+    if len(words) != 1 or not 1 <= len(numbers) <= 2 or len(parts) != len(words) + len(numbers):
+        raise ValueError(f"not a date like '8 Juli' or 'Jan 6, 2024': {value!r}")
+    month = MONTHS.get(words[0])
+    if month is None:
+        raise ValueError(f"unknown month name {words[0]!r} in {value!r}")
+    day = int(numbers[0])
+    year = None
+    if len(numbers) == 2:
+        if len(numbers[1]) != 4:
+            raise ValueError(f"not a four-digit year in {value!r}")
+        year = int(numbers[1])
+    if year is not None:
+        date(year, month, day)  # raises ValueError for 31 February
+    elif not 1 <= day <= (29 if month == 2 else 30 if month in (4, 6, 9, 11) else 31):
+        raise ValueError(f"no such day in {value!r}")
+    return year, month, day
+
+
+def infer_year(month: int, day: int, reference: date, slack_days: int = 1) -> date:
+    """The date ``month``/``day`` in the year that puts it on or before ``reference``
+    (plus ``slack_days``), i.e. within the year before ``reference``.
+
+    Exports without a year (TikTok ``8 Juli``, ``February 12``) only ever list days up to
+    the day they were generated.
+    """
+    limit = reference + timedelta(days=slack_days)
+    for year in (limit.year, limit.year - 1, limit.year - 2):
+        try:
+            candidate = date(year, month, day)
+        except ValueError:  # 29 February in a common year
+            continue
+        if candidate <= limit:
+            return candidate
+    raise ValueError(f"no year puts {month:02d}-{day:02d} within a year before {reference}")
+
+
+_SCIENTIFIC = re.compile(r"^-?\d+(\.\d+)?[eE][+-]?\d+$")
+
+
+def id_text(value: Any, *, digits_only: bool = True) -> str:
+    """A platform id as text: surrounding space removed, never via float.
+
+    Raises ValueError for ids that a spreadsheet has mangled (``1.22158E+17``, ``1.2e17``
+    or a float cell), since their last digits are lost, and (with ``digits_only``) for
+    anything that is not a run of digits.
+    """
+    if is_missing(value):
+        raise ValueError("empty, an id is required")
+    if isinstance(value, bool):
+        raise ValueError(f"not an id: {value!r}")
+    if isinstance(value, float):
+        raise ValueError(f"id stored as a number ({value!r}); its digits are lost (was the file re-saved by Excel?)")
+    text = str(value).strip().replace("\u00a0", "")
+    if _SCIENTIFIC.match(text):
+        raise ValueError(f"id in scientific notation ({text}); its digits are lost (was the file re-saved by Excel?)")
+    if digits_only and not text.isdigit():
+        raise ValueError(f"not an id of digits: {text!r}")
+    if not digits_only and (not text or any(c.isspace() for c in text)):
+        raise ValueError(f"not an id: {text!r}")
+    return text
+
+
+def most_common(values: list[Any]) -> Any:
+    """The most frequent non-empty value (first seen wins a tie), or None."""
+    counts: dict[Any, int] = {}
+    for v in values:
+        if v not in (None, ""):
+            counts[v] = counts.get(v, 0) + 1
+    return max(counts, key=counts.__getitem__) if counts else None
+
+
+def row_id(row: Row, name: str, *, digits_only: bool = True) -> str:
+    """``id_text`` of a row's cell, failing as a CellError that names the column."""
+    value = row.raw(name)
+    try:
+        return id_text(value, digits_only=digits_only)
+    except ValueError as exc:
+        raise CellError(row.header(name), value, str(exc)) from exc

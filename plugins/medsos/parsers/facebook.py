@@ -2,9 +2,13 @@
 
 UTF-8 with BOM, header in row 1, one row per post with lifetime-to-date numbers
 (``Date`` = ``Lifetime``). ``Publish time`` is US-style ``MM/DD/YYYY HH:MM`` without an
-offset, read in the office's zone. The 2025+ export has ``Views``/``Reach``; the older
-one ``Impressions``/``People Reached``, a different metric, kept apart as
-``meta_impressions_legacy``.
+offset, read strictly (never guessed day-first) as the office's local time. The 2025+
+export has ``Views``/``Reach``; the older one ``Impressions``/``People Reached``, a
+different metric, kept apart as ``meta_impressions_legacy``.
+
+Recognised by header names only: ``Post ID`` + ``Publish time`` + ``Permalink`` + a
+Page column (``Page ID`` / ``Page name``). Instagram's export has ``Account ID`` /
+``Account username`` instead, and never a Page column.
 """
 
 from __future__ import annotations
@@ -22,13 +26,14 @@ from medsos.parsers.base import (
     norm_header,
     reject,
     require_columns,
+    row_id,
     to_instant,
 )
 
-META_TIME_FORMATS = ("%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S")
+# Meta writes US-style minutes in every UI language; nothing else is accepted.
+META_TIME_FORMATS = ("%m/%d/%Y %H:%M",)
 
-ALIASES = {
-    # English
+ALIASES_EN = {
     "post id": "post_id",
     "page id": "page_id",
     "page name": "page_name",
@@ -41,15 +46,18 @@ ALIASES = {
     "date": "date_scope",
     "views": "views",
     "reach": "reach",
-    "impressions": "impressions",
-    "people reached": "reach_legacy",
+    "impressions": "impressions",  # pre-2025 export
+    "people reached": "reach_legacy",  # pre-2025 export
     "reactions": "likes",
-    "likes": "likes_legacy",
+    "likes": "likes_legacy",  # pre-2025 export
     "comments": "comments",
     "shares": "shares",
     "seconds viewed": "seconds_viewed",
-    # Indonesian (provisional: no real ID-locale Facebook export seen yet, see
-    # platform-exports.md 1.2; the first real one becomes the fixture)
+}
+# PROVISIONAL Indonesian aliases (platform-exports.md 1.2): no real ID-locale Facebook
+# content export has been seen yet. These are the tokens Indonesian parsers look for and
+# the Page columns by analogy with Instagram's; the first real office file replaces them.
+ALIASES_ID = {
     "id postingan": "post_id",
     "id halaman": "page_id",
     "nama halaman": "page_name",
@@ -57,16 +65,21 @@ ALIASES = {
     "deskripsi": "description",
     "durasi (detik)": "duration",
     "waktu penerbitan": "published",
+    "permalink": "permalink",
     "jenis postingan": "post_type",
     "tanggal": "date_scope",
-    "tayangan": "views",
+    "tayangan": "views",  # Meta's Tayangan = views (YouTube's is impressions)
     "jangkauan": "reach",
     "tanggapan": "likes",
     "komentar": "comments",
     "frekuensi dibagikan": "shares",
     "detik ditonton": "seconds_viewed",
 }
-INDONESIAN = {"id postingan", "id halaman", "waktu penerbitan", "jenis postingan"}
+ALIASES = {**ALIASES_EN, **ALIASES_ID}
+INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
+
+# Columns that only Instagram's content export has: a file with them is not a Page export.
+INSTAGRAM_ONLY = {"account id", "account username", "id akun", "nama pengguna akun"}
 
 POST_TYPES = {
     "photos": "image", "photo": "image", "foto": "image",
@@ -77,6 +90,12 @@ POST_TYPES = {
     "stories": "story", "story": "story", "cerita": "story",
     "live": "live", "siaran langsung": "live",
 }
+REQUIRED = {"post_id": "Post ID", "published": "Publish time", "post_type": "Post type"}
+
+
+def is_indonesian(headers: list[str]) -> bool:
+    """Whether a Meta file carries Indonesian headers (numbers then use ``1.234``)."""
+    return any(norm_header(h) in INDONESIAN for h in headers)
 
 
 class FacebookContent:
@@ -86,25 +105,23 @@ class FacebookContent:
 
     def matches(self, raw: RawFile) -> bool:
         sheet = raw.first_sheet()
+        if INSTAGRAM_ONLY & {norm_header(h) for h in sheet.header}:
+            return False
         idx = header_index(sheet, ALIASES)
-        return {"post_id", "page_id", "published", "permalink"} <= idx.keys()
+        return {"post_id", "published", "permalink"} <= idx.keys() and bool({"page_id", "page_name"} & idx.keys())
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
         idx = header_index(sheet, ALIASES)
-        require_columns(
-            sheet, idx,
-            {"post_id": "Post ID", "published": "Publish time", "post_type": "Post type"},
-            raw.relative_path, "a Facebook content export",
-        )
-        id_locale = bool(INDONESIAN & {norm_header(h) for h in sheet.header})
+        require_columns(sheet, idx, REQUIRED, raw.relative_path, "a Facebook content export")
+        id_locale = is_indonesian(sheet.header)
         legacy = "views" not in idx and "impressions" in idx
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         for row in iter_rows(sheet, idx):
             post_id = None
             try:
-                post_id = row.required_text("post_id")
+                post_id = row_id(row, "post_id")
                 published = row.datetime("published", META_TIME_FORMATS)
                 if published is None:
                     raise CellError(row.header("published"), None, "empty, a publish time is required")
@@ -112,16 +129,16 @@ class FacebookContent:
                 if label not in POST_TYPES:
                     raise CellError(row.header("post_type"), row.raw("post_type"), "unknown Facebook post type")
                 title, desc = row.text("title") or "", row.text("description") or ""
-                seconds = row.count("seconds_viewed")
+                seconds = row.decimal("seconds_viewed", id_locale)
                 records.append(
                     {
                         "platform": self.platform,
                         "office_code": ctx.office_code,
-                        "account_handle": row.text("page_name"),
-                        "account_id": row.text("page_id"),
+                        "account_handle": None,  # the export names the Page, not its handle
+                        "account_id": row_id(row, "page_id") if row.text("page_id") else None,
                         "post_id": post_id,
                         "published_at": to_instant(published, ctx.tz),
-                        "published_local": published.replace(tzinfo=None),
+                        "published_local": published,
                         "publish_time_precision": "minute",
                         "post_type": POST_TYPES[label],
                         "caption": (title if len(title) >= len(desc) else desc) or None,
@@ -132,7 +149,7 @@ class FacebookContent:
                         "likes": row.count("likes" if row.has("likes") else "likes_legacy", id_locale),
                         "comments": row.count("comments", id_locale),
                         "shares": row.count("shares", id_locale),
-                        "duration_seconds": row.duration("duration"),
+                        "duration_seconds": row.duration("duration") or None,  # 0 / blank: not a video
                         "watch_time_hours": None if seconds is None else round(seconds / 3600, 6),
                         "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
                         "snapshot_at": ctx.snapshot_at,

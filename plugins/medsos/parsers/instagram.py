@@ -1,10 +1,14 @@
 """Meta Business Suite: Instagram "Content" export, English or Indonesian UI.
 
-Column order differs between accounts and exports, so columns are found by name
-through this module's own alias table (Meta's Indonesian ``Tayangan`` means views here;
-on YouTube the same word means impressions). ``Date`` holds ``Lifetime`` /
-``Sepanjang Masa``. Since 2025-04-21 Instagram reports ``Views``; older exports have
+Column order differs between accounts and exports, so columns are found by name through
+this module's own alias tables (Meta's Indonesian ``Tayangan`` means views here; on
+YouTube the same word means impressions). ``Date`` holds ``Lifetime`` / ``Sepanjang
+Masa``. ``Publish time`` / ``Waktu penerbitan`` is US-style ``MM/DD/YYYY HH:MM`` in both
+languages. Since 2025-04-21 Instagram reports ``Views``; older exports have
 ``Impressions`` (and ``Plays`` for reels), kept apart as ``meta_impressions_legacy``.
+
+Collaboration posts owned by another account (another ``Account ID`` than the file's
+most frequent one) are kept, with that account's handle as written.
 """
 
 from __future__ import annotations
@@ -22,12 +26,12 @@ from medsos.parsers.base import (
     norm_header,
     reject,
     require_columns,
+    row_id,
     to_instant,
 )
 from medsos.parsers.facebook import META_TIME_FORMATS
 
-ALIASES = {
-    # English
+ALIASES_EN = {
     "post id": "post_id",
     "account id": "account_id",
     "account username": "username",
@@ -44,9 +48,11 @@ ALIASES = {
     "shares": "shares",
     "comments": "comments",
     "saves": "saves",
-    "impressions": "impressions",
-    "plays": "plays",
-    # Indonesian (from real exports, platform-exports.md 2.2)
+    "impressions": "impressions",  # pre-2025 export
+    "plays": "plays",  # pre-2025 export, reels
+}
+# From real Indonesian exports (platform-exports.md 2.2).
+ALIASES_ID = {
     "id postingan": "post_id",
     "id akun": "account_id",
     "nama pengguna akun": "username",
@@ -54,9 +60,10 @@ ALIASES = {
     "deskripsi": "description",
     "durasi (detik)": "duration",
     "waktu penerbitan": "published",
+    "permalink": "permalink",
     "jenis postingan": "post_type",
     "tanggal": "date_scope",
-    "tayangan": "views",
+    "tayangan": "views",  # Meta's Tayangan = views (YouTube's is impressions)
     "jangkauan": "reach",
     "suka": "likes",
     "frekuensi dibagikan": "shares",
@@ -64,7 +71,11 @@ ALIASES = {
     "frekuensi disimpan": "saves",
     "disimpan": "saves",
 }
-INDONESIAN = {"id postingan", "id akun", "nama pengguna akun", "waktu penerbitan"}
+ALIASES = {**ALIASES_EN, **ALIASES_ID}
+INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
+
+# Columns only a Facebook Page export has.
+FACEBOOK_ONLY = {"page id", "page name", "id halaman", "nama halaman"}
 
 POST_TYPES = {
     "ig image": "image", "gambar ig": "image",
@@ -74,33 +85,36 @@ POST_TYPES = {
     "ig story": "story", "cerita ig": "story",
     "ig live": "live", "siaran langsung ig": "live",
 }
+REQUIRED = {"post_id": "Post ID", "published": "Publish time", "post_type": "Post type"}
 
 
 class InstagramContent:
     kind = "instagram_content"
     platform = "instagram"
-    description = "Meta Business Suite Instagram content export (CSV with Post ID, Account username, Publish time; English or Indonesian)"
+    description = (
+        "Meta Business Suite Instagram content export (CSV with Post ID, Account ID or "
+        "Account username, Publish time, Post type; English or Indonesian headers)"
+    )
 
     def matches(self, raw: RawFile) -> bool:
-        idx = header_index(raw.first_sheet(), ALIASES)
-        return {"post_id", "username", "published", "post_type"} <= idx.keys() and "page_id" not in idx
+        sheet = raw.first_sheet()
+        if FACEBOOK_ONLY & {norm_header(h) for h in sheet.header}:
+            return False
+        idx = header_index(sheet, ALIASES)
+        return {"post_id", "published", "post_type"} <= idx.keys() and bool({"account_id", "username"} & idx.keys())
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
         idx = header_index(sheet, ALIASES)
-        require_columns(
-            sheet, idx,
-            {"post_id": "Post ID", "published": "Publish time", "post_type": "Post type"},
-            raw.relative_path, "an Instagram content export",
-        )
-        id_locale = bool(INDONESIAN & {norm_header(h) for h in sheet.header})
+        require_columns(sheet, idx, REQUIRED, raw.relative_path, "an Instagram content export")
+        id_locale = any(norm_header(h) in INDONESIAN for h in sheet.header)
         legacy = "views" not in idx and ("impressions" in idx or "plays" in idx)
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         for row in iter_rows(sheet, idx):
             post_id = None
             try:
-                post_id = row.required_text("post_id")
+                post_id = row_id(row, "post_id")
                 published = row.datetime("published", META_TIME_FORMATS)
                 if published is None:
                     raise CellError(row.header("published"), None, "empty, a publish time is required")
@@ -117,10 +131,10 @@ class InstagramContent:
                         "platform": self.platform,
                         "office_code": ctx.office_code,
                         "account_handle": row.text("username"),
-                        "account_id": row.text("account_id"),
+                        "account_id": row_id(row, "account_id") if row.text("account_id") else None,
                         "post_id": post_id,
                         "published_at": to_instant(published, ctx.tz),
-                        "published_local": published.replace(tzinfo=None),
+                        "published_local": published,
                         "publish_time_precision": "minute",
                         "post_type": POST_TYPES[label],
                         "caption": row.text("description"),
@@ -132,7 +146,8 @@ class InstagramContent:
                         "comments": row.count("comments", id_locale),
                         "shares": row.count("shares", id_locale),
                         "saves": row.count("saves", id_locale),
-                        "duration_seconds": row.duration("duration"),
+                        # images and carousels say 0 seconds: no duration, not a zero-length video
+                        "duration_seconds": row.duration("duration") or None,
                         "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
                         "snapshot_at": ctx.snapshot_at,
                         "source_file": raw.relative_path,

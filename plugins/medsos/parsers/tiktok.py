@@ -1,29 +1,48 @@
-"""TikTok Studio analytics, per-video "Content" export, as XLSX (with a follower sheet)
-or CSV.
+"""TikTok Studio analytics exports.
 
-The export has no video-id column: the id is taken from ``Video link``
-(``/video/<id>`` or ``/photo/<id>`` for photo carousels). The id's top 32 bits are the
-creation time in unix seconds, which gives an exact publish instant even where
-``Post time`` is a day without a year (``8 Juli``, ``August 31``). ``Time`` is when the
-report was generated: the snapshot time.
+``tiktok_content``: the per-video "Content" export, as a workbook (``Content.xlsx``, sheet
+``Content``, possibly with a ``FollowerHistory`` sheet) or as CSV (UTF-8 with BOM)::
+
+    Time,Video title,Video link,Post time,Total likes,Total comments,Total shares,Total views
+
+- There is no video-id column: the id comes from ``Video link`` (``/video/<id>``, or
+  ``/photo/<id>`` for photo carousels), and so does the account handle (``/@<handle>/``).
+- The id's top 32 bits are the creation time in unix seconds: the exact publish instant.
+  ``Post time`` is a day, often without a year (``8 Juli``, ``August 31``, ``2024/02/12``
+  or a date cell); it is only cross-checked, and a disagreement of more than a day is
+  reported while the id's time is kept.
+- ``Time`` is when the report was generated (office local time): the snapshot time.
+- Counts may be ``"18,400"`` or ``1.2K``; ``undefined`` is unknown, never 0.
+
+``tiktok_follower_history``: a ``FollowerHistory`` file on its own
+(``Date,Followers,Difference in followers from previous day``), as in the legacy ZIP.
+Follower days carry no year either: it is the one that puts the day within the year
+before the snapshot.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from medsos.parsers.base import (
     CellError,
     FileContext,
     ParseResult,
+    Problem,
     RawFile,
     RawSheet,
     Row,
     build_result,
+    excel_serial_to_datetime,
     header_index,
+    infer_year,
+    is_missing,
     iter_rows,
+    most_common,
+    parse_day_month,
+    parse_fixed_datetime,
     reject,
     require_columns,
     to_instant,
@@ -43,7 +62,8 @@ ALIASES = {
     "add to favorites": "saves",
     "total bookmarks": "saves",
     "reach": "reach",
-    # Indonesian UI labels (provisional)
+    # PROVISIONAL Indonesian labels: the one real data point (platform-exports.md 4.3)
+    # says headers stay English in an Indonesian UI; these are Studio's UI words.
     "waktu": "generated",
     "judul video": "title",
     "tautan video": "link",
@@ -53,22 +73,18 @@ ALIASES = {
     "total bagikan": "shares",
     "total tayangan": "views",
 }
+CONTENT_REQUIRED = {"link", "published", "views"}
 FOLLOWER_ALIASES = {
     "date": "date",
     "tanggal": "date",
     "followers": "followers",
     "pengikut": "followers",
     "difference in followers from previous day": "difference",
-    "selisih pengikut dari hari sebelumnya": "difference",
+    "selisih pengikut dari hari sebelumnya": "difference",  # provisional
 }
+FOLLOWER_REQUIRED = {"date", "followers", "difference"}
 LINK = re.compile(r"tiktok\.com/@([^/?#]+)/(video|photo)/(\d+)")
-MONTHS = {
-    "january": 1, "januari": 1, "february": 2, "februari": 2, "march": 3, "maret": 3,
-    "april": 4, "may": 5, "mei": 5, "june": 6, "juni": 6, "july": 7, "juli": 7,
-    "august": 8, "agustus": 8, "september": 9, "october": 10, "oktober": 10,
-    "november": 11, "december": 12, "desember": 12,
-}
-GENERATED_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S")
+GENERATED_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M")
 
 
 def id_instant(video_id: str) -> datetime:
@@ -76,57 +92,87 @@ def id_instant(video_id: str) -> datetime:
     return datetime.fromtimestamp(int(video_id) >> 32, tz=UTC)
 
 
-def day_without_year(value: Any, reference: date) -> date:
-    """``8 Juli`` / ``August 31`` / ``2024/02/12`` / a date cell; a missing year is the one
-    that puts the day on or before ``reference`` (the export date) and within a year."""
+def day_of(value: Any, reference: date) -> date:
+    """A TikTok day: ``8 Juli`` / ``August 31`` (year inferred from ``reference``, the
+    export date), ``2024/02/12``, ``2024-02-12`` or a date cell."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = " ".join(str(value).strip().lower().replace(",", " ").split())
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return excel_serial_to_datetime(float(value)).date()
+    text = str(value).strip()
     m = re.fullmatch(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})", text)
     if m:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-    m = re.fullmatch(r"(\d{1,2}) ([a-z]+)", text) or re.fullmatch(r"([a-z]+) (\d{1,2})", text)
-    if not m:
-        raise ValueError(f"not a day like '8 Juli' or 'August 31': {value!r}")
-    day_s, month_s = (m.group(1), m.group(2)) if m.group(1).isdigit() else (m.group(2), m.group(1))
-    if month_s not in MONTHS:
-        raise ValueError(f"unknown month name in {value!r}")
-    for year in (reference.year, reference.year - 1):
-        try:
-            d = date(year, MONTHS[month_s], int(day_s))
-        except ValueError:
-            continue
-        if d <= reference + timedelta(days=1):
-            return d
-    raise ValueError(f"{value!r} does not fall in the year before the export date {reference}")
+    year, month, day = parse_day_month(text)
+    return date(year, month, day) if year else infer_year(month, day, reference)
 
 
-def _sheet(raw: RawFile, aliases: dict[str, str], required: set[str]) -> RawSheet | None:
+def _find_sheet(raw: RawFile, aliases: dict[str, str], required: set[str]) -> RawSheet | None:
     for sheet in raw.sheets:
         if required <= header_index(sheet, aliases).keys():
             return sheet
     return None
 
 
+def _followers(
+    raw: RawFile, sheet: RawSheet, ctx: FileContext, snapshot_at: datetime, handle: str | None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    idx = header_index(sheet, FOLLOWER_ALIASES)
+    reference = to_local(snapshot_at, ctx.tz).date()
+    out, rejected = [], []
+    for row in iter_rows(sheet, idx):
+        try:
+            raw_day = row.raw("date")
+            try:
+                day = day_of(raw_day, reference)
+            except ValueError as exc:
+                raise CellError(row.header("date"), raw_day, str(exc)) from exc
+            diff = row.count("difference")
+            out.append(
+                {
+                    "platform": "tiktok",
+                    "office_code": ctx.office_code,
+                    "account_handle": handle,
+                    "metric_date": datetime.combine(day, datetime.min.time()),
+                    "followers": row.count("followers"),
+                    "followers_gained": None if diff is None else max(diff, 0),
+                    "followers_lost": None if diff is None else max(-diff, 0),
+                    "metric_definition": "tiktok_follower_history",
+                    "snapshot_at": snapshot_at,
+                    "source_file": raw.relative_path,
+                    "source_sheet": sheet.name,
+                    "source_row": row.number,
+                }
+            )
+        except CellError as exc:
+            rejected.append(reject(row, sheet.name, exc))
+    return out, rejected
+
+
 class TikTokContent:
     kind = "tiktok_content"
     platform = "tiktok"
-    description = "TikTok Studio content export (XLSX or CSV with Video title, Video link, Post time, Total views)"
+    description = (
+        "TikTok Studio content export (Content.xlsx or CSV with Time, Video title, Video link, "
+        "Post time, Total views)"
+    )
 
     def matches(self, raw: RawFile) -> bool:
-        return _sheet(raw, ALIASES, {"link", "published", "views"}) is not None
+        return _find_sheet(raw, ALIASES, CONTENT_REQUIRED) is not None
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
-        sheet = _sheet(raw, ALIASES, {"link", "published", "views"})
-        assert sheet is not None
+        sheet = _find_sheet(raw, ALIASES, CONTENT_REQUIRED) or raw.first_sheet()
         idx = header_index(sheet, ALIASES)
-        require_columns(sheet, idx, {"link": "Video link"}, raw.relative_path, "a TikTok content export")
+        require_columns(
+            sheet, idx, {"link": "Video link", "published": "Post time", "views": "Total views"},
+            raw.relative_path, "a TikTok content export",
+        )
+        file_snapshot = self._file_snapshot(sheet, idx, ctx)
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
-        notes = []
-        snapshot_at = ctx.snapshot_at
+        notes: list[Problem] = []
         for row in iter_rows(sheet, idx):
             video_id = None
             try:
@@ -134,12 +180,12 @@ class TikTokContent:
                 m = LINK.search(link)
                 if not m:
                     raise CellError(row.header("link"), link, "not a TikTok video or photo link")
-                handle, kind, video_id = m.group(1), m.group(2), m.group(3)
+                handle, media, video_id = m.group(1), m.group(2), m.group(3)
                 generated = row.datetime("generated", GENERATED_FORMATS)
-                row_snapshot = to_instant(generated, ctx.tz) if generated else snapshot_at
+                snapshot_at = to_instant(generated, ctx.tz) if generated else file_snapshot
                 instant = id_instant(video_id)
                 local = to_local(instant, ctx.tz)
-                self._check_post_time(row, local, row_snapshot, ctx, raw, notes)
+                note = self._check_post_time(row, raw, local, to_local(snapshot_at, ctx.tz).date())
                 play = row.duration("play_time")
                 records.append(
                     {
@@ -150,7 +196,7 @@ class TikTokContent:
                         "published_at": instant,
                         "published_local": local,
                         "publish_time_precision": "second",
-                        "post_type": "carousel" if kind == "photo" else "video",
+                        "post_type": "carousel" if media == "photo" else "video",
                         "caption": row.text("title"),
                         "permalink": link,
                         "views": row.count("views"),
@@ -161,68 +207,78 @@ class TikTokContent:
                         "saves": row.count("saves"),
                         "watch_time_hours": None if play is None else round(play / 3600, 6),
                         "metric_definition": "tiktok_studio_lifetime",
-                        "snapshot_at": row_snapshot,
-                        "source_file": raw.relative_path,
-                        "source_sheet": sheet.name,
-                        "source_row": row.number,
-                    }
-                )
-            except CellError as exc:
-                rejected.append(reject(row, sheet.name, exc, video_id))
-        daily = self._followers(raw, ctx, snapshot_at, rejected)
-        return build_result(self.kind, self.platform, raw, records, rejected, daily, notes)
-
-    @staticmethod
-    def _check_post_time(row: Row, local: datetime, snapshot: datetime, ctx, raw, notes) -> None:
-        from medsos.parsers.base import Problem
-
-        value = row.raw("published")
-        if value in (None, ""):
-            return
-        try:
-            day = day_without_year(value, to_local(snapshot, ctx.tz).date())
-        except ValueError as exc:
-            raise CellError(row.header("published"), value, str(exc)) from exc
-        if abs((day - local.date()).days) > 1:
-            notes.append(
-                Problem(raw.relative_path, row.number, row.header("published"), str(value),
-                        f"differs from the date in the video id ({local.date()}); the id is used")
-            )
-
-    @staticmethod
-    def _followers(raw: RawFile, ctx: FileContext, snapshot_at: datetime, rejected: list) -> list[dict[str, Any]]:
-        sheet = _sheet(raw, FOLLOWER_ALIASES, {"date", "followers"})
-        if sheet is None:
-            return []
-        idx = header_index(sheet, FOLLOWER_ALIASES)
-        reference = to_local(snapshot_at, ctx.tz).date()
-        out = []
-        for row in iter_rows(sheet, idx):
-            try:
-                raw_day = row.raw("date")
-                try:
-                    day = day_without_year(raw_day, reference)
-                except ValueError as exc:
-                    raise CellError(row.header("date"), raw_day, str(exc)) from exc
-                diff = row.count("difference")
-                out.append(
-                    {
-                        "platform": "tiktok",
-                        "office_code": ctx.office_code,
-                        "metric_date": datetime.combine(day, datetime.min.time()),
-                        "followers": row.count("followers"),
-                        "followers_gained": None if diff is None else max(diff, 0),
-                        "followers_lost": None if diff is None else max(-diff, 0),
-                        "metric_definition": "tiktok_follower_history",
                         "snapshot_at": snapshot_at,
                         "source_file": raw.relative_path,
                         "source_sheet": sheet.name,
                         "source_row": row.number,
                     }
                 )
+                if note:
+                    notes.append(note)
             except CellError as exc:
-                rejected.append(reject(row, sheet.name, exc))
-        return out
+                rejected.append(reject(row, sheet.name, exc, video_id))
+        daily: list[dict[str, Any]] = []
+        follower_sheet = _find_sheet(raw, FOLLOWER_ALIASES, FOLLOWER_REQUIRED)
+        if follower_sheet is not None and follower_sheet is not sheet:
+            handle = most_common([r["account_handle"] for r in records])
+            daily, bad = _followers(raw, follower_sheet, ctx, file_snapshot, handle)
+            rejected += bad
+        return build_result(self.kind, self.platform, raw, records, rejected, daily, notes)
+
+    @staticmethod
+    def _file_snapshot(sheet: RawSheet, idx: dict[str, int], ctx: FileContext) -> datetime:
+        """The latest readable ``Time`` in the sheet (when the report was generated), else
+        the delivery's snapshot time."""
+        times = []
+        for row in iter_rows(sheet, idx):
+            value = row.raw("generated")
+            if is_missing(value):
+                continue
+            try:
+                times.append(parse_fixed_datetime(value, GENERATED_FORMATS))
+            except ValueError:
+                continue  # reported on the row itself
+        return to_instant(max(times), ctx.tz) if times else ctx.snapshot_at
+
+    @staticmethod
+    def _check_post_time(row: Row, raw: RawFile, local: datetime, reference: date) -> Problem | None:
+        value = row.raw("published")
+        if is_missing(value):
+            return None
+        try:
+            day = day_of(value, reference)
+        except ValueError as exc:
+            raise CellError(row.header("published"), value, str(exc)) from exc
+        if abs((day - local.date()).days) > 1:
+            return Problem(
+                raw.relative_path, row.number, row.header("published"), str(value),
+                f"differs from the day in the video id ({local.date()}); the id's time is used",
+            )
+        return None
 
 
-PARSERS = [TikTokContent()]
+class TikTokFollowerHistory:
+    kind = "tiktok_follower_history"
+    platform = "tiktok"
+    description = "TikTok FollowerHistory export (Date, Followers, Difference in followers from previous day)"
+
+    def matches(self, raw: RawFile) -> bool:
+        return (
+            _find_sheet(raw, ALIASES, CONTENT_REQUIRED) is None
+            and _find_sheet(raw, FOLLOWER_ALIASES, FOLLOWER_REQUIRED) is not None
+        )
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = _find_sheet(raw, FOLLOWER_ALIASES, FOLLOWER_REQUIRED)
+        if sheet is None:
+            sheet = raw.first_sheet()
+            require_columns(
+                sheet, header_index(sheet, FOLLOWER_ALIASES),
+                {"date": "Date", "followers": "Followers", "difference": "Difference in followers from previous day"},
+                raw.relative_path, "a TikTok follower history",
+            )
+        daily, rejected = _followers(raw, sheet, ctx, ctx.snapshot_at, None)
+        return build_result(self.kind, self.platform, raw, [], rejected, daily)
+
+
+PARSERS = [TikTokContent(), TikTokFollowerHistory()]

@@ -6,8 +6,11 @@
 - The classic tweet-activity export (``Tweet id, …, time``) with UTC times
   (``2024-03-15 18:42 +0000``), found in old backfills.
 
-Counts: Replies -> comments; shares = Reposts + Shares (X splits re-posting and sharing a
-link; both spread the post); Bookmarks -> saves. X reports impressions, not views.
+Counts: Replies -> comments; Bookmarks -> saves; shares = Reposts + Shares when both
+columns are present (X splits re-posting from sharing a link or DM; both spread the
+post), else whichever one the file has. X reports impressions, not views (None).
+Recognised by header names only; the handle comes from ``Post Link``
+(``https://x.com/<handle>/status/<id>``).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from medsos.parsers.base import (
     iter_rows,
     reject,
     require_columns,
+    row_id,
     to_instant,
     to_local,
 )
@@ -86,9 +90,7 @@ class XAccountContent:
         for row in iter_rows(sheet, idx):
             post_id = None
             try:
-                post_id = row.required_text("post_id")
-                if not post_id.isdigit():
-                    raise CellError(row.header("post_id"), post_id, "an X post id is digits only (was the file re-saved by Excel?)")
+                post_id = row_id(row, "post_id")
                 day = row.datetime("date", ("%a, %b %d, %Y", "%b %d, %Y", "%Y-%m-%d"))
                 if day is None:
                     raise CellError(row.header("date"), None, "empty, a date is required")
@@ -141,12 +143,13 @@ class XTweetActivity:
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
         idx = header_index(sheet, ACTIVITY_ALIASES)
+        require_columns(sheet, idx, {"post_id": "Tweet id", "time": "time"}, raw.relative_path, "a tweet activity export")
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         for row in iter_rows(sheet, idx):
             post_id = None
             try:
-                post_id = row.required_text("post_id")
+                post_id = row_id(row, "post_id")
                 when = row.datetime("time", ("%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S %z"))
                 if when is None:
                     raise CellError(row.header("time"), None, "empty, a time is required")

@@ -2,10 +2,17 @@
 (``Data tabel.csv`` with an Indonesian UI).
 
 One row per video with numbers **for the selected date range** (not lifetime), old videos
-included; row 2 is the ``Total`` row, which is not a video. ``Video publish time`` is a
-date without a time (``Jan 6, 2024``), so those posts are placed by local date only.
+included; the first data row is the ``Total`` row, which is not a video and is skipped
+silently. ``Video publish time`` is a date without a time (``Jan 6, 2024``), so those
+posts are placed by local date only (precision ``day``); some exports carry
+``2024-01-06 13:18:00`` (precision ``second``).
+
 In Indonesian Studio ``Penayangan`` = views and ``Tayangan`` = impressions, the opposite
-of Meta's wording; this module's alias table is its own.
+of Meta's wording; this module's alias table is its own. Indonesian files write
+``1.234`` for thousands and ``2275,0676`` for decimals.
+
+``Chart data.csv`` (one row per day per video) and ``Totals.csv`` (one row per day) are
+not read yet: they carry a ``Date`` column, and a file with one is not a table export.
 """
 
 from __future__ import annotations
@@ -22,13 +29,14 @@ from medsos.parsers.base import (
     header_index,
     iter_rows,
     norm_header,
+    parse_day_month,
     reject,
     require_columns,
+    row_id,
     to_instant,
 )
 
-ALIASES = {
-    # English
+ALIASES_EN = {
     "content": "video_id",
     "video title": "title",
     "video publish time": "published",
@@ -38,66 +46,70 @@ ALIASES = {
     "likes": "likes",
     "comments added": "comments",
     "shares": "shares",
-    "impressions": "impressions",
+    "impressions": "impressions",  # older name
     "thumbnail impressions": "impressions",
-    # Indonesian
+    "date": "date",  # only in Chart data / Totals
+}
+ALIASES_ID = {
     "konten": "video_id",
     "judul video": "title",
     "waktu publikasi video": "published",
     "durasi": "duration",
-    "penayangan": "views",
+    "penayangan": "views",  # YouTube's Penayangan = views
     "waktu tonton (jam)": "watch_hours",
     "suka": "likes",
     "komentar ditambahkan": "comments",
     "pembagian": "shares",
     "dibagikan": "shares",
-    "tayangan": "impressions",
+    "tayangan": "impressions",  # YouTube's Tayangan = impressions (Meta's is views)
     "tayangan thumbnail": "impressions",
+    "tanggal": "date",
 }
-INDONESIAN = {"konten", "judul video", "waktu publikasi video", "penayangan"}
-TOTAL_LABELS = {"total", "jumlah"}
-MONTHS_ID = {"Mei": "May", "Agu": "Aug", "Agt": "Aug", "Okt": "Oct", "Des": "Dec"}
-DATE_FORMATS = ("%b %d, %Y", "%d %b %Y")
+ALIASES = {**ALIASES_EN, **ALIASES_ID}
+INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
+TOTAL_LABELS = {"total", "jumlah", "totals"}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
 SHORT_MAX_SECONDS = 60
+REQUIRED = {"video_id": "Content", "published": "Video publish time"}
 
 
-def _publish(value: Any) -> tuple[datetime, str]:
+def publish_time(value: Any) -> tuple[datetime, str]:
+    """``(local time, precision)`` from ``Video publish time``."""
     if isinstance(value, datetime):
-        return value, "second"
+        precision = "day" if (value.hour, value.minute, value.second) == (0, 0, 0) else "second"
+        return value.replace(tzinfo=None), precision
     text = " ".join(str(value).split())
-    for id_name, en_name in MONTHS_ID.items():
-        text = text.replace(id_name, en_name)
     for fmt in TIME_FORMATS:
         try:
             return datetime.strptime(text, fmt), "second"
         except ValueError:
             pass
-    for fmt in DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt), "day"
-        except ValueError:
-            pass
-    raise ValueError(f"not a publish date like 'Jan 6, 2024': {value!r}")
+    try:
+        year, month, day = parse_day_month(text)  # 'Jan 6, 2024' (also '6 Jan 2024', '6 Agu 2024')
+    except ValueError:
+        year = None
+    if year is None:
+        raise ValueError(f"not a publish date like 'Jan 6, 2024': {value!r}")
+    return datetime(year, month, day), "day"
 
 
 class YouTubeTableData:
     kind = "youtube_table_data"
     platform = "youtube"
-    description = "YouTube Studio advanced-mode export 'Table data.csv' (Content, Video title, Video publish time)"
+    description = (
+        "YouTube Studio advanced-mode export 'Table data.csv' / 'Data tabel.csv' "
+        "(Content, Video title, Video publish time, one row per video)"
+    )
 
     def matches(self, raw: RawFile) -> bool:
         idx = header_index(raw.first_sheet(), ALIASES)
-        return {"video_id", "title", "published"} <= idx.keys()
+        return {"video_id", "title", "published"} <= idx.keys() and "date" not in idx
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
         idx = header_index(sheet, ALIASES)
-        require_columns(
-            sheet, idx, {"video_id": "Content", "published": "Video publish time"},
-            raw.relative_path, "a YouTube table export",
-        )
-        id_locale = bool(INDONESIAN & {norm_header(h) for h in sheet.header})
+        require_columns(sheet, idx, REQUIRED, raw.relative_path, "a YouTube table export")
+        id_locale = any(norm_header(h) in INDONESIAN for h in sheet.header)
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         for row in iter_rows(sheet, idx):
@@ -105,11 +117,10 @@ class YouTubeTableData:
             if video_id.lower() in TOTAL_LABELS:
                 continue  # the channel total for the range, not a video
             try:
-                if not video_id:
-                    raise CellError(row.header("video_id"), None, "empty, a video id is required")
+                video_id = row_id(row, "video_id", digits_only=False)
                 raw_time = row.raw("published")
                 try:
-                    published, precision = _publish(raw_time)
+                    published, precision = publish_time(raw_time)
                 except ValueError as exc:
                     raise CellError(row.header("published"), raw_time, str(exc)) from exc
                 duration = row.duration("duration")
