@@ -36,6 +36,7 @@ class Summary:
     below_minimum: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)
     overposting: list[dict[str, Any]] = field(default_factory=list)
+    overtagged: list[dict[str, Any]] = field(default_factory=list)
     top_posts: list[dict[str, Any]] = field(default_factory=list)
     content_mix: list[dict[str, Any]] = field(default_factory=list)
     top_offices: list[dict[str, Any]] = field(default_factory=list)
@@ -139,9 +140,19 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     )
     s.overposting = _rows(
         con,
-        f"""select office_name, platform, overposting_days, max_posts_in_a_day, overtagged_posts
-            from ({cadence}) where overposting_days > 0 or overtagged_posts > 0
-            order by overposting_days desc, overtagged_posts desc, office_name""",
+        f"""select office_name, platform, overposting_days, max_posts_in_a_day
+            from ({cadence}) where overposting_days > 0
+            order by max_posts_in_a_day desc, office_name""",
+        [week, office_code],
+    )
+    for o in s.overposting:
+        o["label"] = PLATFORM_LABELS[o["platform"]]
+    s.overtagged = _rows(
+        con,
+        f"""select office_name, sum(overtagged_posts) as posts,
+                   string_agg(platform, ', ' order by platform) filter (where overtagged_posts > 0) as platforms
+            from ({cadence}) group by office_name having sum(overtagged_posts) > 0
+            order by posts desc, office_name""",
         [week, office_code],
     )
     s.top_posts = _rows(
