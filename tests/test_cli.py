@@ -1,0 +1,44 @@
+"""The medsos command: messages a user can act on and exit codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from medsos.cli import EXIT_USAGE, main
+
+
+def test_bad_week_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["run", "--week", "2024-7"])
+    assert exit_.value.code == 2
+    assert "2024-W07" in capsys.readouterr().err
+
+
+def test_query_before_any_run_says_what_to_do(settings, capsys):
+    code = main(["query", "select 1", "--warehouse", str(settings.warehouse), "--published", str(settings.published)])
+    assert code == EXIT_USAGE
+    assert "medsos run --week" in capsys.readouterr().err
+
+
+def test_sample_run_and_query_from_the_console_script(settings, tmp_path):
+    medsos = [sys.executable, "-m", "medsos.cli"]
+    flags = [
+        "--landing", str(settings.landing), "--warehouse", str(settings.warehouse),
+        "--published", str(settings.published), "--outbox", str(settings.outbox),
+    ]
+    subprocess.run([*medsos, "sample", "--from", "2024-W07", "--to", "2024-W07", "--landing", str(settings.landing)], check=True)
+    env_work = {"MEDSOS_WORK": str(tmp_path / "work")}
+    import os
+
+    out = subprocess.run([*medsos, "run", "--week", "2024-W07", *flags], check=True, capture_output=True, text=True, env=os.environ | env_work)
+    assert "rows:" in out.stdout and "0 quarantined" in out.stdout
+    out = subprocess.run(
+        [*medsos, "query", "select count(*) as n from marts.weekly_cadence where iso_week = '2024-W07'", "--format", "csv", *flags],
+        check=True, capture_output=True, text=True,
+    )
+    assert out.stdout.splitlines() == ["n", "194"]
+    bad = subprocess.run([*medsos, "query", "select * from no_such_table", *flags], capture_output=True, text=True)
+    assert bad.returncode == 1 and "no_such_table" in bad.stderr
