@@ -633,7 +633,7 @@ def infer_year(month: int, day: int, reference: date, slack_days: int = 1) -> da
     raise ValueError(f"no year puts {month:02d}-{day:02d} within a year before {reference}")
 
 
-_SCIENTIFIC = re.compile(r"^-?\d+(\.\d+)?[eE][+-]?\d+$")
+_SCIENTIFIC = re.compile(r"^-?\d+([.,]\d+)?[eE][+-]?\d+$")
 
 
 def id_text(value: Any, *, digits_only: bool = True) -> str:

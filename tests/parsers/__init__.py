@@ -1,0 +1,1 @@
+"""Parser and sample-writer tests (a package so the tests can share helpers from conftest)."""

@@ -1,0 +1,205 @@
+"""Facebook Page content export: parser on hand-made fixtures, and the sample writer's
+round trip."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from medsos.parsers import UnrecognisedExport, detect
+from medsos.parsers.base import ParseError, read_raw
+from medsos.sample import facebook as writer
+
+from .conftest import (
+    SNAPSHOT,
+    TRICKY_CAPTION,
+    account,
+    assert_same_posts,
+    context,
+    post,
+    request,
+    round_trip,
+    row,
+)
+
+PAGE = "100064123456789"
+
+
+def fb_post(post_id, published, post_type, caption, duration=None):
+    return post("facebook", post_id, published, post_type, caption,
+                f"https://www.facebook.com/{PAGE}/posts/{post_id}", duration)
+
+
+def sample_request(rows=None):
+    rows = rows if rows is not None else [
+        row(fb_post("122158012345678901", datetime(2024, 2, 14, 7, 5), "image", TRICKY_CAPTION),
+            views=12345, reach=9876, likes=1204, comments=31, shares=12),
+        row(fb_post("122158012345678902", datetime(2024, 2, 12, 19, 30), "reel",
+                    "Cara mencoblos yang benar\nSimak sampai habis, ya 😊, jangan golput", 47.0),
+            views=None, reach=4022, likes=180, comments=20, shares=0, watch_time_hours=10.6142),
+        row(fb_post("122158012345678903", datetime(2024, 2, 9, 21, 0), "video", "Rapat pleno terbuka", 905.0),
+            views=800, reach=700, likes=30, comments=None, shares=2, watch_time_hours=2.5),
+        row(fb_post("122158012345678904", datetime(2024, 2, 10, 8, 0), "text",
+                    "Info lengkap di https://kpu.go.id"),
+            views=90, reach=80, likes=3, comments=0, shares=1),
+    ]
+    return request(account("facebook", "kpubojonegoro", PAGE), rows)
+
+
+# --------------------------------------------------------------------------- round trip
+
+
+def test_round_trip_gives_back_the_posts(tmp_path):
+    req = sample_request()
+    paths, parser, result = round_trip(writer, req, tmp_path / "out")
+    assert parser.kind == "facebook_content"
+    assert result.kind == "facebook_content" and result.platform == "facebook"
+    assert_same_posts(req, result, fields=("views", "reach", "likes", "comments", "shares"))
+    posts = result.posts.set_index("post_id")
+    assert posts.loc["122158012345678902", "duration_seconds"] == 47.0
+    assert pd.isna(posts.loc["122158012345678901", "duration_seconds"])
+    assert set(posts["saves"].isna()) == {True} and set(posts["impressions"].isna()) == {True}
+    assert set(posts["publish_time_precision"]) == {"minute"}
+    assert set(posts["metric_definition"]) == {"meta_views_2025"}
+    assert set(posts["account_id"]) == {PAGE}
+    assert posts.loc["122158012345678903", "permalink"] == f"https://www.facebook.com/{PAGE}/posts/122158012345678903"
+    assert (posts["snapshot_at"] == SNAPSHOT).all()
+    assert posts["source_sheet"].isna().all()
+    assert sorted(posts["source_row"]) == sorted(posts["source_row"].unique())
+
+
+def test_writer_file_name_bytes_and_determinism(tmp_path):
+    req = sample_request()
+    (a,) = writer.write(req, tmp_path / "one")
+    (b,) = writer.write(req, tmp_path / "two")
+    assert re.fullmatch(r"Feb-08-2024_Feb-18-2024_\d{16}\.csv", a.name)
+    assert a.name == b.name and a.read_bytes() == b.read_bytes()
+    data = a.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf") and b"\r\n" in data
+    assert b'"12,345"' in data and b"Lifetime" in data
+    # the multi-line caption stays inside one quoted cell
+    assert "Ayo cek DPT, sekarang! 🗳️\n".encode() in data
+
+
+def test_same_handle_on_instagram_does_not_collide(tmp_path):
+    from medsos.sample import instagram
+
+    req = sample_request([])
+    (fb,) = writer.write(req, tmp_path)
+    ig_req = request(account("instagram", "kpubojonegoro", "17841400000000001"), [])
+    (ig,) = instagram.write(ig_req, tmp_path)
+    assert fb.name != ig.name
+
+
+def test_a_week_without_posts_is_a_valid_header_only_file(tmp_path):
+    paths, parser, result = round_trip(writer, sample_request([]), tmp_path)
+    assert parser.kind == "facebook_content"
+    assert len(result.posts) == 0 and result.problems == []
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def test_english_fixture_values(parse_fixture):
+    parser, result = parse_fixture("facebook", "fb_content_en.csv")
+    assert parser.kind == "facebook_content"
+    posts = result.posts.set_index("post_id")
+    first = posts.loc["122158012345678901"]
+    assert first["caption"] == "Sosialisasi tahapan Pilkada 2026, hadir di Balai Desa\n#KPUMelayani 🗳️"
+    assert first["views"] == 1204 and first["reach"] == 880 and first["likes"] == 41
+    assert first["comments"] == 6 and first["shares"] == 10
+    assert first["post_type"] == "image"
+    assert first["published_local"] == datetime(2026, 6, 3, 9, 15)
+    assert str(first["published_at"]) == "2026-06-03 02:15:00+00:00"  # WIB = UTC+7
+    assert first["source_row"] == 2
+    reel = posts.loc["122158012345679999"]
+    # the longer of Title and Description is the caption
+    assert reel["caption"] == "Video sosialisasi pemilih pemula\nTonton sampai habis, ya! 😊"
+    assert reel["post_type"] == "reel" and reel["duration_seconds"] == 47.0
+    assert reel["watch_time_hours"] == pytest.approx(38211 / 3600, abs=1e-6)
+    assert reel["source_row"] == 4  # the first post's caption spans lines 2-3
+    link = posts.loc["122158012345670002"]
+    assert link["post_type"] == "text"
+    assert pd.isna(link["views"])  # blank Views: unknown, not 0
+    live = posts.loc["122158012345670004"]
+    assert live["views"] == 12480 and live["reach"] == 9001 and live["watch_time_hours"] == 500.0
+
+
+def test_bad_number_quarantines_the_row_and_keeps_the_rest(parse_fixture):
+    parser, result = parse_fixture("facebook", "fb_content_en.csv")
+    assert "122158012345670003" not in set(result.posts["post_id"])
+    assert len(result.posts) == 4
+    (problem,) = result.problems
+    assert problem.file.endswith("fb_content_en.csv")  # lines 2-3 and 4-5 hold two posts
+    assert problem.row == 7 and problem.column == "Reactions" and problem.value == "1O"
+    assert "fb_content_en.csv, row 7, column 'Reactions'" in str(problem)
+    (rejected,) = result.rejected_rows
+    assert rejected["source_row"] == 7 and rejected["column"] == "Reactions" and rejected["value"] == "1O"
+    assert rejected["source_sheet"] is None and rejected["message"]
+
+
+def test_legacy_impressions_are_not_views(parse_fixture):
+    parser, result = parse_fixture("facebook", "fb_content_en_legacy.csv")
+    assert parser.kind == "facebook_content"
+    posts = result.posts.set_index("post_id")
+    assert set(posts["metric_definition"]) == {"meta_impressions_legacy"}
+    assert posts["views"].isna().all()
+    assert list(posts["impressions"]) == [3400, 900]
+    assert list(posts["reach"]) == [2100, 700]
+    assert list(posts["likes"]) == [150, 30]
+    assert posts.loc["122150000000000012", "watch_time_hours"] == 2.0
+
+
+def test_provisional_indonesian_headers_use_indonesian_numbers(parse_fixture):
+    parser, result = parse_fixture("facebook", "fb_content_id_provisional.csv")
+    assert parser.kind == "facebook_content"
+    (p,) = result.posts.to_dict("records")
+    assert p["views"] == 1204 and p["likes"] == 57 and p["shares"] == 10
+    assert p["published_local"] == datetime(2024, 2, 14, 6, 30)
+
+
+def test_excel_mangled_ids_are_quarantined(parse_fixture):
+    parser, result = parse_fixture("facebook", "fb_content_excel_mangled.csv")
+    assert parser.kind == "facebook_content"
+    assert len(result.posts) == 0
+    (problem,) = result.problems
+    assert problem.column == "Post ID" and "scientific notation" in problem.message
+
+
+def test_missing_required_columns_raise_naming_file_and_columns(tmp_path):
+    path = tmp_path / "cut.csv"
+    path.write_text("Post ID,Page ID,Publish time,Permalink\n1,2,02/14/2024 07:00,https://x\n", encoding="utf-8")
+    raw = read_raw(path, "2024-W07/35.06/cut.csv")
+    parser = detect(raw)
+    assert parser.kind == "facebook_content"
+    with pytest.raises(ParseError, match=r"2024-W07/35\.06/cut\.csv.*Post type"):
+        parser.parse(raw, context("2024-W07/35.06/cut.csv"))
+
+
+def test_meta_daily_file_is_not_recognised_yet(fixture_file):
+    raw = read_raw(fixture_file("facebook", "fb_follows_daily_utf16.csv"), "w/35.06/Follows (1).csv")
+    assert raw.encoding == "utf-16"
+    with pytest.raises(UnrecognisedExport) as info:
+        detect(raw)
+    message = str(info.value)
+    assert message.startswith("w/35.06/Follows (1).csv: not a known platform export")
+    assert "'Date', 'Primary'" in message
+    assert "Facebook content export" in message and "Table data.csv" in message
+
+
+def test_day_first_publish_time_is_refused_not_guessed(tmp_path):
+    path = tmp_path / "fb.csv"
+    path.write_bytes(
+        "\ufeffPost ID,Page ID,Page name,Title,Publish time,Permalink,Post type,Views\r\n"
+        "122158012345678901,1,P,A,13/02/2024 10:00,https://f/1,Photos,5\r\n"
+        "122158012345678902,1,P,B,02/13/2024 10:00,https://f/2,Photos,5\r\n".encode()
+    )
+    raw = read_raw(path, "fb.csv")
+    result = detect(raw).parse(raw, context("fb.csv"))
+    assert list(result.posts["post_id"]) == ["122158012345678902"]
+    assert result.posts["published_local"][0] == datetime(2024, 2, 13, 10, 0)
+    (problem,) = result.problems
+    assert problem.row == 2 and problem.column == "Publish time"
