@@ -150,3 +150,19 @@ def test_running_again_changes_nothing(golden):
     after = {t: sorted(map(repr, con2.execute(f"select * from {t}").fetchall())) for t in tables}
     con2.close()
     assert after == before
+
+
+def test_rolling_continuity(golden):
+    s, con = golden
+
+    def rolling(office, week):
+        return con.execute(
+            """select weeks_active_last_4, weeks_in_last_4, current_streak_weeks, longest_gap_days_13w
+               from marts.office_rolling where office_code = ? and platform = 'instagram' and iso_week = ?""",
+            [office, week],
+        ).fetchall()[0]
+
+    assert rolling("35.06", "2024-W07") == (0, 1, 0, None)  # zero posts, nothing known yet
+    assert rolling("35.06", "2024-W08") == (1, 2, 1, 5)  # posted Tue 20 Feb; week ends Sun 25 Feb
+    assert rolling("35.06", "2024-W09") == (1, 3, 0, 12)  # no export: streak broken, 12 days since
+    assert rolling("94.01", "2024-W08") == (2, 2, 2, 6)  # posts Sun 18 and Mon 19 Feb
