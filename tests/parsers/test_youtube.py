@@ -1,0 +1,153 @@
+"""YouTube Studio table export (English and Indonesian UI): parser on fixtures, and the
+sample writer's round trip."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import pytest
+
+from medsos.parsers import UnrecognisedExport, detect
+from medsos.parsers.base import ParseError, read_raw
+from medsos.parsers.youtube import YouTubeTableData
+from medsos.sample import youtube as writer
+
+from .conftest import (
+    TRICKY_CAPTION,
+    account,
+    assert_same_posts,
+    context,
+    post,
+    request,
+    round_trip,
+    row,
+)
+
+
+def yt_post(video_id, published, caption, duration):
+    post_type = "short" if duration <= 60 else "video"
+    return post("youtube", video_id, published, post_type, caption,
+                f"https://www.youtube.com/watch?v={video_id}", duration)
+
+
+def sample_request(language="en", rows=None):
+    rows = rows if rows is not None else [
+        row(yt_post("2q4TS4z4Rpk", datetime(2024, 2, 14, 7, 5), TRICKY_CAPTION, 2496.0),
+            views=12345, impressions=138912, likes=1204, comments=31, shares=12, watch_time_hours=927.5816),
+        row(yt_post("-aBcDeFgHiJ", datetime(2024, 2, 12, 19, 30), "Cara mencoblos #shorts", 45.0),
+            views=1300, impressions=None, likes=40, comments=0, shares=2, watch_time_hours=9.25),
+        row(yt_post("ZyXwVuTsRqP", datetime(2024, 2, 9, 21, 0), "Debat publik, sesi 1", 5400.0),
+            views=0, impressions=15000, likes=None, comments=None, shares=None, watch_time_hours=None),
+    ]
+    return request(account("youtube", "kpubojonegoro"), rows, language)
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_round_trip_gives_back_the_posts(tmp_path, language):
+    req = sample_request(language)
+    paths, parser, result = round_trip(writer, req, tmp_path)
+    assert paths[0].name == ("Data tabel.csv" if language == "id" else "Table data.csv")
+    assert parser.kind == "youtube_table_data"
+    assert_same_posts(req, result, day_precision=True,
+                      fields=("views", "impressions", "likes", "comments", "shares", "reach", "saves"))
+    posts = result.posts.set_index("post_id")
+    assert set(posts["publish_time_precision"]) == {"day"}
+    assert set(posts["metric_definition"]) == {"youtube_studio_window"}
+    assert posts.loc["-aBcDeFgHiJ", "permalink"] == "https://www.youtube.com/watch?v=-aBcDeFgHiJ"
+    assert posts.loc["-aBcDeFgHiJ", "duration_seconds"] == 45.0
+    assert posts["account_handle"].isna().all()
+
+
+def test_writer_total_row_and_number_formats(tmp_path):
+    (en,) = writer.write(sample_request("en"), tmp_path / "en")
+    (id_,) = writer.write(sample_request("id"), tmp_path / "id")
+    en_lines = en.read_text(encoding="utf-8").split("\n")
+    assert en_lines[0].startswith("Content,Video title,Video publish time,Duration,Views")
+    assert en_lines[1] == "Total,,,,13645,936.8316,1244,31,14,153912"
+    assert ' -aBcDeFgHiJ,Cara mencoblos #shorts,"Feb 12, 2024",45,1300,' in en.read_text(encoding="utf-8")
+    id_text = id_.read_text(encoding="utf-8")
+    assert id_text.startswith("Konten,Judul video,Waktu publikasi video,Durasi,Penayangan")
+    assert 'Total,,,,13.645,"936,8316",1.244,31,14,153.912' in id_text
+    assert "14 Feb 2024" in id_text
+    assert writer.write(sample_request("id"), tmp_path / "again")[0].read_bytes() == id_.read_bytes()
+
+
+def test_a_range_without_videos_is_a_valid_file(tmp_path):
+    paths, parser, result = round_trip(writer, sample_request("en", []), tmp_path)
+    assert parser.kind == "youtube_table_data"
+    assert len(result.posts) == 0 and result.problems == []
+
+
+def test_english_fixture_values_and_total_row_skipped(parse_fixture):
+    parser, result = parse_fixture("youtube", "yt_table_data_en.csv")
+    assert parser.kind == "youtube_table_data"
+    posts = result.posts.set_index("post_id")
+    assert "Total" not in posts.index  # the Total row is not a video, and not a problem either
+    assert all(p.row != 2 for p in result.problems)
+    frm = posts.loc["2q4TS4z4Rpk"]
+    assert frm["caption"] == "Ultimate Guide to Acing FRM Part I 2024: Exam Insights & Strategic Study Plan"
+    assert frm["published_local"] == datetime(2024, 1, 6) and frm["publish_time_precision"] == "day"
+    assert str(frm["published_at"]) == "2024-01-05 17:00:00+00:00"  # local midnight, WIB
+    assert (frm["views"], frm["impressions"], frm["likes"], frm["comments"], frm["shares"]) == (
+        8542, 138912, 196, 12, 7
+    )
+    assert frm["watch_time_hours"] == pytest.approx(927.5816)
+    assert frm["duration_seconds"] == 2496.0 and frm["post_type"] == "video"
+    assert frm["source_row"] == 3
+    # an id that begins with '-' arrives with a leading space: trimmed
+    short = posts.loc["-aBcDeFgHi"]
+    assert short["post_type"] == "short" and short["caption"] == "Sosialisasi Pemilu 2024, bagian 2 🗳️"
+
+
+def test_bad_number_names_file_row_and_column(parse_fixture):
+    parser, result = parse_fixture("youtube", "yt_table_data_en.csv")
+    assert len(result.posts) == 2
+    (problem,) = result.problems
+    assert problem.file == "2024-W07/35.06/yt_table_data_en.csv"
+    assert (problem.row, problem.column, problem.value) == (5, "Likes", "x7")
+    assert result.rejected_rows[0]["post_id"] == "ZZZ_bad_num"
+
+
+def test_indonesian_tayangan_is_impressions_and_penayangan_views(parse_fixture):
+    parser, result = parse_fixture("youtube", "yt_data_tabel_id.csv")
+    assert parser.kind == "youtube_table_data"
+    assert result.problems == []
+    posts = result.posts.set_index("post_id")
+    debate = posts.loc["AbCdEfGhIjK"]
+    assert debate["views"] == 1234  # Penayangan '1.234'
+    assert debate["impressions"] == 40000  # Tayangan '40.000'
+    assert debate["watch_time_hours"] == pytest.approx(2200.5)  # '2200,5'
+    assert posts.loc["LmNoPqRsTuV", "watch_time_hours"] == pytest.approx(74.5676)
+    assert posts.loc["LmNoPqRsTuV", "impressions"] == 5120
+    assert posts.loc["LmNoPqRsTuV", "post_type"] == "short"
+
+
+def test_publish_time_with_a_time_of_day(parse_fixture):
+    parser, result = parse_fixture("youtube", "yt_table_data_en_datetime.csv")
+    (p,) = result.posts.to_dict("records")
+    assert p["published_local"] == datetime(2026, 7, 20, 13, 18) and p["publish_time_precision"] == "second"
+    assert p["impressions"] == 100  # the older 'Impressions' header
+
+
+@pytest.mark.parametrize("name", ["yt_chart_data.csv", "yt_totals.csv"])
+def test_chart_data_and_totals_are_not_taken_for_the_table(fixture_file, name):
+    raw = read_raw(fixture_file("youtube", name), name)
+    with pytest.raises(UnrecognisedExport, match=name):
+        detect(raw)
+
+
+def test_missing_publish_time_column_is_refused(tmp_path):
+    path = tmp_path / "Table data.csv"
+    path.write_text("Content,Video title,Views\nTotal,,5\nabc,Judul,5\n", encoding="utf-8")
+    raw = read_raw(path, "Table data.csv")
+    with pytest.raises(UnrecognisedExport):
+        detect(raw)
+    with pytest.raises(ParseError, match=r"Table data\.csv.*Video publish time"):
+        YouTubeTableData().parse(raw, context("Table data.csv"))
+
+
+def test_no_account_in_the_table(parse_fixture):
+    parser, result = parse_fixture("youtube", "yt_data_tabel_id.csv")
+    assert result.posts["account_handle"].isna().all() and result.posts["account_id"].isna().all()
+    assert pd.isna(result.posts["reach"]).all()
