@@ -136,3 +136,19 @@ def test_legacy_impressions_and_plays(parse_fixture):
     assert posts["views"].isna().all()
     assert posts.loc["17980000000000001", "impressions"] == 2300
     assert posts.loc["17980000000000002", "impressions"] == 5400  # Plays on a reel
+
+
+def test_missing_post_id_is_a_problem_and_the_rest_still_loads(tmp_path):
+    from .conftest import parse_path
+
+    path = tmp_path / "ig.csv"
+    path.write_bytes(
+        "\ufeffPost ID,Account ID,Account username,Description,Publish time,Permalink,Post type,Views\r\n"
+        ",17841400000000001,kpu,Tanpa id,02/14/2024 07:00,https://i/p/1,IG image,5\r\n"
+        "17990000000000002,17841400000000001,kpu,Ada id,02/14/2024 08:00,https://i/p/2,IG image,6\r\n".encode()
+    )
+    parser, result = parse_path(path, "2024-W07/35.06/ig.csv")
+    assert list(result.posts["post_id"]) == ["17990000000000002"]
+    (problem,) = result.problems
+    assert (problem.file, problem.row, problem.column) == ("2024-W07/35.06/ig.csv", 2, "Post ID")
+    assert "required" in problem.message
