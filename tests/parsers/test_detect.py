@@ -4,6 +4,7 @@ message naming the file and what was expected."""
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from medsos.parsers import ALL_PARSERS, UnrecognisedExport, detect
@@ -109,3 +110,41 @@ def test_unknown_file_names_the_file_and_lists_what_was_expected(tmp_path):
     assert "'Nama', 'Alamat', 'Telepon'" in message
     for parser in ALL_PARSERS:
         assert parser.description in message
+
+
+def test_sample_plan_exports_parse_back_to_the_plan(tmp_path):
+    """A slice of the generated Jawa Timur plan (every platform, both UI languages): each
+    written export is detected from its headers and parses back to the plan's posts."""
+    from medsos.sample import build_plan, facebook, instagram, tiktok, x, youtube
+
+    from .conftest import parse_path
+
+    writers = {"facebook": facebook, "instagram": instagram, "x": x, "youtube": youtube, "tiktok": tiktok}
+    plan = build_plan()
+    week = plan.weeks[1]
+    chosen, seen = [], {}
+    for req in plan.requests:
+        key = (req.account.platform, req.language)
+        if req.iso_week == week and seen.get(key, 0) < 3:
+            seen[key] = seen.get(key, 0) + 1
+            chosen.append(req)
+    assert {k[0] for k in seen} == set(writers) and ("instagram", "id") in seen and ("youtube", "id") in seen
+    for i, req in enumerate(chosen):
+        (path,) = writers[req.account.platform].write(req, tmp_path / str(i))
+        parser, result = parse_path(path)
+        assert parser.platform == req.account.platform
+        assert result.problems == [], result.problems
+        got = {r["post_id"]: r for r in result.posts.to_dict("records")}
+        assert sorted(got) == sorted(r.post.post_id for r in req.rows)
+        for r in req.rows:
+            g, p = got[r.post.post_id], r.post
+            day_only = g["publish_time_precision"] == "day"
+            want = p.published_local.replace(hour=0, minute=0) if day_only else p.published_local
+            assert g["published_local"].to_pydatetime() == want
+            assert g["caption"] == p.caption
+            if p.platform == "youtube":  # the type follows the duration (<= 60 s: short)
+                assert g["post_type"] == ("short" if p.duration_seconds <= 60 else "video")
+            else:
+                assert g["post_type"] == p.post_type
+            for name in ("views", "reach", "impressions", "likes", "comments", "shares", "saves"):
+                assert (None if pd.isna(g[name]) else g[name]) == getattr(r.metrics, name), name
