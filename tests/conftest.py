@@ -37,6 +37,7 @@ def make_settings(root: Path) -> Settings:
         published=root / "published" / "medsos.duckdb",
         outbox=root / "outbox",
         work=root / "work",
+        gx_dir=root / "gx",
     )
 
 
@@ -58,6 +59,7 @@ def env_for(settings: Settings) -> dict[str, str]:
         "MEDSOS_PUBLISHED": str(settings.published),
         "MEDSOS_OUTBOX": str(settings.outbox),
         "MEDSOS_WORK": str(settings.work),
+        "MEDSOS_GX_DIR": str(settings.gx_dir),
         "MEDSOS_ACCOUNTS": str(settings.accounts),
     }
 

@@ -12,6 +12,7 @@ MEDSOS_WAREHOUSE       ``$MEDSOS_DATA_DIR/medsos.duckdb``   the DuckDB file (one
 MEDSOS_PUBLISHED       ``$MEDSOS_DATA_DIR/published/medsos.duckdb``  read-only copy for staff
 MEDSOS_OUTBOX          ``$MEDSOS_DATA_DIR/outbox``          rendered emails (.eml)
 MEDSOS_WORK            ``$MEDSOS_DATA_DIR/work``            parsed batches between tasks
+MEDSOS_GX_DIR          ``$MEDSOS_DATA_DIR/gx``              GX results and Data Docs site
 MEDSOS_ACCOUNTS        packaged Jawa Timur sample           account registry CSV
 MEDSOS_RECIPIENTS      packaged sample                      who receives which summary
 MEDSOS_EVALUATION      packaged ``evaluation.toml``         thresholds and content lexicon
@@ -52,6 +53,7 @@ class Settings:
     published: Path
     outbox: Path
     work: Path
+    gx_dir: Path
     accounts: Path
     recipients: Path
     evaluation: Path
@@ -67,6 +69,7 @@ class Settings:
             published=Path(env.get("MEDSOS_PUBLISHED") or data / "published" / "medsos.duckdb"),
             outbox=Path(env.get("MEDSOS_OUTBOX") or data / "outbox"),
             work=Path(env.get("MEDSOS_WORK") or data / "work"),
+            gx_dir=Path(env.get("MEDSOS_GX_DIR") or data / "gx"),
             accounts=Path(env.get("MEDSOS_ACCOUNTS") or PACKAGE_DIR / "data" / "accounts_jatim_sample.csv"),
             recipients=Path(
                 env.get("MEDSOS_RECIPIENTS") or PACKAGE_DIR / "data" / "recipients_sample.csv"

@@ -15,7 +15,7 @@ def run_demo(settings: Settings, first_week: str, last_week: str) -> int:
     from medsos import airflow_local, weeks
     from medsos.sample import build_plan, write_sample
 
-    for path in (settings.landing, settings.outbox, settings.work):
+    for path in (settings.landing, settings.outbox, settings.work, settings.gx_dir):
         if path.exists():
             shutil.rmtree(path)
     for path in (settings.warehouse, settings.published):
@@ -37,6 +37,7 @@ def run_demo(settings: Settings, first_week: str, last_week: str) -> int:
                 "MEDSOS_PUBLISHED": str(settings.published),
                 "MEDSOS_OUTBOX": str(settings.outbox),
                 "MEDSOS_WORK": str(settings.work),
+                "MEDSOS_GX_DIR": str(settings.gx_dir),
                 "MEDSOS_ACCOUNTS": str(settings.accounts),
             }
         )

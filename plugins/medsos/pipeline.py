@@ -46,6 +46,7 @@ ACCOUNT_DAILY = "account_daily.parquet"
 ACCEPTED_POSTS = "accepted_posts.parquet"
 QUARANTINE_JSON = "quarantine.json"
 VALIDATION_JSON = "validation_results.json"
+WARNINGS_JSON = "warnings.json"
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,18 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
             path: (sha, status)
             for path, sha, status in con.sql("select relative_path, sha256, status from raw.files").fetchall()
         }
+        # median rows of each account's last four loaded files, for the row-count check
+        recent = {
+            f"{office}|{platform}": median
+            for office, platform, median in con.sql(
+                """select office_code, platform, median(rows_in_file) from (
+                       select office_code, platform, rows_in_file,
+                              row_number() over (partition by office_code, platform
+                                                 order by delivery_week desc, relative_path desc) as n
+                       from raw.files where status in ('loaded', 'loaded_with_quarantine')
+                   ) where n <= 4 group by all"""
+            ).fetchall()
+        }
     # Same bytes from the same office under another path: a re-dropped file. Decided
     # after parsing, because an export with no rows (a silent week) is byte-identical
     # from week to week and is still a delivery.
@@ -149,7 +162,10 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         else:
             live_sha.setdefault((f.relative_path.split("/")[1], f.sha256), f.relative_path)
         entries.append(entry)
-    batch.write_json(FILES_JSON, {"files": entries, "layout_problems": layout_problems, "files_seen": len(files)})
+    batch.write_json(
+        FILES_JSON,
+        {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent},
+    )
     log.info("%s files in the landing zone up to %s; %s new or changed", len(files), week, len(entries))
     for p in layout_problems:
         log.warning("landing layout: %s", p)
@@ -237,30 +253,160 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
     return counts
 
 
+PLATFORM_LAUNCH = {
+    "facebook": datetime(2004, 2, 4, tzinfo=UTC),
+    "youtube": datetime(2005, 4, 23, tzinfo=UTC),
+    "x": datetime(2006, 3, 21, tzinfo=UTC),
+    "instagram": datetime(2010, 10, 6, tzinfo=UTC),
+    "tiktok": datetime(2016, 9, 20, tzinfo=UTC),
+}
+ACCOUNT_KEY = ["platform", "office_code", "post_id", "snapshot_at", "source_file"]
+
+
+def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
+    """Columns the suite checks that need the registry or the platform's launch date.
+
+    ``account_matches_registry`` is NULL (not checked) when the file names no account or
+    the office has no registered account on that platform.
+    """
+    from medsos.registry import load_accounts
+
+    registry = {(a.office_code, a.platform): a for a in load_accounts(accounts_path)}
+
+    def matches(row) -> bool | None:
+        reg = registry.get((row["office_code"], row["platform"]))
+        if reg is None:
+            return None
+        file_id, file_handle = row["account_id"], row["account_handle"]
+        if reg.account_id and isinstance(file_id, str) and file_id:
+            return file_id.strip() == reg.account_id.strip()
+        if isinstance(file_handle, str) and file_handle:
+            names = {reg.handle.lower(), (reg.display_name or "").lower()}
+            return file_handle.strip().lstrip("@").lower() in names
+        return None
+
+    out = posts.copy()
+    out["account_matches_registry"] = pd.array(
+        [matches(r) for r in posts.to_dict("records")] if len(posts) else [], dtype="boolean"
+    )
+    launch = posts["platform"].map(PLATFORM_LAUNCH)
+    out["published_after_platform_launch"] = pd.array(
+        [
+            None if pd.isna(p) or pd.isna(lt) else bool(p >= lt)
+            for p, lt in zip(posts["published_at"], launch, strict=True)
+        ],
+        dtype="boolean",
+    )
+    return out
+
+
+def _files_frame(manifest: dict, accounts_path: Path) -> pd.DataFrame:
+    from medsos.registry import load_accounts
+
+    registered = {(a.office_code, a.platform) for a in load_accounts(accounts_path)}
+    recent = manifest.get("recent_rows", {})
+    rows = []
+    for e in manifest["files"]:
+        if e["status"] != "parsed":
+            continue
+        typical = recent.get(f"{e['office_code']}|{e['platform']}")
+        if typical is not None and typical < 3:
+            typical = None  # an account posting once or twice a week swings by nature
+        rows.append(
+            {
+                "source_file": e["relative_path"],
+                "office_code": e["office_code"],
+                "platform": e["platform"],
+                "export_kind": e["export_kind"],
+                "rows_in_file": e["rows_in_file"],
+                "platform_registered": (e["office_code"], e["platform"]) in registered,
+                "rows_vs_recent": None if not typical else round(e["rows_in_file"] / typical, 3),
+            }
+        )
+    df = pd.DataFrame(rows, columns=["source_file", "office_code", "platform", "export_kind",
+                                     "rows_in_file", "platform_registered", "rows_vs_recent"])
+    return df.astype({"platform_registered": "boolean", "rows_vs_recent": "Float64"})
+
+
 def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
-    """Stage 3: Great Expectations on the whole batch in one call; failing rows to quarantine."""
-    from medsos.validate import ROW_KEY, run_suite
+    """Stage 3: Great Expectations on the week's batch, one call per dataset (files, posts,
+    account figures). Critical failures hold rows (or whole files) back; warnings are
+    recorded for the weekly email."""
+    from medsos.registry import load_offices
+    from medsos.validate import ROW_KEY, Validator
+
+    manifest = batch.read_json(FILES_JSON)
+    params = {"office_codes": sorted(load_offices())}
+    validator = Validator(settings.gx_dir)
+    held, warned, results, per_file = [], [], [], []
+
+    def collect(dataset: str, outcome) -> None:
+        rows_by_key = outcome.quarantined.set_index(ROW_KEY) if len(outcome.quarantined) else None
+        for f in outcome.failures:
+            record = {k: v for k, v in f.items() if k != ROW_KEY}
+            if f["severity"] == "critical":
+                if rows_by_key is not None and f[ROW_KEY] in rows_by_key.index:
+                    record["row_json"] = rows_by_key.loc[f[ROW_KEY]].to_json(date_format="iso", default_handler=str)
+                held.append(record)
+            else:
+                warned.append(record)
+        for r in outcome.results:
+            results.append({**r, "dataset": dataset})
+        counts: dict[tuple, int] = {}
+        for f in outcome.failures:
+            key = (f.get("source_file"), f["check_name"], f["column_name"], f["severity"])
+            counts[key] = counts.get(key, 0) + 1
+        per_file.extend(
+            {"dataset": dataset, "source_file": k[0], "expectation": k[1], "column_name": k[2],
+             "severity": k[3], "unexpected_count": n}
+            for k, n in counts.items()
+        )
+
+    # Files first: a file that fails a critical file-level check is rejected whole.
+    files_outcome = validator.run(_files_frame(manifest, settings.accounts), "files", params)
+    collect("files", files_outcome)
+    rejected_files = {}
+    for f in files_outcome.failures:
+        if f["severity"] == "critical":
+            rejected_files.setdefault(f["source_file"], []).append(f["message"])
+    for e in manifest["files"]:
+        if e["relative_path"] in rejected_files:
+            e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
+        warnings = [f["message"] for f in files_outcome.failures
+                    if f["source_file"] == e["relative_path"] and f["severity"] != "critical"]
+        if warnings:
+            e["warnings"] = warnings
+    batch.write_json(FILES_JSON, manifest)
 
     posts = read_frame(batch.folder / PARSED_POSTS, POST_COLUMNS)
-    outcome = run_suite(posts, "post_snapshots")
-    write_frame(frame(outcome.accepted.to_dict("records"), POST_COLUMNS), batch.folder / ACCEPTED_POSTS)
-    failures = []
-    rows_by_key = outcome.quarantined.set_index(ROW_KEY) if len(outcome.quarantined) else None
-    for f in outcome.failures:
-        record = {k: v for k, v in f.items() if k != ROW_KEY}
-        record["check_name"] = record.pop("expectation")
-        if rows_by_key is not None and f[ROW_KEY] in rows_by_key.index:
-            record["row_json"] = rows_by_key.loc[f[ROW_KEY]].to_json(date_format="iso", default_handler=str)
-        failures.append(record)
-    batch.write_json(QUARANTINE_JSON, failures)
-    batch.write_json(VALIDATION_JSON, outcome.results)
+    posts = posts[~posts["source_file"].isin(rejected_files)]
+    outcome = validator.run(_registry_checks(posts, settings.accounts), "post_snapshots", params)
+    collect("post_snapshots", outcome)
+    # a post listed twice in one file: the first row is kept (the warning says so)
+    accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
+    write_frame(frame(accepted.to_dict("records"), POST_COLUMNS), batch.folder / ACCEPTED_POSTS)
+
+    daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
+    daily = daily[~daily["source_file"].isin(rejected_files)]
+    daily_outcome = validator.run(daily, "account_daily", params)
+    collect("account_daily", daily_outcome)
+    daily_ok = daily_outcome.accepted.drop_duplicates(
+        subset=["platform", "office_code", "metric_date", "source_file"], keep="first"
+    )
+    write_frame(frame(daily_ok.to_dict("records"), ACCOUNT_DAILY_COLUMNS), batch.folder / ACCOUNT_DAILY)
+
+    batch.write_json(QUARANTINE_JSON, held)
+    batch.write_json(WARNINGS_JSON, warned)
+    batch.write_json(VALIDATION_JSON, {"results": results, "per_file": per_file})
     counts = {
-        "rows_validated": len(posts),
-        "rows_accepted": len(outcome.accepted),
-        "rows_quarantined": len(outcome.quarantined),
-        "checks_failed": sum(1 for r in outcome.results if not r["success"]),
+        "rows_validated": len(posts) + len(daily),
+        "rows_accepted": len(accepted) + len(daily_ok),
+        "rows_quarantined": len(outcome.quarantined) + len(daily_outcome.quarantined),
+        "rows_with_warnings": len({(w.get("source_file"), w.get("source_row")) for w in warned}),
+        "files_rejected_by_checks": len(rejected_files),
+        "checks_failed": sum(1 for r in results if not r["success"]),
     }
-    log.info("validated: %s", counts)
+    log.info("validated: %s (Data Docs: %s)", counts, validator.docs_index)
     return counts
 
 
@@ -275,7 +421,9 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     posts = read_frame(batch.folder / ACCEPTED_POSTS, POST_COLUMNS)
     daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
     gx_failures = batch.read_json(QUARANTINE_JSON)
-    results = batch.read_json(VALIDATION_JSON)
+    warnings = batch.read_json(WARNINGS_JSON)
+    validation = batch.read_json(VALIDATION_JSON)
+    results, per_file = validation["results"], validation["per_file"]
     now = datetime.now(UTC)
 
     quarantine_rows = [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + gx_failures
@@ -300,6 +448,8 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
                 status = "loaded"
         elif status == "duplicate":
             reason = f"same content as {e.get('duplicate_of')}; loaded once"
+        if e.get("warnings"):
+            reason = "; ".join(filter(None, [reason, *(f"warning: {w}" for w in e["warnings"])]))
         file_rows.append(
             {
                 "relative_path": rel,
@@ -338,9 +488,18 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
                  "post_id", "column_name", "value", "check_name", "severity", "message", "row_json"],
     )
     v_df = pd.DataFrame(
-        [{**r, "run_id": batch.run_id, "dataset": "post_snapshots", "validated_at": now} for r in results],
+        [{**r, "run_id": batch.run_id, "validated_at": now} for r in results],
         columns=["run_id", "dataset", "expectation", "column_name", "severity", "success",
                  "element_count", "unexpected_count", "why", "validated_at"],
+    )
+    w_df = pd.DataFrame(
+        [{**w, "run_id": batch.run_id} for w in warnings],
+        columns=["run_id", "source_file", "source_sheet", "source_row", "platform", "office_code",
+                 "post_id", "column_name", "value", "check_name", "severity", "message"],
+    )
+    pf_df = pd.DataFrame(
+        [{**r, "run_id": batch.run_id} for r in per_file],
+        columns=["run_id", "dataset", "source_file", "expectation", "column_name", "severity", "unexpected_count"],
     )
     touched = list(files_df["relative_path"]) if len(files_df) else []
 
@@ -351,7 +510,9 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.register("_quarantine", q_df)
         con.register("_validation", v_df)
         con.register("_touched", pd.DataFrame({"relative_path": touched}, dtype="string"))
-        for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine"):
+        con.register("_warnings", w_df)
+        con.register("_per_file", pf_df)
+        for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine", "raw.row_warnings"):
             con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
         con.execute("delete from raw.files where relative_path in (select relative_path from _touched)")
         con.execute("insert into raw.files by name select * from _files")
@@ -359,6 +520,8 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.execute("insert into raw.account_daily by name select * from _daily")
         con.execute("insert into raw.quarantine by name select * from _quarantine")
         con.execute("insert into raw.validation_results by name select * from _validation")
+        con.execute("insert into raw.row_warnings by name select * from _warnings")
+        con.execute("insert into raw.validation_file_results by name select * from _per_file")
         # A newer file for the same office, week and export kind replaces the older one.
         con.execute(
             """

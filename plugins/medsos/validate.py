@@ -1,10 +1,15 @@
-"""Great Expectations on the week's batch, in one GX call per dataset.
+"""Great Expectations on the week's batch: one GX context per run, one GX call per dataset.
 
 GX is called on pandas DataFrames (its SQL datasource does not work on DuckDB) from
 medsos's own code, not from an operator, so nothing is read at DAG parse time. Suites
-are plain JSON files in ``expectations/``, reviewed like code. Each expectation carries
-a ``severity``: ``critical`` failures send the failing rows to quarantine, ``warning``
-failures are recorded and reported while the rows still load.
+are JSON files in ``expectations/``, reviewed like code. Each expectation carries a
+``severity``: ``critical`` failures hold the failing rows back (quarantine), ``warning``
+failures are recorded and reported while the rows load. Kwargs written
+``{"$PARAMETER": "office_codes"}`` are filled in at run time.
+
+Results go to a file-backed GX context under the data folder, so every run's validation
+results and the Data Docs static site (``<gx_dir>/gx/uncommitted/data_docs/local_site``)
+accumulate there.
 """
 
 from __future__ import annotations
@@ -23,14 +28,16 @@ from medsos.config import expectations_dir
 log = logging.getLogger(__name__)
 
 ROW_KEY = "_row_key"
+LINEAGE = ("source_file", "source_sheet", "source_row", "platform", "office_code", "post_id")
 
 
 @dataclass
 class ValidationOutcome:
-    accepted: pd.DataFrame
-    quarantined: pd.DataFrame  # the failing rows themselves
+    accepted: pd.DataFrame  # rows with no critical failure (derived check columns dropped)
+    quarantined: pd.DataFrame  # rows held back, with their ROW_KEY
     failures: list[dict[str, Any]] = field(default_factory=list)  # one per failing row and check
     results: list[dict[str, Any]] = field(default_factory=list)  # one per expectation
+    docs_index: Path | None = None
 
 
 def load_suite_json(name: str, folder: Path | None = None) -> dict[str, Any]:
@@ -41,124 +48,173 @@ def load_suite_json(name: str, folder: Path | None = None) -> dict[str, Any]:
         raise ValueError(f"{path}: cannot read expectation suite: {exc}") from exc
 
 
-def _gx_suite(spec: dict[str, Any]):
-    import great_expectations as gx
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
+def messages_id(folder: Path | None = None) -> dict[str, str]:
+    """``<suite>:<expectation>:<column>`` -> the Indonesian 'pesan' of every check, for emails."""
+    out = {}
+    root = folder or expectations_dir()
+    for path in sorted(root.glob("*.json")):
+        spec = load_suite_json(path.stem, root)
+        for e in spec["expectations"]:
+            out[f"{e['type']}:{_column_label(e['kwargs'])}"] = e.get("meta", {}).get("pesan", "")
+    return out
 
-    suite = gx.ExpectationSuite(name=spec["name"], meta=spec.get("meta", {}))
-    for item in spec["expectations"]:
-        config = ExpectationConfiguration(
-            type=item["type"],
-            kwargs=item["kwargs"],
-            meta=item.get("meta", {}),
-            severity=item.get("severity", "critical"),
+
+def _column_label(kwargs: dict[str, Any]) -> str:
+    if kwargs.get("column"):
+        return kwargs["column"]
+    if kwargs.get("column_list"):
+        return ",".join(kwargs["column_list"])
+    if kwargs.get("column_A"):
+        return f"{kwargs['column_A']},{kwargs['column_B']}"
+    return ""
+
+
+class Validator:
+    """One GX context for a whole run; ``run`` validates one dataset's batch."""
+
+    def __init__(self, gx_dir: Path | None = None, suites_dir: Path | None = None):
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self._gx = gx
+        self.suites_dir = suites_dir
+        if gx_dir is not None:
+            gx_dir.mkdir(parents=True, exist_ok=True)
+            self.ctx = gx.get_context(mode="file", project_root_dir=str(gx_dir))
+            self.docs_index = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        else:
+            self.ctx = gx.get_context(mode="ephemeral")
+            self.docs_index = None
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.source = self.ctx.data_sources.add_or_update_pandas(name="medsos")
+
+    def _suite(self, spec: dict[str, Any]):
+        from great_expectations.expectations.expectation_configuration import (
+            ExpectationConfiguration,
         )
-        suite.add_expectation_configuration(config)
-    return suite
 
+        suite = self._gx.ExpectationSuite(name=spec["name"], meta=spec.get("meta", {}))
+        for item in spec["expectations"]:
+            suite.add_expectation_configuration(
+                ExpectationConfiguration(
+                    type=item["type"],
+                    kwargs=item["kwargs"],
+                    meta=item.get("meta", {}),
+                    severity=item.get("severity", "critical"),
+                )
+            )
+        return self.ctx.suites.add_or_update(suite)
 
-def _context():
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    def _batch_definition(self, name: str):
+        try:
+            asset = self.source.get_asset(name)
+        except LookupError:
+            asset = self.source.add_dataframe_asset(name=name)
+        try:
+            return asset.get_batch_definition("whole_batch")
+        except KeyError:
+            return asset.add_batch_definition_whole_dataframe("whole_batch")
 
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    return ctx
+    def run(
+        self, df: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None
+    ) -> ValidationOutcome:
+        spec = load_suite_json(suite_name, self.suites_dir)
+        if df.empty:
+            return ValidationOutcome(df.copy(), df.iloc[0:0].copy(), [], [], self.docs_index)
+        work = df.reset_index(drop=True).copy()
+        work[ROW_KEY] = range(len(work))
 
+        from great_expectations.checkpoint import UpdateDataDocsAction
 
-def run_suite(df: pd.DataFrame, suite_name: str, folder: Path | None = None) -> ValidationOutcome:
-    """Validate ``df`` with the suite ``expectations/<suite_name>.json`` in a single GX run."""
-    spec = load_suite_json(suite_name, folder)
-    severity = {i: e.get("severity", "critical") for i, e in enumerate(spec["expectations"])}
-    if df.empty:
-        return ValidationOutcome(df.copy(), df.copy(), [], [])
-    work = df.reset_index(drop=True).copy()
-    work[ROW_KEY] = range(len(work))
-
-    ctx = _context()
-    source = ctx.data_sources.add_pandas(name=f"medsos_{suite_name}")
-    asset = source.add_dataframe_asset(name=suite_name)
-    batch_def = asset.add_batch_definition_whole_dataframe(name="batch")
-    suite = ctx.suites.add(_gx_suite(spec))
-    import great_expectations as gx
-
-    vd = ctx.validation_definitions.add(
-        gx.ValidationDefinition(name=f"{suite_name}_batch", data=batch_def, suite=suite)
-    )
-    result = vd.run(
-        batch_parameters={"dataframe": work},
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
-    )
-
-    failures: list[dict[str, Any]] = []
-    results: list[dict[str, Any]] = []
-    blocked: set[int] = set()
-    for idx, r in enumerate(result.results):
-        cfg = r.expectation_config
-        sev = str(getattr(cfg, "severity", None) or severity.get(idx, "critical")).split(".")[-1].lower()
-        kwargs = {k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)}
-        column = kwargs.get("column") or ",".join(
-            kwargs.get("column_list") or [kwargs.get("column_A", ""), kwargs.get("column_B", "")]
-        ).strip(",")
-        res = r.result or {}
-        exc = (r.exception_info or {}).get("exception_message") if r.exception_info else None
-        results.append(
-            {
-                "expectation": cfg.type,
-                "column_name": column or None,
-                "severity": sev,
-                "success": bool(r.success),
-                "element_count": res.get("element_count"),
-                "unexpected_count": res.get("unexpected_count"),
-                "why": (cfg.meta or {}).get("why"),
-                "error": exc,
-            }
+        suite = self._suite(spec)
+        vd = self.ctx.validation_definitions.add_or_update(
+            self._gx.ValidationDefinition(name=suite_name, data=self._batch_definition(suite_name), suite=suite)
         )
-        if r.success:
-            continue
-        if exc:
-            # An expectation that could not run is a defect in the suite, not in the data.
-            raise RuntimeError(f"expectation {cfg.type} on {column} could not run: {exc}")
-        for item in res.get("unexpected_index_list") or []:
-            key = int(item[ROW_KEY])
-            value = None
-            if isinstance(item, dict):
-                vals = {k: v for k, v in item.items() if k != ROW_KEY}
-                if len(vals) == 1:
-                    value = str(next(iter(vals.values())))
-                elif vals:
-                    value = "; ".join(f"{k}={v}" for k, v in vals.items())
-            failures.append(
+        actions = [UpdateDataDocsAction(name="data_docs")] if self.docs_index else []
+        checkpoint = self.ctx.checkpoints.add_or_update(
+            self._gx.Checkpoint(
+                name=f"medsos_{suite_name}",
+                validation_definitions=[vd],
+                actions=actions,
+                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
+            )
+        )
+        run = checkpoint.run(batch_parameters={"dataframe": work}, expectation_parameters=parameters or {})
+        (result,) = run.run_results.values()
+        return self._route(work, spec, result)
+
+    def _route(self, work: pd.DataFrame, spec: dict[str, Any], result) -> ValidationOutcome:
+        failures: list[dict[str, Any]] = []
+        results: list[dict[str, Any]] = []
+        blocked: set[int] = set()
+        table_level_critical = []
+        for r in result.results:
+            cfg = r.expectation_config
+            sev = str(getattr(cfg, "severity", "critical")).split(".")[-1].lower()
+            column = _column_label(cfg.kwargs)
+            res = r.result or {}
+            exc = (r.exception_info or {}).get("exception_message") if r.exception_info else None
+            results.append(
                 {
-                    ROW_KEY: key,
                     "expectation": cfg.type,
-                    "column_name": column,
-                    "value": value,
+                    "column_name": column or None,
                     "severity": sev,
-                    "message": (cfg.meta or {}).get("why") or cfg.type,
+                    "success": bool(r.success),
+                    "element_count": res.get("element_count"),
+                    "unexpected_count": res.get("unexpected_count"),
+                    "why": (cfg.meta or {}).get("why"),
+                    "pesan": (cfg.meta or {}).get("pesan"),
+                    "error": exc,
                 }
             )
-            if sev == "critical":
-                blocked.add(key)
+            if r.success:
+                continue
+            if exc:
+                # A check that could not run is a defect of the suite, not of the data.
+                raise RuntimeError(f"{spec['name']}: expectation {cfg.type} on {column} could not run: {exc}")
+            index_list = res.get("unexpected_index_list")
+            if index_list is None:
+                if sev == "critical":
+                    table_level_critical.append(f"{cfg.type} ({(cfg.meta or {}).get('why', '')})")
+                continue
+            for item in index_list:
+                key = int(item[ROW_KEY])
+                vals = {k: v for k, v in item.items() if k != ROW_KEY}
+                value = str(next(iter(vals.values()))) if len(vals) == 1 else "; ".join(f"{k}={v}" for k, v in vals.items())
+                failures.append(
+                    {
+                        ROW_KEY: key,
+                        "check_name": cfg.type,
+                        "column_name": column,
+                        "value": value,
+                        "severity": sev,
+                        "message": (cfg.meta or {}).get("why") or cfg.type,
+                    }
+                )
+                if sev == "critical":
+                    blocked.add(key)
+        if table_level_critical:
+            raise ValueError(f"{spec['name']}: the batch fails table checks: {'; '.join(table_level_critical)}")
 
-    mask = work[ROW_KEY].isin(blocked)
-    accepted = work.loc[~mask].drop(columns=[ROW_KEY]).reset_index(drop=True)
-    quarantined = work.loc[mask].reset_index(drop=True)
-    rows = work.set_index(ROW_KEY)
-    for f in failures:
-        row = rows.loc[f[ROW_KEY]]
-        for col in ("source_file", "source_sheet", "source_row", "platform", "office_code", "post_id"):
-            if col in rows.columns:
-                v = row[col]
-                f[col] = None if pd.isna(v) else (int(v) if col == "source_row" else str(v))
-    log.info(
-        "validated %s rows with %s: %s quarantined, %s failing checks",
-        len(work),
-        suite_name,
-        len(quarantined),
-        sum(1 for r in results if not r["success"]),
-    )
-    return ValidationOutcome(accepted, quarantined, failures, results)
+        mask = work[ROW_KEY].isin(blocked)
+        accepted = work.loc[~mask].drop(columns=[ROW_KEY]).reset_index(drop=True)
+        quarantined = work.loc[mask].reset_index(drop=True)
+        rows = work.set_index(ROW_KEY)
+        for f in failures:
+            row = rows.loc[f[ROW_KEY]]
+            for col in LINEAGE:
+                if col in rows.columns:
+                    v = row[col]
+                    f[col] = None if pd.isna(v) else (int(v) if col == "source_row" else str(v))
+        log.info(
+            "validated %s rows with %s: %s held back, %s failing checks",
+            len(work), spec["name"], len(quarantined), sum(1 for r in results if not r["success"]),
+        )
+        return ValidationOutcome(accepted, quarantined, failures, results, self.docs_index)
+
+
+def run_suite(df: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None,
+              gx_dir: Path | None = None) -> ValidationOutcome:
+    """One-off validation (tests, ad-hoc checks); the pipeline keeps one Validator per run."""
+    return Validator(gx_dir).run(df, suite_name, parameters)

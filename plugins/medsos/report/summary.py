@@ -43,6 +43,8 @@ class Summary:
     bottom_offices: list[dict[str, Any]] = field(default_factory=list)
     files_rejected: list[dict[str, Any]] = field(default_factory=list)
     quarantine: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    file_warnings: list[dict[str, Any]] = field(default_factory=list)
     offices_evaluated: int = 0
     chart_series: list[dict[str, Any]] = field(default_factory=list)
     sheets: list[tuple[str, list[str], list[tuple]]] = field(default_factory=list)
@@ -202,14 +204,47 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             order by f.relative_path""",
         [week, office_code],
     )
-    s.quarantine = _rows(
+    from medsos.validate import messages_id
+
+    pesan = messages_id()
+
+    def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for r in rows:
+            if r["check_name"] == "parse":
+                r["pesan"] = f"nilai tidak terbaca di kolom '{r['column_name']}'"
+            else:
+                r["pesan"] = pesan.get(f"{r['check_name']}:{r['column_name']}") or r["message"]
+        return rows
+
+    s.quarantine = plain(_rows(
         con,
-        f"""select q.message, count(*) as rows, count(distinct q.source_file) as files
+        f"""select q.check_name, q.column_name, any_value(q.message) as message,
+                   count(*) as rows, count(distinct q.source_file) as files
             from raw.quarantine q join raw.files f on f.relative_path = q.source_file
             where f.delivery_week = ? and {files_filter}
-            group by q.message order by rows desc""",
+            group by all order by rows desc""",
+        [week, office_code],
+    ))
+    s.warnings = plain(_rows(
+        con,
+        f"""select w.check_name, w.column_name, any_value(w.message) as message,
+                   count(*) as rows, count(distinct w.source_file) as files
+            from raw.row_warnings w join raw.files f on f.relative_path = w.source_file
+            where f.delivery_week = ? and {files_filter}
+            group by all order by rows desc""",
+        [week, office_code],
+    ))
+    s.file_warnings = _rows(
+        con,
+        f"""select r.expectation as check_name, r.column_name, count(distinct r.source_file) as files
+            from raw.validation_file_results r join raw.files f on f.relative_path = r.source_file
+            where r.dataset = 'files' and r.severity = 'warning' and f.delivery_week = ? and {files_filter}
+              and r.run_id = f.run_id
+            group by all order by files desc""",
         [week, office_code],
     )
+    for w in s.file_warnings:
+        w["pesan"] = pesan.get(f"{w['check_name']}:{w['column_name']}") or w["check_name"]
     first_chart_week = weeks.shift(week, -7)
     s.chart_series = _rows(
         con,

@@ -81,7 +81,7 @@ POST_TYPES = {
     "youtube": [("video", 60), ("short", 40)],
     "tiktok": [("video", 90), ("carousel", 10)],
 }
-DURATIONS = {"video": (30, 900), "reel": (15, 90), "short": (15, 60)}
+DURATIONS = {"video": (61, 900), "reel": (15, 90), "short": (15, 60)}  # YouTube: <= 60 s is a short
 ID_LANGUAGE_OFFICES = {"instagram": 2, "youtube": 3}  # every n-th office's admin uses Bahasa UI
 
 
