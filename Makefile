@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 UV_VERSION := 0.13.8
 
-.PHONY: bootstrap demo test lint clean
+.PHONY: bootstrap demo test test-deps lint clean
 
 $(VENV)/bin/uv:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "medsos needs Python 3.11, found " + sys.version'
@@ -21,7 +21,14 @@ bootstrap: $(VENV)/.synced
 demo: bootstrap
 	$(VENV)/bin/medsos demo
 
-test: bootstrap
+# Debian's chromium renders the weekly email at phone width in the tests.
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (email rendering test)"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium' >/dev/null \
+	  || echo "could not install chromium; the phone-width test will fail in CI"; }
+
+test: bootstrap test-deps
 	$(VENV)/bin/python -m pytest -q
 
 lint: bootstrap

@@ -13,10 +13,12 @@ night before:
 5. **build_tables** — rebuild `core.*` and `marts.*` from `sql/`.
 6. **publish_copy** — refresh the read-only copy staff query.
 7. **render_summaries** — weekly emails per province and for KPU RI into the outbox.
+8. **send_summaries** — deliver them through the `smtp_default` connection, once per
+   recipient (send log `raw.email_log`); without the connection they stay in the outbox.
 
 Tasks touching the DuckDB file share the one-slot pool `medsos_warehouse`; one run at a
 time. Trigger with `{"week": "2024-W07"}` to (re-)evaluate a given week;
-`{"reprocess": true}` loads every file again. Backfill past weeks with
+`{"reprocess": true}` loads every file again; `{"resend": true}` sends the summaries again. Backfill past weeks with
 `airflow backfill create --dag-id medsos_weekly --from-date … --to-date …`.
 All work is done by the `medsos` package (plugins/medsos); this file only wires tasks.
 """
@@ -53,6 +55,7 @@ def _settings():
             description="ISO week to evaluate, e.g. 2024-W07. Empty: the week that just ended.",
         ),
         "reprocess": Param(False, type="boolean", description="Load every file again."),
+        "resend": Param(False, type="boolean", description="Send the summaries again."),
     },
 )
 def medsos_weekly():
@@ -112,14 +115,23 @@ def medsos_weekly():
         return week
 
     @task
-    def render_summaries(week: str) -> list[str]:
+    def render_summaries(week: str) -> str:
         """Weekly emails per province and for KPU RI, written to the outbox."""
         from medsos.pipeline import render_summaries as render
 
-        return render(_settings(), week)
+        render(_settings(), week)
+        return week
+
+    @task(pool=WAREHOUSE_POOL)
+    def send_summaries(week: str) -> dict:
+        """Send each summary once per recipient through the smtp_default connection."""
+        from medsos.pipeline import send_summaries as send
+
+        ctx = get_current_context()
+        return send(_settings(), week, ctx["run_id"], resend=bool(ctx["params"].get("resend")))
 
     batch = find_new_files()
-    render_summaries(publish_copy(build_tables(load_batch(validate_batch(parse_files(batch))))))
+    send_summaries(render_summaries(publish_copy(build_tables(load_batch(validate_batch(parse_files(batch)))))))
 
 
 medsos_weekly()

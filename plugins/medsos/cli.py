@@ -67,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from medsos.pipeline import run_week
 
     settings = _settings(args)
-    result = run_week(settings, args.week, reprocess=args.reprocess)
+    result = run_week(settings, args.week, reprocess=args.reprocess, resend=args.resend)
     print(f"week {result['week']} (run {result['run_id']})")
     print(
         f"  files: {result['files_processed']} new or changed, {result['files_loaded']} loaded, "
@@ -79,6 +79,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"  published copy: {result['published']}")
     for email in result["emails"]:
         print(f"  summary: {email}")
+    sent = result["sent"]
+    if sent["outbox_only"]:
+        print("  email: no SMTP connection (AIRFLOW_CONN_SMTP_DEFAULT); summaries are in the outbox only")
+    else:
+        print(f"  email: {sent['sent']} sent, {sent['skipped']} already sent before")
     return 0
 
 
@@ -128,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     _path_flags(p)
     p.add_argument("--week", type=_week, required=True, help="ISO week, e.g. 2024-W07")
     p.add_argument("--reprocess", action="store_true", help="load every file again")
+    p.add_argument("--resend", action="store_true", help="send the summaries again even if already sent")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("query", help="run SQL on the published copy of the warehouse")

@@ -3,9 +3,10 @@
 path travels (files on disk, not DataFrames in XCom).
 
     find_new_files -> parse_files -> validate_batch -> load_batch -> build_tables
-                   -> publish_copy -> render_summaries
+                   -> publish_copy -> render_summaries -> send_summaries
 
-Only ``find_new_files``, ``load_batch`` and ``build_tables`` open the warehouse file, and
+Only ``find_new_files``, ``load_batch``, ``build_tables`` and ``send_summaries`` (its send
+log) open the warehouse file, and
 only ``publish_copy`` copies it; the DAG serialises them through a one-slot pool.
 """
 
@@ -583,7 +584,16 @@ def render_summaries(settings: Settings, week: str) -> list[str]:
     return [str(p) for p in render_week(settings, week)]
 
 
-def run_week(settings: Settings, week: str, reprocess: bool = False, run_id: str | None = None) -> dict[str, Any]:
+def send_summaries(settings: Settings, week: str, run_id: str | None = None, resend: bool = False) -> dict[str, int]:
+    """Stage 8: deliver the rendered summaries through the SMTP connection, once each."""
+    from medsos.report.send import send_week
+
+    return send_week(settings, week, run_id=run_id, resend=resend)
+
+
+def run_week(
+    settings: Settings, week: str, reprocess: bool = False, run_id: str | None = None, resend: bool = False
+) -> dict[str, Any]:
     """The whole weekly job without Airflow, in the DAG's order."""
     run_id = run_id or new_run_id(week)
     batch = find_new_files(settings, week, run_id, reprocess=reprocess)
@@ -593,6 +603,7 @@ def run_week(settings: Settings, week: str, reprocess: bool = False, run_id: str
     build_tables(settings, week, run_id)
     published = publish_copy(settings)
     emails = render_summaries(settings, week)
+    sent = send_summaries(settings, week, run_id, resend=resend)
     return {
         "run_id": run_id,
         "week": week,
@@ -601,5 +612,6 @@ def run_week(settings: Settings, week: str, reprocess: bool = False, run_id: str
         **loaded,
         "published": published,
         "emails": emails,
+        "sent": sent,
         "layout_problems": batch.read_json(FILES_JSON)["layout_problems"],
     }

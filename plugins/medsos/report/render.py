@@ -80,8 +80,9 @@ def build_message(summary: Summary, to: list[str], sender: str) -> EmailMessage:
     msg["Message-ID"] = make_msgid(domain="medsos.local")
     msg["X-Medsos-Week"] = summary.week
     msg["X-Medsos-Office"] = summary.office_code
-    msg.set_content(text)
-    msg.add_alternative(html, subtype="html")
+    # quoted-printable keeps every line under SMTP's 998-character limit
+    msg.set_content(text, cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", cte="quoted-printable")
     msg.get_payload()[1].add_related(chart, maintype="image", subtype="png", cid=cid, filename="aktivitas.png")
     msg.add_attachment(
         build_workbook(summary.sheets),
