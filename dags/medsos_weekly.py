@@ -13,8 +13,9 @@ night before:
 5. **build_tables** — rebuild `core.*` and `marts.*` from `sql/`.
 6. **publish_copy** — refresh the read-only copy staff query.
 7. **render_summaries** — weekly emails per province and for KPU RI into the outbox.
-8. **send_summaries** — deliver them through the `smtp_default` connection, once per
-   recipient (send log `raw.email_log`); without the connection they stay in the outbox.
+8. **send_summary** — mapped, one per summary: deliver it through the `smtp_default`
+   connection, once per recipient (send log `raw.email_log`); without the connection the
+   summaries stay in the outbox.
 
 Tasks touching the DuckDB file share the one-slot pool `medsos_warehouse`; one run at a
 time. Trigger with `{"week": "2024-W07"}` to (re-)evaluate a given week;
@@ -115,23 +116,27 @@ def medsos_weekly():
         return week
 
     @task
-    def render_summaries(week: str) -> str:
+    def render_summaries(week: str) -> list[dict]:
         """Weekly emails per province and for KPU RI, written to the outbox."""
         from medsos.pipeline import render_summaries as render
 
-        render(_settings(), week)
-        return week
+        return [{"week": week, "eml": path} for path in render(_settings(), week)]
 
-    @task(pool=WAREHOUSE_POOL)
-    def send_summaries(week: str) -> dict:
-        """Send each summary once per recipient through the smtp_default connection."""
+    @task(pool=WAREHOUSE_POOL, max_active_tis_per_dagrun=1)
+    def send_summary(summary: dict) -> dict:
+        """Send one summary (mapped: one task per province and one for KPU RI) through
+        smtp_default, once per recipient."""
         from medsos.pipeline import send_summaries as send
 
         ctx = get_current_context()
-        return send(_settings(), week, ctx["run_id"], resend=bool(ctx["params"].get("resend")))
+        return send(
+            _settings(), summary["week"], ctx["run_id"],
+            resend=bool(ctx["params"].get("resend")), only=[summary["eml"]],
+        )
 
     batch = find_new_files()
-    send_summaries(render_summaries(publish_copy(build_tables(load_batch(validate_batch(parse_files(batch)))))))
+    summaries = render_summaries(publish_copy(build_tables(load_batch(validate_batch(parse_files(batch))))))
+    send_summary.expand(summary=summaries)
 
 
 medsos_weekly()

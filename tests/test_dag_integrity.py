@@ -15,7 +15,7 @@ import pytest
 from medsos.config import project_dir
 
 DAGS = project_dir() / "dags"
-WAREHOUSE_TASKS = {"find_new_files", "load_batch", "build_tables", "publish_copy", "send_summaries"}
+WAREHOUSE_TASKS = {"find_new_files", "load_batch", "build_tables", "publish_copy", "send_summary"}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_weekly_dag_shape(dag_bag):
     dag = dag_bag.dags["medsos_weekly"]
     order = [
         "find_new_files", "parse_files", "validate_batch", "load_batch",
-        "build_tables", "publish_copy", "render_summaries", "send_summaries",
+        "build_tables", "publish_copy", "render_summaries", "send_summary",
     ]
     for a, b in zip(order, order[1:], strict=False):
         assert b in dag.get_task(a).downstream_task_ids

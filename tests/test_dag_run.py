@@ -17,17 +17,45 @@ from medsos.sample import build_plan, write_sample
 pytestmark = pytest.mark.slow
 
 
-def test_weekly_dag_end_to_end(airflow_db, medsos_env):
+class Inbox:
+    def __init__(self):
+        self.rcpts: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.rcpts += envelope.rcpt_tos
+        return "250 OK"
+
+
+def test_weekly_dag_end_to_end(airflow_db, medsos_env, monkeypatch):
+    import json
+    import socket
+
+    from aiosmtpd.controller import Controller
+
     settings = medsos_env
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps(
+        {"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+         "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "medsos@example.org"}}))
     plan = build_plan("2024-W06", "2024-W07")
     write_sample(settings.landing, plan)
     # KPU Kabupaten Kediri sends nothing for 2024-W07
     shutil.rmtree(settings.landing / "2024-W07" / "35.06")
 
     dag = airflow_local.load_dag()
-    for week in plan.weeks:
-        run = airflow_local.run_dag_for_week(dag, week)
-        assert "success" in str(run.state), f"{week}: {run.state}"
+    try:
+        for week in plan.weeks:
+            run = airflow_local.run_dag_for_week(dag, week)
+            assert "success" in str(run.state), f"{week}: {run.state}"
+    finally:
+        controller.stop()
+    # one summary for Jawa Timur and one for KPU RI each week, through the mapped send task
+    assert sorted(inbox.rcpts) == sorted(["humas@kpu-jatim.example.org", "humas@kpu-ri.example.org"] * 2)
 
     con = duckdb.connect(str(settings.published), read_only=True)
     try:

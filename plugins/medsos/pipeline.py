@@ -584,11 +584,14 @@ def render_summaries(settings: Settings, week: str) -> list[str]:
     return [str(p) for p in render_week(settings, week)]
 
 
-def send_summaries(settings: Settings, week: str, run_id: str | None = None, resend: bool = False) -> dict[str, int]:
-    """Stage 8: deliver the rendered summaries through the SMTP connection, once each."""
+def send_summaries(
+    settings: Settings, week: str, run_id: str | None = None, resend: bool = False, only: list[str] | None = None
+) -> dict[str, int]:
+    """Stage 8: deliver the rendered summaries (all, or the ``only`` .eml files) through
+    the SMTP connection, once per recipient."""
     from medsos.report.send import send_week
 
-    return send_week(settings, week, run_id=run_id, resend=resend)
+    return send_week(settings, week, run_id=run_id, resend=resend, only=only)
 
 
 def run_week(

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email import policy
 from email.utils import getaddresses
+from pathlib import Path
 from typing import Any
 
 from medsos.config import Settings
@@ -104,12 +105,17 @@ def send_with_retries(cfg: SmtpSettings, sender: str, recipient: str, data: byte
 
 
 def send_week(settings: Settings, week: str, run_id: str | None = None, resend: bool = False,
-              conn_id: str = DEFAULT_CONN_ID, backoff_seconds: float = 2.0) -> dict[str, int]:
-    """Send every rendered summary of ``week`` not yet sent to its recipients."""
+              conn_id: str = DEFAULT_CONN_ID, backoff_seconds: float = 2.0,
+              only: list[str] | None = None) -> dict[str, int]:
+    """Send every rendered summary of ``week`` (or just the ``only`` .eml files) not yet
+    sent to its recipients."""
     from medsos.warehouse import open_warehouse
 
     cfg = smtp_settings(conn_id)
     files = sorted((settings.outbox / week).glob("ringkasan_*.eml"))
+    if only is not None:
+        wanted = {Path(p).name for p in only}
+        files = [f for f in files if f.name in wanted]
     counts = {"sent": 0, "skipped": 0, "failed": 0, "outbox_only": 0}
     if cfg is None:
         counts["outbox_only"] = len(files)
