@@ -166,3 +166,72 @@ def test_rolling_continuity(golden):
     assert rolling("35.06", "2024-W08") == (1, 2, 1, 5)  # posted Tue 20 Feb; week ends Sun 25 Feb
     assert rolling("35.06", "2024-W09") == (1, 3, 0, 12)  # no export: streak broken, 12 days since
     assert rolling("94.01", "2024-W08") == (2, 2, 2, 6)  # posts Sun 18 and Mon 19 Feb
+
+
+def test_late_export_fills_its_week_on_the_next_run(golden):
+    s, con = golden
+    assert cadence(con, "35.07", "2024-W07") == ("missing", None, None)
+    con.close()
+    drop(s.landing, "2024-W07", "35.07", "malang_w07_late.csv", [
+        ig_row("3000", "kpu_kabmalang", "Apel pagi", "02/13/2024 07:00", 30, 1),
+    ], "kpu_kabmalang")
+    assert run_week(s, "2025-W01")["files_processed"] == 1  # the next weekly run scans earlier weeks too
+    con2 = duckdb.connect(str(s.published), read_only=True)
+    try:
+        assert cadence(con2, "35.07", "2024-W07") == ("reported", 1, True)
+    finally:
+        con2.close()
+
+
+def test_failure_mid_load_leaves_the_previous_state(golden, monkeypatch):
+    import contextlib
+
+    import medsos.pipeline as pipeline
+
+    s, con = golden
+    con.close()
+
+    def state():
+        c = duckdb.connect(str(s.warehouse), read_only=True)
+        try:
+            return {t: sorted(map(repr, c.execute(f"select * from {t}").fetchall()))
+                    for t in ("raw.files", "raw.post_snapshots", "raw.quarantine", "marts.weekly_cadence")}
+        finally:
+            c.close()
+
+    before = state()
+    # Kediri sends a corrected W08 export; the load dies after deleting the old rows
+    drop(s.landing, "2024-W08", "35.06", "kediri_w08.csv", [
+        ig_row("2001", "kpu_kabkediri", "Tahukah kamu? Cara mencoblos", "02/20/2024 09:00", 60, 9),
+    ], "kpu_kabkediri")
+
+    class Dying:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def execute(self, sql, *args):
+            if sql.startswith("insert into raw.post_snapshots"):
+                raise RuntimeError("power cut")
+            return self.inner.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    real = pipeline.open_warehouse
+
+    @contextlib.contextmanager
+    def dying(settings):
+        with real(settings) as c:
+            yield Dying(c)
+
+    monkeypatch.setattr(pipeline, "open_warehouse", dying)
+    with pytest.raises(RuntimeError, match="power cut"):
+        run_week(s, "2024-W08")
+    monkeypatch.setattr(pipeline, "open_warehouse", real)
+    assert state() == before
+    run_week(s, "2024-W08")
+    c = duckdb.connect(str(s.published), read_only=True)
+    try:
+        assert c.execute("select likes from core.posts where post_id = '2001'").fetchall() == [(9,)]
+    finally:
+        c.close()
