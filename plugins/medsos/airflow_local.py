@@ -18,9 +18,16 @@ from medsos.config import project_dir
 
 
 def prepare(home: Path) -> dict[str, str]:
-    """Point Airflow at ``home`` with SQLite, the project's dags/ and no examples."""
+    """Point this process's Airflow at ``home`` (see ``environment``)."""
+    env = environment(home)
+    os.environ.update(env)
+    return env
+
+
+def environment(home: Path) -> dict[str, str]:
+    """Variables for an Airflow in ``home`` with SQLite, the project's dags/, no examples."""
     home.mkdir(parents=True, exist_ok=True)
-    env = {
+    return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(project_dir() / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(project_dir() / "plugins"),
@@ -30,8 +37,6 @@ def prepare(home: Path) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         "GX_ANALYTICS_ENABLED": "false",
     }
-    os.environ.update(env)
-    return env
 
 
 def migrate() -> None:

@@ -1,0 +1,129 @@
+"""The real scheduler: `airflow standalone` on 127.0.0.1 with the project's DAGs. The
+weekly DAG is triggered for a sample week through the REST API and must succeed and
+leave the tables and the outbox behind (issue: not only `dags test`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from medsos import airflow_local
+from medsos.config import project_dir
+from medsos.sample import build_plan, write_sample
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def call(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"detail": exc.read().decode(errors="replace")}
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, {}
+
+
+def wait_for(what: str, check, timeout: float, proc: subprocess.Popen, log: Path):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"airflow standalone exited while waiting for {what}:\n{log.read_text()[-4000:]}")
+        result = check()
+        if result:
+            return result
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what}:\n{log.read_text()[-4000:]}")
+
+
+def test_scheduler_runs_the_weekly_dag(tmp_path, settings_for):
+    settings = settings_for(tmp_path / "data")
+    write_sample(settings.landing, build_plan("2024-W07", "2024-W07"))
+    home = tmp_path / "airflow"
+    port = free_port()
+    env = dict(os.environ)
+    env.update(airflow_local.environment(home))
+    env.update({
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port),
+        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "MEDSOS_LANDING": str(settings.landing), "MEDSOS_WAREHOUSE": str(settings.warehouse),
+        "MEDSOS_PUBLISHED": str(settings.published), "MEDSOS_OUTBOX": str(settings.outbox),
+        "MEDSOS_WORK": str(settings.work), "MEDSOS_GX_DIR": str(settings.gx_dir),
+    })
+    env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
+    # standalone starts its components as `airflow …`: the venv's bin must come first
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    airflow = [sys.executable, "-m", "airflow"]
+    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([*airflow, "pools", "set", "medsos_warehouse", "1", "DuckDB writer"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    log = tmp_path / "standalone.log"
+    proc = subprocess.Popen([*airflow, "standalone"], env=env, cwd=project_dir(), stdout=log.open("w"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for("the API server", lambda: call("GET", f"{base}/api/v2/version")[0] == 200, 240, proc, log)
+        pw_file = home / "simple_auth_manager_passwords.json.generated"
+        password = wait_for("the admin password", lambda: pw_file.exists() and json.loads(pw_file.read_text()).get("admin"), 60, proc, log)
+        status, body = call("POST", f"{base}/auth/token", body={"username": "admin", "password": password})
+        assert status in (200, 201), body
+        token = body["access_token"]
+        wait_for("the DAG to be parsed", lambda: call("GET", f"{base}/api/v2/dags/medsos_weekly", token)[0] == 200, 180, proc, log)
+        status, body = call("PATCH", f"{base}/api/v2/dags/medsos_weekly", token, {"is_paused": False})
+        assert status == 200, body
+        status, run = call("POST", f"{base}/api/v2/dags/medsos_weekly/dagRuns", token,
+                           {"logical_date": "2024-02-19T06:00:00+07:00", "conf": {"week": "2024-W07"}})
+        assert status in (200, 201), run
+        run_id = run["dag_run_id"]
+
+        def finished():
+            s, r = call("GET", f"{base}/api/v2/dags/medsos_weekly/dagRuns/{run_id}", token)
+            return r.get("state") if s == 200 and r.get("state") in ("success", "failed") else None
+
+        state = wait_for("the DAG run to finish", finished, 600, proc, log)
+        if state != "success":
+            _, tis = call("GET", f"{base}/api/v2/dags/medsos_weekly/dagRuns/{run_id}/taskInstances", token)
+            pytest.fail(f"run {run_id} {state}: {[(t['task_id'], t['state']) for t in tis.get('task_instances', [])]}")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    con = duckdb.connect(str(settings.published), read_only=True)
+    try:
+        (n, missing) = con.execute(
+            "select count(*), count(*) filter (where data_status = 'missing') from marts.weekly_cadence where iso_week = '2024-W07'"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert (n, missing) == (194, 0)
+    assert (settings.outbox / "2024-W07" / "ringkasan_35_2024-W07.eml").exists()
