@@ -70,6 +70,7 @@ def test_init_migrates_and_creates_pool_and_connection(compose):
     init = compose["services"]["airflow-init"]
     script = "\n".join(init["command"]) if isinstance(init["command"], list) else init["command"]
     assert "airflow db migrate" in script
+    assert "AIRFLOW_ADMIN_PASSWORD" in script and "passwords.json" in script  # the admin user
     assert "airflow pools set medsos_warehouse 1" in script
     assert "airflow connections add smtp_default" in script
 
