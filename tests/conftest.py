@@ -52,21 +52,9 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
-def env_for(settings: Settings) -> dict[str, str]:
-    return {
-        "MEDSOS_LANDING": str(settings.landing),
-        "MEDSOS_WAREHOUSE": str(settings.warehouse),
-        "MEDSOS_PUBLISHED": str(settings.published),
-        "MEDSOS_OUTBOX": str(settings.outbox),
-        "MEDSOS_WORK": str(settings.work),
-        "MEDSOS_GX_DIR": str(settings.gx_dir),
-        "MEDSOS_ACCOUNTS": str(settings.accounts),
-    }
-
-
 @pytest.fixture
 def medsos_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    for k, v in env_for(settings).items():
+    for k, v in settings.as_env().items():
         monkeypatch.setenv(k, v)
     return settings
 

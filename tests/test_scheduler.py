@@ -73,9 +73,7 @@ def test_scheduler_runs_the_weekly_dag(tmp_path, settings_for):
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "MEDSOS_LANDING": str(settings.landing), "MEDSOS_WAREHOUSE": str(settings.warehouse),
-        "MEDSOS_PUBLISHED": str(settings.published), "MEDSOS_OUTBOX": str(settings.outbox),
-        "MEDSOS_WORK": str(settings.work), "MEDSOS_GX_DIR": str(settings.gx_dir),
+        **settings.as_env(),
     })
     env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
     # standalone starts its components as `airflow …`: the venv's bin must come first

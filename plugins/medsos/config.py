@@ -79,6 +79,20 @@ class Settings:
         given = {k: Path(v) for k, v in overrides.items() if v is not None}
         return replace(s, **given) if given else s
 
+    def as_env(self) -> dict[str, str]:
+        """These settings as the MEDSOS_* variables, for DAG tasks run by another process."""
+        return {
+            "MEDSOS_LANDING": str(self.landing),
+            "MEDSOS_WAREHOUSE": str(self.warehouse),
+            "MEDSOS_PUBLISHED": str(self.published),
+            "MEDSOS_OUTBOX": str(self.outbox),
+            "MEDSOS_WORK": str(self.work),
+            "MEDSOS_GX_DIR": str(self.gx_dir),
+            "MEDSOS_ACCOUNTS": str(self.accounts),
+            "MEDSOS_RECIPIENTS": str(self.recipients),
+            "MEDSOS_EVALUATION": str(self.evaluation),
+        }
+
 
 @dataclass(frozen=True)
 class Evaluation:

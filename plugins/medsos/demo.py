@@ -30,17 +30,7 @@ def run_demo(settings: Settings, first_week: str, last_week: str) -> int:
         # The DAG tasks read paths from the environment, exactly as in production.
         import os
 
-        os.environ.update(
-            {
-                "MEDSOS_LANDING": str(settings.landing),
-                "MEDSOS_WAREHOUSE": str(settings.warehouse),
-                "MEDSOS_PUBLISHED": str(settings.published),
-                "MEDSOS_OUTBOX": str(settings.outbox),
-                "MEDSOS_WORK": str(settings.work),
-                "MEDSOS_GX_DIR": str(settings.gx_dir),
-                "MEDSOS_ACCOUNTS": str(settings.accounts),
-            }
-        )
+        os.environ.update(settings.as_env())
         print(f"airflow: metadata database in {home} (SQLite)")
         airflow_local.migrate()
         dag = airflow_local.load_dag()
