@@ -15,6 +15,8 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="medsos-test-airflow-"))
 from medsos import airflow_local  # noqa: E402
 
 airflow_local.prepare(_AIRFLOW_HOME)
+# nothing a test does may land in the checkout's data/ folder
+os.environ["MEDSOS_DATA_DIR"] = str(_AIRFLOW_HOME / "medsos-data")
 
 from medsos.config import Settings  # noqa: E402
 

@@ -42,3 +42,20 @@ def test_sample_run_and_query_from_the_console_script(settings, tmp_path):
     assert out.stdout.splitlines() == ["n", "194"]
     bad = subprocess.run([*medsos, "query", "select * from no_such_table", *flags], capture_output=True, text=True)
     assert bad.returncode == 1 and "no_such_table" in bad.stderr
+
+
+def test_backfill_reports_progress_and_a_summary(settings, tmp_path):
+    import os
+
+    medsos = [sys.executable, "-m", "medsos.cli"]
+    flags = [
+        "--landing", str(settings.landing), "--warehouse", str(settings.warehouse),
+        "--published", str(settings.published), "--outbox", str(settings.outbox),
+    ]
+    subprocess.run([*medsos, "sample", "--from", "2024-W06", "--to", "2024-W07", "--landing", str(settings.landing)], check=True)
+    out = subprocess.run([*medsos, "backfill", "--from", "2024-W06", "--to", "2024-W07", *flags], check=True,
+                         capture_output=True, text=True, env=os.environ | {"MEDSOS_WORK": str(tmp_path / "w"),
+                                                                          "MEDSOS_GX_DIR": str(tmp_path / "gx")})
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("[1/2] 2024-W06: 194 files") and lines[1].startswith("[2/2] 2024-W07: 194 files")
+    assert lines[-1].startswith("backfill 2024-W06 … 2024-W07: 2 weeks, 388 files")

@@ -2,6 +2,7 @@
 
     medsos sample                      write the Jawa Timur sample exports to the landing zone
     medsos run --week 2024-W07         the whole weekly job without Airflow
+    medsos backfill --from W --to W    load past weeks in order (progress, summary)
     medsos query "select …"            query the published (read-only) warehouse copy
     medsos demo                        sample + the weekly DAG through Airflow for 8 weeks
 
@@ -87,6 +88,37 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Load history week by week outside Airflow, with progress and a summary."""
+    import time
+
+    from medsos.pipeline import run_week
+    from medsos.weeks import weeks_between
+
+    settings = _settings(args)
+    todo = weeks_between(args.first, args.last)
+    started = time.monotonic()
+    files = rows = quarantined = 0
+    for i, week in enumerate(todo, start=1):
+        result = run_week(settings, week, reprocess=args.reprocess, send=False)
+        files += result["files_processed"]
+        rows += result["rows_loaded"]
+        quarantined += result["rows_quarantined"]
+        elapsed = time.monotonic() - started
+        left = elapsed / i * (len(todo) - i)
+        print(
+            f"[{i}/{len(todo)}] {week}: {result['files_processed']} files, {result['rows_loaded']} rows"
+            f" | {files} files, {rows / elapsed:,.0f} rows/s, about {left:,.0f} s left",
+            flush=True,
+        )
+    elapsed = time.monotonic() - started
+    print(
+        f"backfill {args.first} … {args.last}: {len(todo)} weeks, {files} files, {rows} rows loaded, "
+        f"{quarantined} quarantined, in {elapsed:,.0f} s"
+    )
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from medsos.warehouse import open_published
 
@@ -135,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reprocess", action="store_true", help="load every file again")
     p.add_argument("--resend", action="store_true", help="send the summaries again even if already sent")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("backfill", help="load past weeks in order, outside Airflow (no emails sent)")
+    _path_flags(p)
+    p.add_argument("--from", dest="first", type=_week, required=True)
+    p.add_argument("--to", dest="last", type=_week, required=True)
+    p.add_argument("--reprocess", action="store_true", help="load every file again")
+    p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("query", help="run SQL on the published copy of the warehouse")
     _path_flags(p)

@@ -595,7 +595,12 @@ def send_summaries(
 
 
 def run_week(
-    settings: Settings, week: str, reprocess: bool = False, run_id: str | None = None, resend: bool = False
+    settings: Settings,
+    week: str,
+    reprocess: bool = False,
+    run_id: str | None = None,
+    resend: bool = False,
+    send: bool = True,
 ) -> dict[str, Any]:
     """The whole weekly job without Airflow, in the DAG's order."""
     run_id = run_id or new_run_id(week)
@@ -606,7 +611,7 @@ def run_week(
     build_tables(settings, week, run_id)
     published = publish_copy(settings)
     emails = render_summaries(settings, week)
-    sent = send_summaries(settings, week, run_id, resend=resend)
+    sent = send_summaries(settings, week, run_id, resend=resend) if send else {}
     return {
         "run_id": run_id,
         "week": week,
