@@ -93,7 +93,7 @@ def write_frame(df: pd.DataFrame, path: Path) -> None:
     con = duckdb.connect()
     try:
         con.register("_df", df)
-        con.execute(f"copy (select * from _df) to '{path.as_posix()}' (format parquet)")
+        con.sql("select * from _df").write_parquet(str(path))  # the path is never SQL text
     finally:
         con.close()
 
