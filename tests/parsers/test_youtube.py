@@ -130,11 +130,16 @@ def test_publish_time_with_a_time_of_day(parse_fixture):
     assert p["impressions"] == 100  # the older 'Impressions' header
 
 
-@pytest.mark.parametrize("name", ["yt_chart_data.csv", "yt_totals.csv"])
-def test_chart_data_and_totals_are_not_taken_for_the_table(fixture_file, name):
+@pytest.mark.parametrize(
+    ("name", "kind"), [("yt_chart_data.csv", "youtube_chart_data"), ("yt_totals.csv", "youtube_totals")]
+)
+def test_chart_data_and_totals_are_recognised_and_load_nothing(fixture_file, name, kind):
     raw = read_raw(fixture_file("youtube", name), name)
-    with pytest.raises(UnrecognisedExport, match=name):
-        detect(raw)
+    parser = detect(raw)
+    assert parser.kind == kind and parser.platform == "youtube"
+    result = parser.parse(raw, context(name))
+    assert result.kind == kind and result.posts.empty and result.account_daily.empty
+    assert not result.problems
 
 
 def test_missing_publish_time_column_is_refused(tmp_path):

@@ -155,4 +155,39 @@ class YouTubeTableData:
         return build_result(self.kind, self.platform, raw, records, rejected)
 
 
-PARSERS = [YouTubeTableData()]
+class _YouTubeAcknowledged:
+    """A YouTube Studio export recognised but carrying nothing loaded yet: empty result."""
+
+    kind = ""
+    platform = "youtube"
+    description = ""
+    _exact: tuple[str, ...] = ()
+
+    def matches(self, raw: RawFile) -> bool:
+        return tuple(norm_header(h) for h in raw.first_sheet().header) == self._exact
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        return build_result(self.kind, self.platform, raw, [], [])
+
+
+class YouTubeChartData(_YouTubeAcknowledged):
+    """'Chart data.csv': one row per day per video. Recognised; not loaded for now."""
+
+    kind = "youtube_chart_data"
+    description = "YouTube Studio 'Chart data.csv' (Date, Content, Video title, …, per day per video)"
+    _exact = ("date", "content", "video title", "video publish time", "duration", "views")
+
+    def matches(self, raw: RawFile) -> bool:
+        h = tuple(norm_header(x) for x in raw.first_sheet().header)
+        return h[:4] == self._exact[:4]
+
+
+class YouTubeTotals(_YouTubeAcknowledged):
+    """'Totals.csv': channel views per day. Not followers, so nothing is loaded."""
+
+    kind = "youtube_totals"
+    description = "YouTube Studio 'Totals.csv' (Date, Views per day for the channel)"
+    _exact = ("date", "views")
+
+
+PARSERS = [YouTubeTableData(), YouTubeChartData(), YouTubeTotals()]
