@@ -208,7 +208,17 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
 
     pesan = messages_id()
 
-    def plain(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def findings(table: str) -> list[dict[str, Any]]:
+        """Row-level findings of the week's files (quarantine or warnings) in plain words."""
+        rows = _rows(
+            con,
+            f"""select q.check_name, q.column_name, any_value(q.message) as message,
+                       count(*) as rows, count(distinct q.source_file) as files
+                from {table} q join raw.files f on f.relative_path = q.source_file
+                where f.delivery_week = ? and {files_filter}
+                group by all order by rows desc""",
+            [week, office_code],
+        )
         for r in rows:
             if r["check_name"] == "parse":
                 r["pesan"] = f"nilai tidak terbaca di kolom '{r['column_name']}'"
@@ -216,24 +226,8 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
                 r["pesan"] = pesan.get(f"{r['check_name']}:{r['column_name']}") or r["message"]
         return rows
 
-    s.quarantine = plain(_rows(
-        con,
-        f"""select q.check_name, q.column_name, any_value(q.message) as message,
-                   count(*) as rows, count(distinct q.source_file) as files
-            from raw.quarantine q join raw.files f on f.relative_path = q.source_file
-            where f.delivery_week = ? and {files_filter}
-            group by all order by rows desc""",
-        [week, office_code],
-    ))
-    s.warnings = plain(_rows(
-        con,
-        f"""select w.check_name, w.column_name, any_value(w.message) as message,
-                   count(*) as rows, count(distinct w.source_file) as files
-            from raw.row_warnings w join raw.files f on f.relative_path = w.source_file
-            where f.delivery_week = ? and {files_filter}
-            group by all order by rows desc""",
-        [week, office_code],
-    ))
+    s.quarantine = findings("raw.quarantine")
+    s.warnings = findings("raw.row_warnings")
     s.file_warnings = _rows(
         con,
         f"""select r.expectation as check_name, r.column_name, count(distinct r.source_file) as files
