@@ -250,6 +250,30 @@ def read_xlsx(path: Path, relative_path: str) -> RawFile:
     return RawFile(path, relative_path, "xlsx", sheets)
 
 
+JSONL_HEADER = "api_response"
+
+
+def read_jsonl(data: bytes, path: Path, relative_path: str) -> RawFile:
+    """API pulls land as JSON lines (one response record a line). They become one sheet
+    named 'jsonl' whose single column holds the decoded object, so API parsers get the
+    same row numbers (line numbers) for lineage and errors as CSV parsers."""
+    import json
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{relative_path}: JSON lines file is not UTF-8 ({exc})") from exc
+    rows: list[tuple[int, list[Any]]] = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append((line_no, [json.loads(line)]))
+        except json.JSONDecodeError as exc:
+            raise ParseError(f"{relative_path}: line {line_no} is not JSON ({exc.msg})") from exc
+    return RawFile(path, relative_path, "jsonl", [RawSheet("jsonl", [JSONL_HEADER], rows)])
+
+
 def read_raw(path: Path, relative_path: str | None = None) -> RawFile:
     """Decode one landing file into sheets of rows with their original row numbers."""
     rel = relative_path or path.name
@@ -258,6 +282,8 @@ def read_raw(path: Path, relative_path: str | None = None) -> RawFile:
         raise ParseError(f"{rel}: empty file")
     if data[:2] == b"PK":
         return read_xlsx(path, rel)
+    if path.suffix.lower() == ".jsonl":
+        return read_jsonl(data, path, rel)
     text, encoding = _decode(data, rel)
     return read_csv_text(text, rel, rel, path, encoding)
 
