@@ -3,18 +3,31 @@
 The week folder says for which ISO week an office delivered; that is how a missing
 delivery is told apart from a week with zero posts. Files are fingerprinted (SHA-256)
 so the same file dropped twice loads once and a changed file is noticed.
+
+A downloaded ZIP (YouTube Studio, TikTok's legacy export) is read in place, never
+extracted to disk: each member becomes its own entry ``<zip path>::<member>``, so every
+export inside is recognised, counted and reported on its own, and a stray member
+(a photo, a document) is rejected without holding back the exports next to it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import zipfile
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from medsos import weeks
 from medsos.registry import load_offices, normalise_office_code
 
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+MEMBER_SEPARATOR = "::"
+EXPORT_SUFFIXES = (".csv", ".xlsx", ".jsonl")
+# Real exports are a few MB; a file far above that is not an export of one office-week
+# and reading it would only cost memory. Staff are told to split it by date range.
+MAX_EXPORT_BYTES = int(float(os.environ.get("MEDSOS_MAX_EXPORT_MB", "100")) * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,7 @@ class LandingFile:
     sha256: str
     size_bytes: int
     problem: str | None = None  # why the file cannot be processed (bad folder, …)
+    modified_at: str | None = None  # ISO instant the file was last saved; a correction is saved later
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -36,6 +50,77 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def is_workbook(names: list[str]) -> bool:
+    """An XLSX is a ZIP too; its parts list says which it is."""
+    return "[Content_Types].xml" in names
+
+
+def read_bytes(landing: Path, relative_path: str) -> bytes:
+    """The bytes of a landing entry: a file, or one member of a downloaded ZIP."""
+    file_part, sep, member = relative_path.partition(MEMBER_SEPARATOR)
+    path = landing / file_part
+    if not sep:
+        return path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        return zf.read(member)
+
+
+def _too_big(size: int) -> str | None:
+    if size <= MAX_EXPORT_BYTES:
+        return None
+    return (
+        f"{size / 1024 / 1024:.0f} MB is far larger than an export of one office and week "
+        f"(limit {MAX_EXPORT_BYTES / 1024 / 1024:.0f} MB); export a shorter date range"
+    )
+
+
+def _zip_members(path: Path, rel: str, base: dict) -> list[LandingFile] | None:
+    """The entries of a downloaded ZIP, or None when the file is a workbook (XLSX)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            if is_workbook([i.filename for i in infos]):
+                return None
+            out = []
+            for info in infos:
+                name = info.filename
+                leaf = name.rsplit("/", 1)[-1]
+                if leaf in IGNORED_NAMES or leaf.startswith(".") or name.startswith("__MACOSX/"):
+                    continue
+                member_rel = f"{rel}{MEMBER_SEPARATOR}{name}"
+                problem = _too_big(info.file_size)
+                if problem is None and not leaf.lower().endswith((".csv", ".xlsx")):
+                    problem = (
+                        f"{member_rel}: '{leaf}' inside the ZIP is not a platform export "
+                        "(expected the CSV or XLSX files the platform put in the download)"
+                    )
+                data = b"" if problem else zf.read(info)
+                out.append(
+                    LandingFile(
+                        relative_path=member_rel,
+                        sha256=hashlib.sha256(data).hexdigest() if data else _sha_of_info(info),
+                        size_bytes=info.file_size,
+                        problem=base["problem"] or problem,
+                        **{k: v for k, v in base.items() if k != "problem"},
+                    )
+                )
+            if not out:
+                return [LandingFile(relative_path=rel, sha256=sha256_of(path), size_bytes=path.stat().st_size,
+                                    problem=base["problem"] or f"{rel}: the ZIP file is empty",
+                                    **{k: v for k, v in base.items() if k != "problem"})]
+            return out
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        # RuntimeError: encrypted member; NotImplementedError: unknown compression
+        return [LandingFile(relative_path=rel, sha256=sha256_of(path), size_bytes=path.stat().st_size,
+                            problem=base["problem"] or f"{rel}: a damaged or protected ZIP file ({exc})",
+                            **{k: v for k, v in base.items() if k != "problem"})]
+
+
+def _sha_of_info(info: zipfile.ZipInfo) -> str:
+    # A member we will not read still needs a stable fingerprint: name, size and CRC.
+    return hashlib.sha256(f"{info.filename}|{info.file_size}|{info.CRC}".encode()).hexdigest()
 
 
 def _office_from_folder(name: str) -> tuple[str | None, str | None]:
@@ -81,17 +166,35 @@ def discover(landing: Path, through_week: str, since_week: str | None = None) ->
                 continue
             office_code, office_problem = _office_from_folder(office_dir.name)
             for path in sorted(office_dir.rglob("*")):
-                if not path.is_file() or path.name in IGNORED_NAMES or path.name.startswith("."):
+                if path.name in IGNORED_NAMES or path.name.startswith("."):
+                    continue
+                if path.is_dir() and not path.is_symlink():
                     continue
                 rel = path.relative_to(landing).as_posix()
+                if path.is_symlink() or not path.is_file():
+                    # a link could point anywhere on the server; only real files are read
+                    files.append(LandingFile(rel, week_dir.name, office_code, "", 0,
+                                             office_problem or f"{rel}: a link or special file, not an export; copy the file itself"))
+                    continue
+                stat = path.stat()
+                base = {
+                    "delivery_week": week_dir.name,
+                    "office_code": office_code,
+                    "problem": office_problem,
+                    "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+                }
+                too_big = _too_big(stat.st_size)
+                if too_big is None and path.suffix.lower() == ".zip":
+                    members = _zip_members(path, rel, base)
+                    if members is not None:
+                        files.extend(members)
+                        continue
                 files.append(
                     LandingFile(
                         relative_path=rel,
-                        delivery_week=week_dir.name,
-                        office_code=office_code,
                         sha256=sha256_of(path),
-                        size_bytes=path.stat().st_size,
-                        problem=office_problem,
+                        size_bytes=stat.st_size,
+                        **(base | {"problem": office_problem or (too_big and f"{rel}: {too_big}")}),
                     )
                 )
     return files, problems

@@ -128,8 +128,13 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     files, layout_problems = landing.discover(settings.landing, week)
     with open_warehouse(settings) as con:
         known = {
-            path: (sha, status)
-            for path, sha, status in con.sql("select relative_path, sha256, status from raw.files").fetchall()
+            row[0]: dict(zip(("sha256", "status", "duplicate_of", "first_seen_at", "delivery_week",
+                              "office_code", "size_bytes"), row[1:], strict=True))
+            for row in con.sql(
+                """select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
+                          delivery_week, office_code, size_bytes
+                   from raw.files"""
+            ).fetchall()
         }
         # median rows of each account's last four loaded files, for the row-count check
         recent = {
@@ -139,30 +144,58 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
                        select office_code, platform, rows_in_file,
                               row_number() over (partition by office_code, platform
                                                  order by delivery_week desc, relative_path desc) as n
-                       from raw.files where status in ('loaded', 'loaded_with_quarantine')
+                       from raw.files where status in ('loaded', 'loaded_with_quarantine') and lists_posts
                    ) where n <= 4 group by all"""
             ).fetchall()
         }
-    # Same bytes from the same office under another path: a re-dropped file. Decided
-    # after parsing, because an export with no rows (a silent week) is byte-identical
-    # from week to week and is still a delivery.
+    on_disk = {f.relative_path for f in files}
+
+    def office_of(path: str) -> str:
+        return path.split("/")[1]
+
+    # Same bytes from the same office under another path: a re-dropped file. Only files
+    # still in the landing zone count as originals, so moving a file from the wrong week
+    # folder to the right one loads it in its new place. Decided after parsing, because
+    # an export with no rows (a silent week) is byte-identical from week to week and is
+    # still a delivery.
     live_sha: dict[tuple[str, str], str] = {}
-    for path, (sha, status) in sorted(known.items()):
-        if status in ("loaded", "loaded_with_quarantine"):
-            live_sha.setdefault((path.split("/")[1], sha), path)
+    for path, k in sorted(known.items()):
+        if k["status"] in ("loaded", "loaded_with_quarantine") and path in on_disk:
+            live_sha.setdefault((office_of(path), k["sha256"]), path)
 
     entries = []
-    for f in files:
+    # oldest first, so of two identical files in one batch the one saved first is the original
+    for f in sorted(files, key=lambda f: (f.modified_at or "", f.relative_path)):
         before = known.get(f.relative_path)
-        if before and before[0] == f.sha256 and not reprocess:
+        unchanged = before is not None and before["sha256"] == f.sha256
+        # a copy whose original has left the landing zone (or stopped loading) loads now
+        orphaned = unchanged and before["status"] == "duplicate" and before["duplicate_of"] not in live_sha.values()
+        if unchanged and not reprocess and not orphaned:
             continue
-        entry = f.to_dict() | {"status": "rejected" if f.problem else "new", "reason": f.problem}
-        original = live_sha.get((f.relative_path.split("/")[1], f.sha256))
+        entry = f.to_dict() | {
+            "status": "rejected" if f.problem else "new",
+            "reason": f.problem,
+            "first_seen_at": before["first_seen_at"] if before else None,
+        }
+        original = live_sha.get((office_of(f.relative_path), f.sha256))
         if original and original != f.relative_path:
             entry["same_content_as"] = original
-        else:
-            live_sha.setdefault((f.relative_path.split("/")[1], f.sha256), f.relative_path)
+        elif not f.problem:
+            live_sha.setdefault((office_of(f.relative_path), f.sha256), f.relative_path)
         entries.append(entry)
+    # A file taken out of the landing zone takes its rows with it: the landing zone is the
+    # record of what offices delivered, and a file moved to another week folder must not
+    # count twice.
+    for path, k in sorted(known.items()):
+        if path in on_disk or k["status"] == "withdrawn":
+            continue
+        if weeks.is_week(k["delivery_week"]) and weeks.week_start(k["delivery_week"]) > weeks.week_start(week):
+            continue
+        entries.append({
+            "relative_path": path, "delivery_week": k["delivery_week"], "office_code": k["office_code"],
+            "sha256": k["sha256"], "size_bytes": k["size_bytes"], "first_seen_at": k["first_seen_at"],
+            "status": "withdrawn", "reason": "no longer in the landing zone; its rows were removed",
+        })
     batch.write_json(
         FILES_JSON,
         {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent},
@@ -186,9 +219,9 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
         if entry["status"] != "new":
             continue
         office = offices[entry["office_code"]]
-        path = settings.landing / entry["relative_path"]
+        path = settings.landing / entry["relative_path"].split(landing.MEMBER_SEPARATOR)[0]
         try:
-            raw = read_raw(path, entry["relative_path"])
+            raw = read_raw(path, entry["relative_path"], landing.read_bytes(settings.landing, entry["relative_path"]))
             parser = detect(raw)
             ctx = FileContext(
                 relative_path=entry["relative_path"],
@@ -202,7 +235,18 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
             entry.update(status="rejected", reason=str(exc))
             log.warning("rejected %s", exc)
             continue
-        rows_in_file = len(result.posts) + len(result.rejected_rows)
+        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
+            # A parser bug or a shape nobody foresaw: reject this file with what went wrong
+            # (the traceback goes to the task log) and keep loading the rest.
+            log.exception("unexpected error reading %s", entry["relative_path"])
+            entry.update(
+                status="rejected",
+                reason=f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
+                "the file was set aside, please send it to the data team",
+            )
+            continue
+        rows_in_file = len(result.posts) + len(result.account_daily) + len(result.rejected_rows)
+        entry["lists_posts"] = bool(getattr(parser, "lists_posts", True))
         if entry.get("same_content_as") and rows_in_file:
             entry.update(
                 status="duplicate",
@@ -310,7 +354,8 @@ def _files_frame(manifest: dict, accounts_path: Path) -> pd.DataFrame:
     for e in manifest["files"]:
         if e["status"] != "parsed":
             continue
-        typical = recent.get(f"{e['office_code']}|{e['platform']}")
+        # only exports that list posts are compared with the account's usual count
+        typical = recent.get(f"{e['office_code']}|{e['platform']}") if e.get("lists_posts", True) else None
         if typical is not None and typical < 3:
             typical = None  # an account posting once or twice a week swings by nature
         rows.append(
@@ -414,9 +459,11 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
 def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     """Stage 4: one transaction: the batch's files replace what they loaded before.
 
-    A file that comes back changed (same path) replaces its earlier rows; a newer file
-    for the same office, week and export kind supersedes the older one; a failure
-    anywhere rolls the whole batch back and leaves the warehouse as it was.
+    A file that comes back changed (same path) replaces its earlier rows, and a file that
+    left the landing zone takes its rows with it. Which of several files for the same
+    office, week and export is in force is decided when the tables are built
+    (``core.files_in_force``), so a rejected correction never hides the file it was to
+    replace. A failure anywhere rolls the whole batch back.
     """
     manifest = batch.read_json(FILES_JSON)
     posts = read_frame(batch.folder / ACCEPTED_POSTS, POST_COLUMNS)
@@ -428,7 +475,10 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     now = datetime.now(UTC)
 
     quarantine_rows = [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + gx_failures
-    loaded_per_file = posts.groupby("source_file").size().to_dict() if len(posts) else {}
+    loaded_per_file: dict[str, int] = {}
+    for part in (posts, daily):
+        for name, n in (part.groupby("source_file").size().items() if len(part) else ()):
+            loaded_per_file[name] = loaded_per_file.get(name, 0) + int(n)
     quarantined_per_file: dict[str, set] = {}
     for r in quarantine_rows:
         quarantined_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
@@ -449,6 +499,8 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
                 status = "loaded"
         elif status == "duplicate":
             reason = f"same content as {e.get('duplicate_of')}; loaded once"
+        elif status == "withdrawn":
+            bad = 0
         if e.get("warnings"):
             reason = "; ".join(filter(None, [reason, *(f"warning: {w}" for w in e["warnings"])]))
         file_rows.append(
@@ -470,13 +522,19 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
                 "superseded_by": None,
                 "run_id": batch.run_id,
                 "processed_at": now,
+                "first_seen_at": pd.Timestamp(e["first_seen_at"]) if e.get("first_seen_at") else now,
+                "file_modified_at": pd.Timestamp(e["modified_at"]) if e.get("modified_at") else None,
+                "lists_posts": e.get("lists_posts"),
             }
         )
     files_df = pd.DataFrame(file_rows, columns=[
         "relative_path", "delivery_week", "office_code", "sha256", "size_bytes", "platform",
         "export_kind", "encoding", "status", "status_reason", "rows_in_file", "rows_loaded",
         "rows_quarantined", "duplicate_of", "superseded_by", "run_id", "processed_at",
-    ])
+        "first_seen_at", "file_modified_at", "lists_posts",
+    ]).astype({"lists_posts": "boolean"})
+    for column in ("processed_at", "first_seen_at", "file_modified_at"):
+        files_df[column] = pd.to_datetime(files_df[column], utc=True)
     live = set(files_df.loc[files_df["status"].str.startswith("loaded"), "relative_path"]) if len(files_df) else set()
     posts = posts[posts["source_file"].isin(live)]
     daily = daily[daily["source_file"].isin(live)]
@@ -523,24 +581,6 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.execute("insert into raw.validation_results by name select * from _validation")
         con.execute("insert into raw.row_warnings by name select * from _warnings")
         con.execute("insert into raw.validation_file_results by name select * from _per_file")
-        # A newer file for the same office, week and export kind replaces the older one.
-        con.execute(
-            """
-            update raw.files as old
-            set status = 'superseded', superseded_by = newer.relative_path,
-                status_reason = 'replaced by a later file for the same office, week and export'
-            from (
-                select relative_path, delivery_week, office_code, export_kind, processed_at
-                from raw.files where status in ('loaded', 'loaded_with_quarantine')
-            ) as newer
-            where old.status in ('loaded', 'loaded_with_quarantine')
-              and old.delivery_week = newer.delivery_week
-              and old.office_code = newer.office_code
-              and old.export_kind = newer.export_kind
-              and old.relative_path <> newer.relative_path
-              and (old.processed_at, old.relative_path) < (newer.processed_at, newer.relative_path)
-            """
-        )
         con.execute(
             """insert or replace into raw.runs
                (run_id, iso_week, started_at, status, files_seen, files_processed, rows_loaded, rows_quarantined)

@@ -330,10 +330,15 @@ def publish(settings: Settings) -> Path:
 
 
 def open_published(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """Read-only connection for staff queries and reports; falls back to the warehouse."""
-    path = settings.published if settings.published.exists() else settings.warehouse
+    """Read-only connection to the published copy, for staff queries and reports.
+
+    Never the warehouse itself: opening that file, even read-only, locks it and would
+    stall the next load.
+    """
+    path = settings.published
     if not path.exists():
         raise FileNotFoundError(
-            f"no warehouse yet at {settings.published} or {settings.warehouse}; run `medsos run --week YYYY-Www` first"
+            f"no published copy yet at {path}; run `medsos run --week YYYY-Www` first "
+            "(each run publishes the copy staff query)"
         )
     return connect(path, read_only=True)

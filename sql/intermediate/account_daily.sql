@@ -12,8 +12,8 @@ daily as (
 live_files as (
 
     select source_file
-    from staging.stg_files
-    where status in ('loaded', 'loaded_with_quarantine')
+    from core.files_in_force
+    where is_in_force
 
 ),
 

@@ -1,11 +1,13 @@
 -- Which office delivered a usable export for which platform and ISO week (the week
--- folder it was dropped in). An office-platform-week without a row here is "missing".
+-- folder it was dropped in). Only exports that list posts count: a follower history or
+-- a YouTube totals file says nothing about what was posted. An office-platform-week
+-- without a row here is "missing".
 
 with
 
 files as (
 
-    select * from staging.stg_files
+    select * from core.files_in_force
 
 ),
 
@@ -19,9 +21,8 @@ usable as (
         sum(rows_loaded) as rows_loaded
 
     from files
-    where status in ('loaded', 'loaded_with_quarantine')
-      and office_code is not null
-      and platform is not null
+    where is_in_force
+      and lists_posts
     group by all
 
 )

@@ -13,8 +13,8 @@ snapshots as (
 live_files as (
 
     select source_file
-    from staging.stg_files
-    where status in ('loaded', 'loaded_with_quarantine')
+    from core.files_in_force
+    where is_in_force
 
 ),
 

@@ -1,5 +1,5 @@
 -- Ranks of regency/city offices within their province for each ISO week: by platforms
--- on which the weekly minimum was met, then by posts. rank 1 is the most active office.
+-- on which the weekly minimum was met, then by posts on the platforms that reported. rank 1 is the most active office.
 
 with
 
@@ -23,7 +23,8 @@ per_office as (
         count(*) as platforms_registered,
         count(*) filter (where data_status = 'missing') as platforms_missing,
         count(*) filter (where met_weekly_minimum) as platforms_met_minimum,
-        coalesce(sum(posts), 0) as posts,
+        -- posts on the platforms whose export arrived; NULL when none did (unknown, not 0)
+        sum(posts) as posts_reported,
         round(100.0 * count(*) filter (where met_weekly_minimum) / count(*), 1) as posting_activity_pct
 
     from cadence
@@ -37,7 +38,7 @@ ranked as (
         *,
         rank() over (
             partition by province_code, iso_week
-            order by platforms_met_minimum desc, posts desc
+            order by platforms_met_minimum desc, posts_reported desc nulls last
         ) as rank_in_province,
         count(*) over (partition by province_code, iso_week) as offices_in_province
 

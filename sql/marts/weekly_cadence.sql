@@ -1,6 +1,6 @@
 -- Posting cadence per office, platform and ISO week (Monday-Sunday, office local time),
--- for every office with a registered account on that platform, weeks without posts
--- included. data_status is 'missing' when the office delivered no usable export for
+-- for every office with a registered account on that platform (from the week its
+-- active_from date falls in), weeks without posts included. data_status is 'missing' when the office delivered no usable export for
 -- that platform and week: then the counts are NULL (unknown), never 0.
 -- met_weekly_minimum: posts >= min_posts_per_week (evaluation.toml, default 1).
 
@@ -20,7 +20,10 @@ offices as (
 
 accounts as (
 
-    select distinct office_code, platform from core.accounts
+    -- an account opened mid-year is evaluated from the week it started, not before
+    select office_code, platform, min(active_from) as active_from
+    from core.accounts
+    group by all
 
 ),
 
@@ -34,7 +37,9 @@ grid as (
 
     select accounts.office_code, accounts.platform, reporting_weeks.iso_week, reporting_weeks.week_start
     from accounts
-    cross join reporting_weeks
+    inner join reporting_weeks
+        on accounts.active_from is null
+        or reporting_weeks.week_start + interval 6 day >= accounts.active_from
 
 ),
 

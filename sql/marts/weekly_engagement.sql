@@ -53,6 +53,8 @@ followers as (
         on daily.office_code = cadence.office_code
         and daily.platform = cadence.platform
         and daily.metric_date <= cadence.week_start + interval 6 day
+        -- a follower count older than a month says little about this week
+        and daily.metric_date >= cadence.week_start - interval 28 day
         and daily.followers is not null
     group by all
 

@@ -30,7 +30,11 @@ renamed as (
         rows_loaded,
         rows_quarantined,
         duplicate_of,
-        superseded_by,
+        lists_posts,
+
+        ---------- timing
+        file_modified_at,
+        first_seen_at,
         processed_at
 
     from source

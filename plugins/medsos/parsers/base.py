@@ -154,6 +154,10 @@ class ExportParser(Protocol):
     kind: str  # e.g. 'facebook_content', stored in the manifest
     platform: str
     description: str  # what a user would call it, for error messages
+    # Whether the export lists posts. Only such a file counts as the office's delivery for
+    # the week (zero posts vs missing); account-figure files (followers, totals) do not.
+    # Parsers that only give account figures set it to False; absent means True.
+    lists_posts: bool
 
     def matches(self, raw: RawFile) -> bool: ...
 
@@ -219,11 +223,12 @@ def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding
     return RawFile(path, relative_path, encoding, [RawSheet(None, header, rows, preamble)])
 
 
-def read_xlsx(path: Path, relative_path: str) -> RawFile:
+def read_xlsx(source: Path | io.BytesIO, relative_path: str, path: Path | None = None) -> RawFile:
     from openpyxl import load_workbook
 
+    path = path or (source if isinstance(source, Path) else Path(relative_path))
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for junk
         raise ParseError(f"{relative_path}: not a readable XLSX workbook ({exc})") from exc
     sheets: list[RawSheet] = []
@@ -274,15 +279,21 @@ def read_jsonl(data: bytes, path: Path, relative_path: str) -> RawFile:
     return RawFile(path, relative_path, "jsonl", [RawSheet("jsonl", [JSONL_HEADER], rows)])
 
 
-def read_raw(path: Path, relative_path: str | None = None) -> RawFile:
-    """Decode one landing file into sheets of rows with their original row numbers."""
+def read_raw(path: Path, relative_path: str | None = None, data: bytes | None = None) -> RawFile:
+    """Decode one landing file into sheets of rows with their original row numbers.
+
+    ``data`` is given for a member of a downloaded ZIP (``relative_path`` then ends in
+    ``::<member>``); otherwise the file at ``path`` is read.
+    """
     rel = relative_path or path.name
-    data = path.read_bytes()
+    if data is None:
+        data = path.read_bytes()
     if not data.strip():
         raise ParseError(f"{rel}: empty file")
+    name = rel.rsplit("::", 1)[-1].lower()
     if data[:2] == b"PK":
-        return read_xlsx(path, rel)
-    if path.suffix.lower() == ".jsonl":
+        return read_xlsx(io.BytesIO(data), rel, path)
+    if name.endswith(".jsonl"):
         return read_jsonl(data, path, rel)
     text, encoding = _decode(data, rel)
     return read_csv_text(text, rel, rel, path, encoding)

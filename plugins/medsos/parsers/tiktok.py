@@ -183,7 +183,10 @@ class TikTokContent:
                 handle, media, video_id = m.group(1), m.group(2), m.group(3)
                 generated = row.datetime("generated", GENERATED_FORMATS)
                 snapshot_at = to_instant(generated, ctx.tz) if generated else file_snapshot
-                instant = id_instant(video_id)
+                try:
+                    instant = id_instant(video_id)
+                except (ValueError, OverflowError, OSError) as exc:
+                    raise CellError(row.header("link"), link, f"the video id holds no valid creation time ({exc})") from exc
                 local = to_local(instant, ctx.tz)
                 note = self._check_post_time(row, raw, local, to_local(snapshot_at, ctx.tz).date())
                 play = row.duration("play_time")
@@ -260,6 +263,7 @@ class TikTokContent:
 class TikTokFollowerHistory:
     kind = "tiktok_follower_history"
     platform = "tiktok"
+    lists_posts = False  # account figures only: not a delivery of the week's posts
     description = "TikTok FollowerHistory export (Date, Followers, Difference in followers from previous day)"
 
     def matches(self, raw: RawFile) -> bool:

@@ -94,7 +94,10 @@ class XAccountContent:
                 day = row.datetime("date", ("%a, %b %d, %Y", "%b %d, %Y", "%Y-%m-%d"))
                 if day is None:
                     raise CellError(row.header("date"), None, "empty, a date is required")
-                instant = snowflake_instant(post_id)
+                try:
+                    instant = snowflake_instant(post_id)
+                except (ValueError, OverflowError, OSError) as exc:
+                    raise CellError(row.header("post_id"), post_id, f"the post id holds no valid creation time ({exc})") from exc
                 local = to_local(instant, ctx.tz)
                 precision = "second"
                 if abs((local.date() - day.date()).days) > 1:

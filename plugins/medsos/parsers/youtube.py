@@ -161,6 +161,7 @@ class _YouTubeAcknowledged:
     kind = ""
     platform = "youtube"
     description = ""
+    lists_posts = False  # not a delivery: a week with only these files is still "missing"
     _exact: tuple[str, ...] = ()
 
     def matches(self, raw: RawFile) -> bool:

@@ -186,7 +186,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         ranks = _rows(
             con,
             """select office_name, rank_in_province, platforms_met_minimum, platforms_registered,
-                      posts, posting_activity_pct
+                      posts_reported as posts, posting_activity_pct
                from marts.office_ranks where province_code = ? and iso_week = ?
                order by rank_in_province, office_name""",
             [office_code, week],

@@ -1,0 +1,253 @@
+"""File bookkeeping across runs: moved, corrected, withdrawn and zipped exports.
+
+Each test drops real export files into a landing zone, runs the weekly job and reads
+the manifest (raw.files), core.files_in_force and the cadence mart from the warehouse.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from medsos.pipeline import run_week
+from medsos.warehouse import open_published
+
+FIXTURES = Path(__file__).parent / "fixtures"
+IG_HEADER = (
+    "Post ID,Account ID,Account username,Account name,Description,Duration (sec),Publish time,"
+    "Permalink,Post type,Data comment,Date,Views,Reach,Likes,Shares,Follows,Comments,Saves\n"
+)
+
+
+def ig_row(post_id: str, published: str, likes: int | str = 5) -> str:
+    return (
+        f'{post_id},900,kpu_kabkediri,"KPU Kediri","Info tahapan",0,{published},'
+        f"https://www.instagram.com/p/{post_id}/,IG image,,Lifetime,100,50,{likes},0,0,1,0\n"
+    )
+
+
+def drop(landing: Path, week: str, office: str, name: str, text: str, mtime: float | None = None) -> Path:
+    folder = landing / week / office
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+@pytest.fixture
+def kediri(settings, tmp_path):
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "office_code,platform,handle,active_from\n"
+        "35.06,instagram,kpu_kabkediri,\n"
+        "35.06,youtube,kpukediri,\n"
+        "35.06,tiktok,kpukediri,\n"
+        "35.06,x,kpukabcontoh,2024-02-12\n",
+        encoding="utf-8",
+    )
+    return replace(settings, accounts=accounts)
+
+
+def query(settings, sql: str, params=None):
+    con = duckdb.connect(str(settings.published), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def ig_posts(settings, week: str):
+    return query(
+        settings,
+        "select data_status, posts from marts.weekly_cadence where office_code = '35.06' "
+        "and platform = 'instagram' and iso_week = ?",
+        [week],
+    )[0]
+
+
+def test_file_moved_to_the_right_week_folder_loads_there(kediri):
+    # the admin meant W07 (an export with last week's post) but dropped it in W06
+    wrong = drop(kediri.landing, "2024-W06", "35.06", "ig.csv", IG_HEADER + ig_row("11", "02/08/2024 09:00"))
+    run_week(kediri, "2024-W07")
+    assert ig_posts(kediri, "2024-W06") == ("reported", 1)
+    assert ig_posts(kediri, "2024-W07") == ("missing", None)
+
+    right = kediri.landing / "2024-W07" / "35.06" / "ig.csv"
+    right.parent.mkdir(parents=True)
+    shutil.move(wrong, right)
+    run_week(kediri, "2024-W07")
+    # the file now counts for W07 only; W06 has no delivery any more
+    assert ig_posts(kediri, "2024-W07") == ("reported", 0)
+    assert ig_posts(kediri, "2024-W06") == ("missing", None)
+    assert query(kediri, "select count(*) from raw.post_snapshots") == [(1,)]
+    statuses = dict(query(kediri, "select relative_path, status from raw.files"))
+    assert statuses == {"2024-W06/35.06/ig.csv": "withdrawn", "2024-W07/35.06/ig.csv": "loaded"}
+
+
+def test_the_export_saved_last_wins_and_reprocess_keeps_the_winner(kediri):
+    # The correction sorts first by name but was saved later: it must win.
+    drop(kediri.landing, "2024-W07", "35.06", "z_first.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"), mtime=1_700_000_000)
+    drop(kediri.landing, "2024-W07", "35.06", "a_correction.csv",
+         IG_HEADER + ig_row("11", "02/13/2024 09:00") + ig_row("12", "02/14/2024 09:00"), mtime=1_700_000_500)
+    run_week(kediri, "2024-W07")
+    assert ig_posts(kediri, "2024-W07") == ("reported", 2)
+    for _ in range(2):
+        run_week(kediri, "2024-W07", reprocess=True)
+        assert ig_posts(kediri, "2024-W07") == ("reported", 2)
+        assert query(kediri, "select source_file, superseded_by from core.files_in_force where not is_in_force") == [
+            ("2024-W07/35.06/z_first.csv", "2024-W07/35.06/a_correction.csv")
+        ]
+
+
+def test_a_withdrawn_or_rejected_correction_gives_the_earlier_file_back(kediri):
+    drop(kediri.landing, "2024-W07", "35.06", "first.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"), mtime=1_700_000_000)
+    run_week(kediri, "2024-W07")
+    fix = drop(kediri.landing, "2024-W07", "35.06", "fix.csv",
+               IG_HEADER + ig_row("11", "02/13/2024 09:00") + ig_row("12", "02/14/2024 09:00"), mtime=1_700_000_500)
+    run_week(kediri, "2024-W07")
+    assert ig_posts(kediri, "2024-W07") == ("reported", 2)
+
+    # the "correction" turns out broken: every row fails, the file is rejected
+    fix.write_text(IG_HEADER + ig_row("11", "02/13/2024 09:00", likes="banyak"), encoding="utf-8")
+    os.utime(fix, (1_700_000_900, 1_700_000_900))
+    run_week(kediri, "2024-W07")
+    assert dict(query(kediri, "select relative_path, status from raw.files"))["2024-W07/35.06/fix.csv"] == "rejected"
+    assert ig_posts(kediri, "2024-W07") == ("reported", 1)
+
+    fix.unlink()
+    run_week(kediri, "2024-W07")
+    assert ig_posts(kediri, "2024-W07") == ("reported", 1)
+
+
+def test_a_copy_loads_once_its_original_is_gone(kediri):
+    text = IG_HEADER + ig_row("11", "02/13/2024 09:00")
+    # the browser names the second download 'ig (1).csv', which sorts first; the one
+    # saved first is the original
+    original = drop(kediri.landing, "2024-W07", "35.06", "ig.csv", text, mtime=1_700_000_000)
+    drop(kediri.landing, "2024-W07", "35.06", "ig (1).csv", text, mtime=1_700_000_100)
+    run_week(kediri, "2024-W07")
+    assert dict(query(kediri, "select relative_path, status from raw.files"))["2024-W07/35.06/ig (1).csv"] == "duplicate"
+    original.unlink()
+    run_week(kediri, "2024-W07")
+    assert dict(query(kediri, "select relative_path, status from raw.files")) == {
+        "2024-W07/35.06/ig.csv": "withdrawn",
+        "2024-W07/35.06/ig (1).csv": "loaded",
+    }
+    assert ig_posts(kediri, "2024-W07") == ("reported", 1)
+
+
+def test_account_figure_files_are_not_a_delivery(kediri):
+    folder = kediri.landing / "2024-W07" / "35.06"
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "youtube" / "yt_totals.csv", folder / "Totals.csv")
+    shutil.copy(FIXTURES / "tiktok" / "tiktok_follower_history.csv", folder / "FollowerHistory.csv")
+    run_week(kediri, "2024-W07")
+    rows = dict(query(kediri, "select platform, data_status from marts.weekly_cadence where iso_week = '2024-W07'"))
+    assert rows["youtube"] == "missing"
+    assert rows["tiktok"] == "missing"
+
+
+def test_one_bad_row_in_an_account_figures_file_quarantines_that_row_only(kediri):
+    text = (FIXTURES / "tiktok" / "tiktok_follower_history.csv").read_text(encoding="utf-8")
+    text += '"January 2","sepuluh ribu","3"\n'
+    drop(kediri.landing, "2024-W07", "35.06", "FollowerHistory.csv", text)
+    run_week(kediri, "2024-W07")
+    [(status, loaded, quarantined)] = query(kediri, "select status, rows_loaded, rows_quarantined from raw.files")
+    assert status == "loaded_with_quarantine"
+    assert quarantined == 1 and loaded >= 2
+    assert query(kediri, "select column_name from raw.quarantine") == [("Followers",)]
+
+
+def test_an_x_id_with_an_impossible_time_is_quarantined_not_fatal(kediri):
+    text = (FIXTURES / "x" / "account_analytics_content_2024-02-12_2024-02-18.csv").read_text(encoding="utf-8")
+    header, first = text.split("\n", 1)[0], text.split("\n", 1)[1]
+    bad = "9" * 40 + ',"Mon, Feb 12, 2024",teks,https://x.com/kpukabcontoh/status/1,1,1,1,0,0,0,0,0,0,0,0,0,0\n'
+    drop(kediri.landing, "2024-W07", "35.06", "account_analytics_content.csv", header + "\n" + bad + first)
+    run_week(kediri, "2024-W07")
+    # (the fixture carries two bad rows of its own further down)
+    [(column, message)] = query(kediri, "select column_name, message from raw.quarantine where source_row = 2")
+    assert column == "Post id" and "creation time" in message
+    assert query(kediri, "select count(*) > 0 from raw.post_snapshots") == [(True,)]
+    assert query(kediri, "select status from raw.files") == [("loaded_with_quarantine",)]
+
+
+def test_an_account_is_evaluated_from_its_active_from_week(kediri):
+    drop(kediri.landing, "2024-W06", "35.06", "ig.csv", IG_HEADER + ig_row("10", "02/06/2024 09:00"))
+    drop(kediri.landing, "2024-W07", "35.06", "ig.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"))
+    run_week(kediri, "2024-W06")
+    run_week(kediri, "2024-W07")
+    weeks_x = [w for (w,) in query(kediri, "select iso_week from marts.weekly_cadence where platform = 'x' order by 1")]
+    # active_from 2024-02-12 is the Monday of W07
+    assert "2024-W06" not in weeks_x and "2024-W07" in weeks_x
+    assert "2024-W06" in [w for (w,) in query(kediri, "select iso_week from marts.weekly_cadence where platform = 'instagram'")]
+
+
+def test_office_rank_posts_are_unknown_when_no_platform_reported(kediri):
+    run_week(kediri, "2024-W07")
+    [(posts, missing)] = query(
+        kediri, "select posts_reported, platforms_missing from marts.office_ranks where iso_week = '2024-W07'"
+    )
+    assert posts is None and missing == 4
+
+
+def test_staff_queries_never_open_the_writers_file(kediri):
+    kediri.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    duckdb.connect(str(kediri.warehouse)).close()
+    with pytest.raises(FileNotFoundError, match="published copy"):
+        open_published(kediri)
+
+
+def zip_bytes(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def test_a_youtube_studio_zip_is_read_member_by_member(kediri):
+    table = (
+        "Content,Video title,Video publish time,Duration,Views,Likes,Comments added,Shares,Watch time (hours)\n"
+        "Total,,,,150,12,3,1,4.5\n"
+        'aBcDeFgHiJk,"Sosialisasi tahapan","Feb 13, 2024",60,150,12,3,1,4.5\n'
+    ).encode()
+    folder = kediri.landing / "2024-W07" / "35.06"
+    folder.mkdir(parents=True)
+    (folder / "Content 2024-02-12_2024-02-18 KPU Kediri.zip").write_bytes(zip_bytes({
+        "Table data.csv": table,
+        "Chart data.csv": (FIXTURES / "youtube" / "yt_chart_data.csv").read_bytes(),
+        "Totals.csv": (FIXTURES / "youtube" / "yt_totals.csv").read_bytes(),
+        "foto rapat.jpg": b"\xff\xd8\xff\xe0 not an export",
+    }))
+    run_week(kediri, "2024-W07")
+    rows = {p.rsplit("::", 1)[1]: (status, kind, reason) for p, status, kind, reason in
+            query(kediri, "select relative_path, status, export_kind, status_reason from raw.files")}
+    assert rows["Table data.csv"][:2] == ("loaded", "youtube_table_data")
+    assert rows["Chart data.csv"][:2] == ("loaded", "youtube_chart_data")
+    assert rows["Totals.csv"][:2] == ("loaded", "youtube_totals")
+    status, _, reason = rows["foto rapat.jpg"]
+    assert status == "rejected" and "foto rapat.jpg" in reason and "not a platform export" in reason
+    assert query(kediri, "select data_status, posts from marts.weekly_cadence where platform = 'youtube'") == [("reported", 1)]
+    # lineage names the member inside the zip
+    [(source,)] = query(kediri, "select source_file from raw.post_snapshots")
+    assert source.endswith(".zip::Table data.csv")
+    # a second run finds nothing new
+    assert run_week(kediri, "2024-W07")["files_processed"] == 0
+
+
+def test_a_damaged_zip_is_rejected_with_its_name(kediri):
+    folder = kediri.landing / "2024-W07" / "35.06"
+    folder.mkdir(parents=True)
+    (folder / "export.zip").write_bytes(b"PK\x03\x04 broken")
+    run_week(kediri, "2024-W07")
+    [(status, reason)] = query(kediri, "select status, status_reason from raw.files")
+    assert status == "rejected" and "export.zip" in reason and "damaged" in reason
