@@ -216,10 +216,10 @@ def zip_bytes(members: dict[str, bytes]) -> bytes:
 
 def test_a_youtube_studio_zip_is_read_member_by_member(kediri):
     table = (
-        "Content,Video title,Video publish time,Duration,Views,Likes,Comments added,Shares,Watch time (hours)\n"
-        "Total,,,,150,12,3,1,4.5\n"
-        'aBcDeFgHiJk,"Sosialisasi tahapan","Feb 13, 2024",60,150,12,3,1,4.5\n'
-    ).encode()
+        b"Content,Video title,Video publish time,Duration,Views,Likes,Comments added,Shares,Watch time (hours)\n"
+        b"Total,,,,150,12,3,1,4.5\n"
+        b'aBcDeFgHiJk,"Sosialisasi tahapan","Feb 13, 2024",60,150,12,3,1,4.5\n'
+    )
     folder = kediri.landing / "2024-W07" / "35.06"
     folder.mkdir(parents=True)
     (folder / "Content 2024-02-12_2024-02-18 KPU Kediri.zip").write_bytes(zip_bytes({
