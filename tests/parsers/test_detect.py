@@ -17,7 +17,7 @@ EXPECTED = {
     "facebook/fb_content_en_legacy.csv": "facebook_content",
     "facebook/fb_content_id_provisional.csv": "facebook_content",
     "facebook/fb_content_excel_mangled.csv": "facebook_content",
-    "facebook/fb_follows_daily_utf16.csv": None,
+    "facebook/fb_follows_daily_utf16.csv": "facebook_daily_follows",
     "instagram/ig_content_en.csv": "instagram_content",
     "instagram/ig_content_en_legacy.csv": "instagram_content",
     "instagram/ig_content_id.csv": "instagram_content",
@@ -32,6 +32,12 @@ EXPECTED = {
     "x/account_analytics_content_2024-02-12_2024-02-18.csv": "x_account_content",
     "x/account_analytics_content_reordered.csv": "x_account_content",
     "x/tweet_activity_metrics_kpukabcontoh_20240301_20240331_en.csv": "x_tweet_activity",
+    "x/account_overview_analytics.csv": "x_account_overview",
+    "instagram/ig_follows_daily_id_utf16.csv": "instagram_daily_follows",
+    "facebook/fb_views_daily_utf16.csv": "facebook_daily_follows",  # recognised, then refused with the reason
+    "tiktok/tiktok_studio_overview_en.csv": "tiktok_overview",
+    "tiktok/tiktok_content_hyperlink.xlsx": "tiktok_content",
+    "tiktok/tiktok_legacy_export.zip": None,  # a ZIP: the landing zone reads its members
 }
 
 
@@ -40,7 +46,7 @@ def test_every_fixture_is_listed():
     assert on_disk == set(EXPECTED)
 
 
-@pytest.mark.parametrize(("name", "kind"), sorted(EXPECTED.items()))
+@pytest.mark.parametrize(("name", "kind"), sorted((n, k) for n, k in EXPECTED.items() if not n.endswith(".zip")))
 def test_fixture_goes_to_exactly_one_parser(name, kind):
     raw = read_raw(FIXTURES / name, name)
     matching = [p.kind for p in ALL_PARSERS if p.matches(raw)]
@@ -148,3 +154,24 @@ def test_sample_plan_exports_parse_back_to_the_plan(tmp_path):
                 assert g["post_type"] == p.post_type
             for name in ("views", "reach", "impressions", "likes", "comments", "shares", "saves"):
                 assert (None if pd.isna(g[name]) else g[name]) == getattr(r.metrics, name), name
+
+
+def test_every_member_of_the_legacy_tiktok_zip_is_recognised(tmp_path):
+    from medsos.landing import discover, read_bytes
+
+    folder = tmp_path / "2024-W07" / "35.06"
+    folder.mkdir(parents=True)
+    (folder / "tiktok_legacy_export.zip").write_bytes((FIXTURES / "tiktok" / "tiktok_legacy_export.zip").read_bytes())
+    files, problems = discover(tmp_path, "2024-W07")
+    assert problems == [] and all(f.problem is None for f in files)
+    kinds = {}
+    for f in files:
+        raw = read_raw(tmp_path / f.relative_path.split("::")[0], f.relative_path, read_bytes(tmp_path, f.relative_path))
+        kinds[f.relative_path.split("::")[1]] = detect(raw).kind
+    assert kinds == {
+        "Overview.csv": "tiktok_legacy_overview",
+        "FollowerHistory.csv": "tiktok_follower_history",
+        "Viewers.csv": "tiktok_legacy_viewers",
+        "FollowerGender.csv": "tiktok_legacy_follower_gender",
+        "FollowerTopTerritories.csv": "tiktok_legacy_follower_territories",
+    }

@@ -9,7 +9,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from medsos.parsers import UnrecognisedExport, detect
+from medsos.parsers import detect
 from medsos.parsers.base import ParseError, read_raw
 from medsos.sample import facebook as writer
 
@@ -179,27 +179,48 @@ def test_missing_required_columns_raise_naming_file_and_columns(tmp_path):
         parser.parse(raw, context("2024-W07/35.06/cut.csv"))
 
 
-def test_meta_daily_file_is_not_recognised_yet(fixture_file):
+def test_meta_daily_follows_file_gives_new_followers_per_day(fixture_file):
     raw = read_raw(fixture_file("facebook", "fb_follows_daily_utf16.csv"), "w/35.06/Follows (1).csv")
     assert raw.encoding == "utf-16"
-    with pytest.raises(UnrecognisedExport) as info:
-        detect(raw)
-    message = str(info.value)
-    assert message.startswith("w/35.06/Follows (1).csv: not a known platform export")
-    assert "'Date', 'Primary'" in message
-    assert "Facebook content export" in message and "Table data.csv" in message
+    parser = detect(raw)
+    assert (parser.kind, parser.platform, parser.lists_posts) == ("facebook_daily_follows", "facebook", False)
+    result = parser.parse(raw, context("w/35.06/Follows (1).csv"))
+    assert len(result.posts) == 0
+    daily = result.account_daily
+    assert list(daily["followers_gained"][:2]) == [20, 17]
+    assert daily["metric_date"][0] == datetime(2025, 8, 1)
+    assert daily["followers"].isna().all()  # a daily gain is not a follower total
+    assert list(daily["source_row"][:2]) == [4, 5]  # sep= and the title line come first
+
+
+def test_meta_daily_indonesian_instagram_title_routes_to_instagram(tmp_path):
+    path = tmp_path / "Pengikut (1).csv"
+    text = 'sep=,\r\n"Pengikut Instagram"\r\n"Tanggal","Primary"\r\n"2025-08-01T00:00:00","3"\r\n"2025-08-02T00:00:00","-"\r\n'
+    path.write_bytes(text.encode("utf-16"))
+    raw = read_raw(path, "w/35.06/Pengikut (1).csv")
+    parser = detect(raw)
+    assert parser.kind == "instagram_daily_follows"
+    result = parser.parse(raw, context("w/35.06/Pengikut (1).csv"))
+    gained = result.account_daily["followers_gained"]
+    assert gained[0] == 3 and pd.isna(gained[1])  # '-' is unknown, never 0
+
+
+def test_meta_daily_file_of_another_metric_is_refused_with_the_reason(tmp_path):
+    path = tmp_path / "Views (1).csv"
+    path.write_bytes('sep=,\n"Tayangan"\n"Tanggal","Primary"\n"2025-08-01T00:00:00","120"\n'.encode("utf-16"))
+    raw = read_raw(path, "w/35.06/Views (1).csv")
+    with pytest.raises(ParseError, match=r"w/35\.06/Views \(1\)\.csv: a Meta Business Suite daily file for 'tayangan'.*not part of the weekly evaluation"):
+        detect(raw).parse(raw, context("w/35.06/Views (1).csv"))
 
 
 def test_day_first_publish_time_is_refused_not_guessed(tmp_path):
     path = tmp_path / "fb.csv"
     path.write_bytes(
         "\ufeffPost ID,Page ID,Page name,Title,Publish time,Permalink,Post type,Views\r\n"
-        "122158012345678901,1,P,A,13/02/2024 10:00,https://f/1,Photos,5\r\n"
-        "122158012345678902,1,P,B,02/13/2024 10:00,https://f/2,Photos,5\r\n".encode()
+        "122158012345678902,1,P,B,02/03/2024 10:00,https://f/2,Photos,5\r\n"
+        "122158012345678901,1,P,A,13/02/2024 10:00,https://f/1,Photos,5\r\n".encode()
     )
     raw = read_raw(path, "fb.csv")
-    result = detect(raw).parse(raw, context("fb.csv"))
-    assert list(result.posts["post_id"]) == ["122158012345678902"]
-    assert result.posts["published_local"][0] == datetime(2024, 2, 13, 10, 0)
-    (problem,) = result.problems
-    assert problem.row == 2 and problem.column == "Publish time"
+    # 02/03 would read as 3 February but means 2 March: the whole file is refused
+    with pytest.raises(ParseError, match=r"fb\.csv, row 3, column 'Publish time'.*day-first"):
+        detect(raw).parse(raw, context("fb.csv"))

@@ -223,3 +223,22 @@ def test_day_without_year_rejects_junk():
         day_of("Juli", date(2024, 9, 10))
     with pytest.raises(ValueError):
         day_of("32 Juli", date(2024, 9, 10))
+
+
+def test_studio_overview_gives_new_and_lost_followers(parse_fixture):
+    parser, result = parse_fixture("tiktok", "tiktok_studio_overview_en.csv")
+    assert parser.kind == "tiktok_overview" and parser.lists_posts is False
+    daily = result.account_daily.to_dict("records")
+    assert [(d["metric_date"].date().isoformat(), d["followers_gained"], d["followers_lost"]) for d in daily] == [
+        ("2024-02-12", 7, 2), ("2024-02-13", 1, 2)]
+    assert all(pd.isna(d["followers"]) for d in daily)  # the overview has no follower total
+
+
+def test_hyperlink_cell_gives_its_link_not_its_label(parse_fixture):
+    parser, result = parse_fixture("tiktok", "tiktok_content_hyperlink.xlsx")
+    posts = result.posts.set_index("post_id")
+    assert list(posts.index) == ["7335409035620862213", "7335779035620862213"]
+    assert posts.loc["7335409035620862213", "permalink"].endswith("/video/7335409035620862213")
+    assert posts.loc["7335409035620862213", "views"] == 1200  # '1.2K'
+    assert posts.loc["7335779035620862213", "post_type"] == "carousel"  # a /photo/ link
+    assert result.problems == []

@@ -139,3 +139,12 @@ def test_tweet_activity_without_time_is_refused(tmp_path):
     raw = read_raw(path, "t.csv")
     with pytest.raises(ParseError, match=r"t\.csv.*time"):
         XTweetActivity().parse(raw, context("t.csv"))
+
+
+def test_account_overview_gives_daily_follows_and_unfollows(parse_fixture):
+    parser, result = parse_fixture("x", "account_overview_analytics.csv")
+    assert parser.kind == "x_account_overview" and parser.lists_posts is False
+    assert len(result.posts) == 0
+    daily = {d["metric_date"].date().isoformat(): (d["followers_gained"], d["followers_lost"])
+             for d in result.account_daily.to_dict("records")}
+    assert daily == {"2024-02-18": (3, 1), "2024-02-17": (0, 2)}  # newest first in the file

@@ -223,12 +223,31 @@ def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding
     return RawFile(path, relative_path, encoding, [RawSheet(None, header, rows, preamble)])
 
 
+XLSX_FULL_READ_BYTES = 20 * 1024 * 1024
+
+
+def _cell_value(cell: Any) -> Any:
+    """A cell's value, or its link target when the visible text is only a label."""
+    value = cell.value
+    link = getattr(cell, "hyperlink", None)
+    target = getattr(link, "target", None)
+    if target and target.startswith(("http://", "https://")):
+        if not (isinstance(value, str) and value.strip().startswith(("http://", "https://"))):
+            return target
+    return value
+
+
 def read_xlsx(source: Path | io.BytesIO, relative_path: str, path: Path | None = None) -> RawFile:
     from openpyxl import load_workbook
 
     path = path or (source if isinstance(source, Path) else Path(relative_path))
+    size = source.getbuffer().nbytes if isinstance(source, io.BytesIO) else source.stat().st_size
+    # Read-only mode streams big workbooks but drops hyperlinks; TikTok Studio puts the
+    # video link in a hyperlink whose visible text can be the title, so exports of a
+    # normal size are opened fully.
+    streamed = size > XLSX_FULL_READ_BYTES
     try:
-        wb = load_workbook(source, read_only=True, data_only=True)
+        wb = load_workbook(source, read_only=streamed, data_only=True)
     except Exception as exc:  # openpyxl raises many types for junk
         raise ParseError(f"{relative_path}: not a readable XLSX workbook ({exc})") from exc
     sheets: list[RawSheet] = []
@@ -236,8 +255,8 @@ def read_xlsx(source: Path | io.BytesIO, relative_path: str, path: Path | None =
         for ws in wb.worksheets:
             header: list[str] | None = None
             rows: list[tuple[int, list[Any]]] = []
-            for idx, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = list(values)
+            for idx, row_cells in enumerate(ws.iter_rows(values_only=streamed), start=1):
+                cells = list(row_cells) if streamed else [_cell_value(c) for c in row_cells]
                 if header is None:
                     if not any(v not in (None, "") for v in cells):
                         continue
@@ -712,3 +731,105 @@ def row_id(row: Row, name: str, *, digits_only: bool = True) -> str:
         return id_text(value, digits_only=digits_only)
     except ValueError as exc:
         raise CellError(row.header(name), value, str(exc)) from exc
+
+
+# --------------------------------------------------------------------------- shared builders
+
+
+def daily_record(
+    platform: str,
+    ctx: FileContext,
+    raw: RawFile,
+    sheet: RawSheet,
+    row: Row,
+    day: date,
+    *,
+    definition: str,
+    followers: int | None = None,
+    gained: int | None = None,
+    lost: int | None = None,
+    handle: str | None = None,
+    snapshot_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One account-level day in ``ACCOUNT_DAILY_COLUMNS``, with its lineage."""
+    return {
+        "platform": platform,
+        "office_code": ctx.office_code,
+        "account_handle": handle,
+        "metric_date": datetime.combine(day, time()),
+        "followers": followers,
+        "followers_gained": gained,
+        "followers_lost": lost,
+        "metric_definition": definition,
+        "snapshot_at": snapshot_at or ctx.snapshot_at,
+        "source_file": raw.relative_path,
+        "source_sheet": sheet.name,
+        "source_row": row.number,
+    }
+
+
+def split_delta(delta: int | None) -> tuple[int | None, int | None]:
+    """A net daily change as (gained, lost); a platform that only reports the net change
+    gives a lower bound of each."""
+    if delta is None:
+        return None, None
+    return max(delta, 0), max(-delta, 0)
+
+
+_SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\b")
+
+
+def refuse_day_first(raw: RawFile, sheet: RawSheet, column: int | None, what: str) -> None:
+    """Refuse a ``MM/DD/YYYY`` file that turns out to be written day-first.
+
+    Meta writes month-first in every UI language. A file with ``13/02/2024`` and no date
+    that proves month-first (a second field above 12) went through a spreadsheet set to
+    Indonesian dates, which also turned ``02/03`` (3 Feb) into 2 March in rows that still
+    parse: reading it would shift those rows by weeks without any error, so the whole
+    file is refused rather than guessed. Where other rows prove month-first, a stray
+    day-first row is that row's own error (quarantined by the parser).
+    """
+    if column is None:
+        return
+    day_first = month_first = None
+    for number, cells in sheet.rows:
+        value = cells[column] if column < len(cells) else None
+        m = _SLASH_DATE.match(value) if isinstance(value, str) else None
+        if not m:
+            continue
+        first, second = int(m.group(1)), int(m.group(2))
+        if first > 12 and second <= 12 and day_first is None:
+            day_first = (number, value)
+        elif second > 12 and first <= 12:
+            month_first = number
+    if day_first and month_first is None:
+        number, value = day_first
+        raise ParseError(
+            f"{raw.relative_path}, row {number}, column '{sheet.header[column]}': the date "
+            f"{value!r} is day-first, but {what} writes month-first (MM/DD/YYYY), and no row "
+            "shows month-first. The file was probably opened and saved in a spreadsheet set "
+            "to Indonesian dates, which also swaps day and month in rows such as 02/03. "
+            "Export it again and drop it unchanged."
+        )
+
+
+class AcknowledgedExport:
+    """A platform export recognised by its exact headers that carries nothing medsos
+    evaluates (audience breakdowns, channel totals). Loaded as an empty result so the
+    manifest says what it was, instead of rejecting a file the office sent in good faith.
+    It lists no posts, so it never counts as the week's delivery."""
+
+    kind = ""
+    platform = ""
+    description = ""
+    lists_posts = False
+    headers: tuple[str, ...] = ()
+    encodings: tuple[str, ...] | None = None  # only these encodings (tells platforms apart)
+
+    def matches(self, raw: RawFile) -> bool:
+        if self.encodings is not None and raw.encoding not in self.encodings:
+            return False
+        return tuple(norm_header(h) for h in raw.first_sheet().header) == self.headers
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        return build_result(self.kind, self.platform, raw, [], [])

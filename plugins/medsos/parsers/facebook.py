@@ -9,6 +9,12 @@ different metric, kept apart as ``meta_impressions_legacy``.
 Recognised by header names only: ``Post ID`` + ``Publish time`` + ``Permalink`` + a
 Page column (``Page ID`` / ``Page name``). Instagram's export has ``Account ID`` /
 ``Account username`` instead, and never a Page column.
+
+Also the per-metric daily files of Meta Business Suite (Insights -> Export), shared by
+Facebook and Instagram: UTF-16 with ``sep=,``, a title line naming the metric
+(``Facebook follows``, ``Pengikut Instagram``), then ``Date,Primary``. The follows files
+give new followers per day; the other metrics are not part of the evaluation and are
+refused with a message saying so.
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from typing import Any
 from medsos.parsers.base import (
     CellError,
     FileContext,
+    ParseError,
     ParseResult,
     RawFile,
     build_result,
+    daily_record,
     header_index,
     iter_rows,
     norm_header,
+    refuse_day_first,
     reject,
     require_columns,
     row_id,
@@ -114,6 +123,7 @@ class FacebookContent:
         sheet = raw.first_sheet()
         idx = header_index(sheet, ALIASES)
         require_columns(sheet, idx, REQUIRED, raw.relative_path, "a Facebook content export")
+        refuse_day_first(raw, sheet, idx.get("published"), "Meta Business Suite")
         id_locale = is_indonesian(sheet.header)
         legacy = "views" not in idx and "impressions" in idx
         records: list[dict[str, Any]] = []
@@ -163,4 +173,72 @@ class FacebookContent:
         return build_result(self.kind, self.platform, raw, records, rejected)
 
 
-PARSERS = [FacebookContent()]
+# Title line of a daily follows file -> platform. Meta translates the title with the UI.
+FOLLOWS_TITLES = {
+    "facebook follows": "facebook",
+    "instagram follows": "instagram",
+    "pengikut instagram": "instagram",
+    "pengikut facebook": "facebook",  # provisional: by analogy with the Instagram title
+    "facebook followers": "facebook",
+    "instagram followers": "instagram",
+}
+DAILY_ALIASES = {"date": "date", "tanggal": "date", "primary": "value"}
+DAILY_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+
+
+def meta_daily_title(raw: RawFile) -> str | None:
+    """The metric title of a Meta daily file, or None when the file is not one."""
+    sheet = raw.first_sheet()
+    if [norm_header(h) for h in sheet.header] not in (["date", "primary"], ["tanggal", "primary"]):
+        return None
+    titles = [t for t in sheet.preamble if not t.lower().startswith("sep=")]
+    return norm_header(titles[-1]) if titles else ""
+
+
+class MetaDailyFollows:
+    """Meta Business Suite daily follows file (one per platform): new followers per day.
+
+    The Facebook instance also takes the other Meta daily metric files (Views, Reach,
+    Tayangan, …), whose title does not say the platform, to refuse them with a clear
+    reason rather than an "unknown file".
+    """
+
+    lists_posts = False
+    description = "Meta Business Suite daily file ('sep=,', a title line such as 'Facebook follows', then Date,Primary)"
+
+    def __init__(self, platform: str):
+        self.platform = platform
+        self.kind = f"{platform}_daily_follows"
+
+    def matches(self, raw: RawFile) -> bool:
+        title = meta_daily_title(raw)
+        if title is None:
+            return False
+        return FOLLOWS_TITLES.get(title, "facebook") == self.platform
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        title = meta_daily_title(raw)
+        if title not in FOLLOWS_TITLES:
+            raise ParseError(
+                f"{raw.relative_path}: a Meta Business Suite daily file for '{title or 'an untitled metric'}'. "
+                "medsos reads only the daily follows files (Facebook follows, Instagram follows, "
+                "Pengikut Instagram) from these; this metric is not part of the weekly evaluation, "
+                "so the file need not be sent."
+            )
+        sheet = raw.first_sheet()
+        idx = header_index(sheet, DAILY_ALIASES)
+        daily: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for row in iter_rows(sheet, idx):
+            try:
+                day = row.datetime("date", DAILY_FORMATS)
+                if day is None:
+                    raise CellError(row.header("date"), None, "empty, a date is required")
+                daily.append(daily_record(self.platform, ctx, raw, sheet, row, day.date(),
+                                          definition="meta_daily_follows", gained=row.count("value")))
+            except CellError as exc:
+                rejected.append(reject(row, sheet.name, exc))
+        return build_result(self.kind, self.platform, raw, [], rejected, daily)
+
+
+PARSERS = [FacebookContent(), MetaDailyFollows("facebook")]

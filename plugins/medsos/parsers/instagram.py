@@ -24,12 +24,13 @@ from medsos.parsers.base import (
     header_index,
     iter_rows,
     norm_header,
+    refuse_day_first,
     reject,
     require_columns,
     row_id,
     to_instant,
 )
-from medsos.parsers.facebook import META_TIME_FORMATS
+from medsos.parsers.facebook import META_TIME_FORMATS, MetaDailyFollows
 
 ALIASES_EN = {
     "post id": "post_id",
@@ -107,6 +108,7 @@ class InstagramContent:
         sheet = raw.first_sheet()
         idx = header_index(sheet, ALIASES)
         require_columns(sheet, idx, REQUIRED, raw.relative_path, "an Instagram content export")
+        refuse_day_first(raw, sheet, idx.get("published"), "Meta Business Suite")
         id_locale = any(norm_header(h) in INDONESIAN for h in sheet.header)
         legacy = "views" not in idx and ("impressions" in idx or "plays" in idx)
         records: list[dict[str, Any]] = []
@@ -160,4 +162,4 @@ class InstagramContent:
         return build_result(self.kind, self.platform, raw, records, rejected)
 
 
-PARSERS = [InstagramContent()]
+PARSERS = [InstagramContent(), MetaDailyFollows("instagram")]

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from medsos.parsers.base import (
+    AcknowledgedExport,
     CellError,
     FileContext,
     ParseResult,
@@ -35,6 +36,7 @@ from medsos.parsers.base import (
     RawSheet,
     Row,
     build_result,
+    daily_record,
     excel_serial_to_datetime,
     header_index,
     infer_year,
@@ -45,6 +47,7 @@ from medsos.parsers.base import (
     parse_fixed_datetime,
     reject,
     require_columns,
+    split_delta,
     to_instant,
     to_local,
 )
@@ -129,23 +132,10 @@ def _followers(
                 day = day_of(raw_day, reference)
             except ValueError as exc:
                 raise CellError(row.header("date"), raw_day, str(exc)) from exc
-            diff = row.count("difference")
-            out.append(
-                {
-                    "platform": "tiktok",
-                    "office_code": ctx.office_code,
-                    "account_handle": handle,
-                    "metric_date": datetime.combine(day, datetime.min.time()),
-                    "followers": row.count("followers"),
-                    "followers_gained": None if diff is None else max(diff, 0),
-                    "followers_lost": None if diff is None else max(-diff, 0),
-                    "metric_definition": "tiktok_follower_history",
-                    "snapshot_at": snapshot_at,
-                    "source_file": raw.relative_path,
-                    "source_sheet": sheet.name,
-                    "source_row": row.number,
-                }
-            )
+            gained, lost = split_delta(row.count("difference"))
+            out.append(daily_record("tiktok", ctx, raw, sheet, row, day, definition="tiktok_follower_history",
+                                    followers=row.count("followers"), gained=gained, lost=lost,
+                                    handle=handle, snapshot_at=snapshot_at))
         except CellError as exc:
             rejected.append(reject(row, sheet.name, exc))
     return out, rejected
@@ -285,4 +275,68 @@ class TikTokFollowerHistory:
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 
-PARSERS = [TikTokContent(), TikTokFollowerHistory()]
+OVERVIEW_ALIASES = {
+    "date": "date",
+    "tanggal": "date",
+    "video views": "views",
+    "new followers": "gained",
+    "lost followers": "lost",
+    "net growth": "net",
+    "pengikut baru": "gained",  # provisional Studio UI words
+    "pengikut hilang": "lost",
+}
+
+
+class TikTokStudioOverview:
+    """TikTok Studio Overview (CSV with BOM or ``Overview.xlsx``): one row per day with
+    ``New followers`` / ``Lost followers``; dates ``2026/05/10``."""
+
+    kind = "tiktok_overview"
+    platform = "tiktok"
+    lists_posts = False
+    description = "TikTok Studio Overview export (Date, Video views, …, Net growth, New followers, Lost followers)"
+
+    def _sheet(self, raw: RawFile) -> RawSheet | None:
+        return _find_sheet(raw, OVERVIEW_ALIASES, {"date", "views", "gained", "lost"})
+
+    def matches(self, raw: RawFile) -> bool:
+        return _find_sheet(raw, ALIASES, CONTENT_REQUIRED) is None and self._sheet(raw) is not None
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = self._sheet(raw) or raw.first_sheet()
+        idx = header_index(sheet, OVERVIEW_ALIASES)
+        reference = to_local(ctx.snapshot_at, ctx.tz).date()
+        daily, rejected = [], []
+        for row in iter_rows(sheet, idx):
+            try:
+                raw_day = row.raw("date")
+                try:
+                    day = day_of(raw_day, reference)
+                except ValueError as exc:
+                    raise CellError(row.header("date"), raw_day, str(exc)) from exc
+                daily.append(daily_record(self.platform, ctx, raw, sheet, row, day, definition="tiktok_studio_overview",
+                                          gained=row.count("gained"), lost=row.count("lost")))
+            except CellError as exc:
+                rejected.append(reject(row, sheet.name, exc))
+        return build_result(self.kind, self.platform, raw, [], rejected, daily)
+
+
+def _legacy(kind: str, headers: tuple[str, ...], what: str) -> AcknowledgedExport:
+    parser = AcknowledgedExport()
+    parser.kind, parser.platform, parser.headers = kind, "tiktok", headers
+    parser.description = f"TikTok legacy analytics '{what}' (inside the downloaded ZIP)"
+    # Meta's demographic files share these headers but are UTF-16; TikTok's are UTF-8.
+    parser.encodings = ("utf-8", "utf-8-sig", "xlsx")
+    return parser
+
+
+# The legacy ZIP's other files: account-level views and audience shares, which the weekly
+# evaluation does not use. Recognised so that a whole ZIP loads without rejections.
+LEGACY_ACKNOWLEDGED = [
+    _legacy("tiktok_legacy_overview", ("date", "video views", "profile views", "likes", "comments", "shares"), "Overview.csv"),
+    _legacy("tiktok_legacy_viewers", ("date", "total viewers", "new viewers", "returning viewers"), "Viewers.csv"),
+    _legacy("tiktok_legacy_follower_gender", ("gender", "distribution"), "FollowerGender.csv"),
+    _legacy("tiktok_legacy_follower_territories", ("top territories", "distribution"), "FollowerTopTerritories.csv"),
+]
+
+PARSERS = [TikTokContent(), TikTokFollowerHistory(), TikTokStudioOverview(), *LEGACY_ACKNOWLEDGED]

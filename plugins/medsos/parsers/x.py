@@ -5,6 +5,9 @@
   (a snowflake: ``(id >> 22) + 1288834974657`` ms since the epoch).
 - The classic tweet-activity export (``Tweet id, …, time``) with UTC times
   (``2024-03-15 18:42 +0000``), found in old backfills.
+- ``account_overview_analytics.csv``: one row per day, newest first, with ``New follows``
+  and ``Unfollows`` (only this export has them; X revises its last days, so the latest
+  export wins per day when the tables are built).
 
 Counts: Replies -> comments; Bookmarks -> saves; shares = Reposts + Shares when both
 columns are present (X splits re-posting from sharing a link or DM; both spread the
@@ -26,6 +29,7 @@ from medsos.parsers.base import (
     Problem,
     RawFile,
     build_result,
+    daily_record,
     header_index,
     iter_rows,
     reject,
@@ -187,4 +191,41 @@ class XTweetActivity:
         return build_result(self.kind, self.platform, raw, records, rejected)
 
 
-PARSERS = [XAccountContent(), XTweetActivity()]
+OVERVIEW_ALIASES = {
+    "date": "date",
+    "impressions": "impressions",
+    "new follows": "gained",
+    "unfollows": "lost",
+    "create post": "create_post",
+}
+X_DAY_FORMATS = ("%a, %b %d, %Y", "%b %d, %Y", "%Y-%m-%d")
+
+
+class XAccountOverview:
+    kind = "x_account_overview"
+    platform = "x"
+    lists_posts = False
+    description = "X account overview export (account_overview_analytics.csv: Date, Impressions, …, New follows, Unfollows)"
+
+    def matches(self, raw: RawFile) -> bool:
+        idx = header_index(raw.first_sheet(), OVERVIEW_ALIASES)
+        return {"date", "gained", "lost", "create_post"} <= idx.keys()
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        idx = header_index(sheet, OVERVIEW_ALIASES)
+        daily: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        for row in iter_rows(sheet, idx):
+            try:
+                day = row.datetime("date", X_DAY_FORMATS)
+                if day is None:
+                    raise CellError(row.header("date"), None, "empty, a date is required")
+                daily.append(daily_record(self.platform, ctx, raw, sheet, row, day.date(), definition="x_account_overview",
+                                          gained=row.count("gained"), lost=row.count("lost")))
+            except CellError as exc:
+                rejected.append(reject(row, sheet.name, exc))
+        return build_result(self.kind, self.platform, raw, [], rejected, daily)
+
+
+PARSERS = [XAccountContent(), XTweetActivity(), XAccountOverview()]
