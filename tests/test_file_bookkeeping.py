@@ -251,3 +251,31 @@ def test_a_damaged_zip_is_rejected_with_its_name(kediri):
     run_week(kediri, "2024-W07")
     [(status, reason)] = query(kediri, "select status, status_reason from raw.files")
     assert status == "rejected" and "export.zip" in reason and "damaged" in reason
+
+
+def test_account_figure_exports_load_through_the_pipeline(kediri):
+    folder = kediri.landing / "2024-W07" / "35.06"
+    folder.mkdir(parents=True)
+    for platform, name in (("tiktok", "tiktok_legacy_export.zip"), ("x", "account_overview_analytics.csv"),
+                           ("instagram", "ig_follows_daily_id_utf16.csv"), ("facebook", "fb_views_daily_utf16.csv"),
+                           ("tiktok", "tiktok_studio_overview_en.csv")):
+        shutil.copy(FIXTURES / platform / name, folder / name)
+    run_week(kediri, "2024-W07")
+    files = {p.split("/")[-1]: (status, kind, rows, reason) for p, status, kind, rows, reason in query(
+        kediri, "select relative_path, status, export_kind, rows_loaded, status_reason from raw.files")}
+    assert files["ig_follows_daily_id_utf16.csv"][:3] == ("loaded", "instagram_daily_follows", 3)
+    assert files["account_overview_analytics.csv"][:3] == ("loaded", "x_account_overview", 2)
+    assert files["tiktok_studio_overview_en.csv"][:3] == ("loaded", "tiktok_overview", 2)
+    assert files["tiktok_legacy_export.zip::FollowerHistory.csv"][:3] == ("loaded", "tiktok_follower_history", 3)
+    assert files["tiktok_legacy_export.zip::Viewers.csv"][:3] == ("loaded", "tiktok_legacy_viewers", 0)
+    status, _, _, reason = files["fb_views_daily_utf16.csv"]
+    assert status == "rejected" and "not part of the weekly evaluation" in reason
+    # account figures are there, and no platform counts as delivered from them alone
+    assert query(kediri, "select platform, count(*) from core.account_daily group by 1 order by 1") == [
+        ("instagram", 3), ("tiktok", 3), ("x", 2)]
+    assert {s for (s,) in query(kediri, "select distinct data_status from marts.weekly_cadence")} == {"missing"}
+    # a day covered by two TikTok exports takes each figure from the export that has it:
+    # the follower total from the history, new/lost followers from the newer overview
+    assert query(kediri, """select followers, followers_gained, followers_lost, exports_covering_day
+                            from core.account_daily where platform = 'tiktok' and metric_date = '2024-02-12'""") == [
+        (10405, 7, 2, 2)]

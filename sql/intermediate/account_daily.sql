@@ -1,5 +1,7 @@
--- Account-level daily figures per office and platform; where several exports cover the
--- same day, the most recent export wins (platforms revise their last days).
+-- Account-level daily figures, one row per office, platform and day. Several exports can
+-- cover the same day (a follower history and an overview, or overlapping downloads):
+-- each figure comes from the most recent export that has it, because platforms revise
+-- their last days and not every export carries every figure.
 
 with
 
@@ -17,16 +19,37 @@ live_files as (
 
 ),
 
-latest as (
+in_force as (
 
-    select daily.*
+    select
+        daily.*,
+        -- most recent export first; the file name breaks ties so re-runs agree
+        struct_pack(at := snapshot_at, file := source_file, line := source_row) as recency
+
     from daily
     inner join live_files using (source_file)
-    qualify row_number() over (
-        partition by platform, office_code, metric_date
-        order by snapshot_at desc, source_file desc
-    ) = 1
+
+),
+
+merged as (
+
+    select
+        platform,
+        office_code,
+        metric_date,
+        arg_max(account_handle, recency) filter (where account_handle is not null) as account_handle,
+        arg_max(followers, recency) filter (where followers is not null) as followers,
+        arg_max(followers_gained, recency) filter (where followers_gained is not null) as followers_gained,
+        arg_max(followers_lost, recency) filter (where followers_lost is not null) as followers_lost,
+        arg_max(metric_definition, recency) filter (where followers is not null) as followers_definition,
+        arg_max(metric_definition, recency) filter (where followers_gained is not null) as followers_gained_definition,
+        max(snapshot_at) as snapshot_at,
+        arg_max(source_file, recency) as source_file,
+        count(*) as exports_covering_day
+
+    from in_force
+    group by platform, office_code, metric_date
 
 )
 
-select * from latest
+select * from merged
