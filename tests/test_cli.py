@@ -57,5 +57,26 @@ def test_backfill_reports_progress_and_a_summary(settings, tmp_path):
                          capture_output=True, text=True, env=os.environ | {"MEDSOS_WORK": str(tmp_path / "w"),
                                                                           "MEDSOS_GX_DIR": str(tmp_path / "gx")})
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("[1/2] 2024-W06: 194 files") and lines[1].startswith("[2/2] 2024-W07: 194 files")
-    assert lines[-1].startswith("backfill 2024-W06 … 2024-W07: 2 weeks, 388 files")
+    assert lines[0].startswith("[###############...............] 1/2 weeks (2024-W06) | 194 files | ")
+    assert lines[1].startswith("[##############################] 2/2 weeks (2024-W07) | 388 files | ")
+    assert "rows/s | about " in lines[0]
+    assert lines[-1].startswith("backfill 2024-W06 … 2024-W07: 2 weeks, 388 files (0 rejected)")
+
+    # the same weeks run one by one, as the DAG does, give the same tables
+    from dataclasses import replace
+
+    import duckdb
+
+    from medsos.pipeline import run_week
+
+    weekly = replace(settings, warehouse=tmp_path / "weekly.duckdb", published=tmp_path / "weekly_pub.duckdb",
+                     work=tmp_path / "w2", outbox=tmp_path / "o2")
+    for week in ("2024-W06", "2024-W07"):
+        run_week(weekly, week, send=False)
+    tables = ("marts.weekly_cadence", "marts.weekly_engagement", "marts.province_weekly", "marts.office_rolling")
+    results = []
+    for path in (settings.published, weekly.published):
+        con = duckdb.connect(str(path), read_only=True)
+        results.append({t: con.sql(f"select * from {t} order by all").fetchall() for t in tables})
+        con.close()
+    assert results[0] == results[1]

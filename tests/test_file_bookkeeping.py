@@ -279,3 +279,21 @@ def test_account_figure_exports_load_through_the_pipeline(kediri):
     assert query(kediri, """select followers, followers_gained, followers_lost, exports_covering_day
                             from core.account_daily where platform = 'tiktok' and metric_date = '2024-02-12'""") == [
         (10405, 7, 2, 2)]
+
+
+def test_unchanged_files_are_not_read_again_but_reprocess_reads_everything(kediri):
+    path = drop(kediri.landing, "2024-W07", "35.06", "ig.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"), mtime=1_700_000_000)
+    run_week(kediri, "2024-W07")
+    assert run_week(kediri, "2024-W07")["files_processed"] == 0
+    # Same size and time but other bytes (only a tool that forges times does this): the
+    # fingerprint is trusted, as rsync and make do; --reprocess reads it again.
+    path.write_text(IG_HEADER + ig_row("12", "02/13/2024 09:00"), encoding="utf-8")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    assert run_week(kediri, "2024-W07")["files_processed"] == 0
+    assert query(kediri, "select post_id from core.posts") == [("11",)]
+    run_week(kediri, "2024-W07", reprocess=True)
+    assert query(kediri, "select post_id from core.posts") == [("12",)]
+    # a normal save changes the time and is noticed
+    path.write_text(IG_HEADER + ig_row("13", "02/13/2024 09:00"), encoding="utf-8")
+    assert run_week(kediri, "2024-W07")["files_processed"] == 1
+    assert query(kediri, "select post_id from core.posts") == [("13",)]

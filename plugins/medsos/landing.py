@@ -24,6 +24,7 @@ from medsos.registry import load_offices, normalise_office_code
 
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 MEMBER_SEPARATOR = "::"
+MODIFIED_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"  # the same text the warehouse gives back
 EXPORT_SUFFIXES = (".csv", ".xlsx", ".jsonl")
 # Real exports are a few MB; a file far above that is not an export of one office-week
 # and reading it would only cost memory. Staff are told to split it by date range.
@@ -133,8 +134,18 @@ def _office_from_folder(name: str) -> tuple[str | None, str | None]:
     return code, None
 
 
-def discover(landing: Path, through_week: str, since_week: str | None = None) -> tuple[list[LandingFile], list[str]]:
+def discover(
+    landing: Path,
+    through_week: str,
+    since_week: str | None = None,
+    known: dict[str, tuple[int, str, str]] | None = None,
+) -> tuple[list[LandingFile], list[str]]:
     """Every file delivered for weeks up to ``through_week`` (and from ``since_week``).
+
+    ``known`` maps a relative path to ``(size, modified_at, sha256)`` from earlier runs: a
+    file whose size and modification time are unchanged keeps its fingerprint without
+    being read again, so a weekly run over a year of history stats files instead of
+    hashing them all.
 
     Returns the files and a list of problems with the folder layout itself (a week folder
     that is not an ISO week, a file lying outside an office folder); nothing is skipped
@@ -181,7 +192,7 @@ def discover(landing: Path, through_week: str, since_week: str | None = None) ->
                     "delivery_week": week_dir.name,
                     "office_code": office_code,
                     "problem": office_problem,
-                    "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+                    "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).strftime(MODIFIED_FORMAT),
                 }
                 too_big = _too_big(stat.st_size)
                 if too_big is None and path.suffix.lower() == ".zip":
@@ -189,10 +200,12 @@ def discover(landing: Path, through_week: str, since_week: str | None = None) ->
                     if members is not None:
                         files.extend(members)
                         continue
+                before = (known or {}).get(rel)
+                unchanged = before is not None and before[0] == stat.st_size and before[1] == base["modified_at"]
                 files.append(
                     LandingFile(
                         relative_path=rel,
-                        sha256=sha256_of(path),
+                        sha256=before[2] if unchanged else sha256_of(path),
                         size_bytes=stat.st_size,
                         **(base | {"problem": office_problem or (too_big and f"{rel}: {too_big}")}),
                     )

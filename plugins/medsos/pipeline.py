@@ -125,7 +125,6 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     folder.mkdir(parents=True)
     batch = Batch(folder, week, run_id)
 
-    files, layout_problems = landing.discover(settings.landing, week)
     with open_warehouse(settings) as con:
         known = {
             row[0]: dict(zip(("sha256", "status", "duplicate_of", "first_seen_at", "delivery_week",
@@ -148,6 +147,16 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
                    ) where n <= 4 group by all"""
             ).fetchall()
         }
+        fingerprints = {
+            path: (size, modified, sha)
+            for path, size, modified, sha in con.sql(
+                """select relative_path, size_bytes,
+                          strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
+                   from raw.files where file_modified_at is not null"""
+            ).fetchall()
+        }
+    # --reprocess reads every file again, fingerprints included
+    files, layout_problems = landing.discover(settings.landing, week, known=None if reprocess else fingerprints)
     on_disk = {f.relative_path for f in files}
 
     def office_of(path: str) -> str:
@@ -644,10 +653,7 @@ def run_week(
 ) -> dict[str, Any]:
     """The whole weekly job without Airflow, in the DAG's order."""
     run_id = run_id or new_run_id(week)
-    batch = find_new_files(settings, week, run_id, reprocess=reprocess)
-    parsed = parse_files(settings, batch)
-    validated = validate_batch(settings, batch)
-    loaded = load_batch(settings, batch)
+    loaded = load_week(settings, week, run_id, reprocess=reprocess)
     build_tables(settings, week, run_id)
     published = publish_copy(settings)
     emails = render_summaries(settings, week)
@@ -655,11 +661,21 @@ def run_week(
     return {
         "run_id": run_id,
         "week": week,
-        **parsed,
-        **validated,
         **loaded,
         "published": published,
         "emails": emails,
         "sent": sent,
-        "layout_problems": batch.read_json(FILES_JSON)["layout_problems"],
     }
+
+
+def load_week(settings: Settings, week: str, run_id: str, reprocess: bool = False) -> dict[str, Any]:
+    """Stages 1-4 (find, parse, validate, load) for one week; the tables are not rebuilt.
+    A backfill loads week after week this way and builds the tables once at the end,
+    which gives the same tables as building after every week."""
+    batch = find_new_files(settings, week, run_id, reprocess=reprocess)
+    parsed = parse_files(settings, batch)
+    validated = validate_batch(settings, batch)
+    loaded = load_batch(settings, batch)
+    layout_problems = batch.read_json(FILES_JSON)["layout_problems"]
+    shutil.rmtree(batch.folder, ignore_errors=True)  # the batch is in the warehouse now
+    return {**parsed, **validated, **loaded, "layout_problems": layout_problems}
