@@ -297,3 +297,38 @@ def test_unchanged_files_are_not_read_again_but_reprocess_reads_everything(kedir
     path.write_text(IG_HEADER + ig_row("13", "02/13/2024 09:00"), encoding="utf-8")
     assert run_week(kediri, "2024-W07")["files_processed"] == 1
     assert query(kediri, "select post_id from core.posts") == [("13",)]
+
+
+def test_misplaced_files_are_listed_and_rejected_with_the_reason(kediri):
+    # KPU Jawa Timur's own account, so that KPU RI's national summary is rendered too
+    kediri.accounts.write_text(kediri.accounts.read_text(encoding="utf-8") + "35,instagram,kpujatim,\n", encoding="utf-8")
+    good = IG_HEADER + ig_row("11", "02/13/2024 09:00")
+    drop(kediri.landing, "2024-W07", "35.06", "ig.csv", good)
+    drop(kediri.landing, "2024-07", "35.06", "ig.csv", good)  # not an ISO week
+    drop(kediri.landing, "2024-W07", "35.99", "ig.csv", good)  # no such office
+    drop(kediri.landing, "2024-W07", "Kediri", "ig.csv", good)  # a name, not a code
+    (kediri.landing / "ig_top.csv").write_text(good, encoding="utf-8")
+    (kediri.landing / "2024-W07" / "ig_week.csv").write_text(good, encoding="utf-8")
+    result = run_week(kediri, "2024-W07")
+    assert len(result["layout_problems"]) == 5
+    rows = dict((p, (s, r)) for p, s, r in query(kediri, "select relative_path, status, status_reason from raw.files"))
+    assert rows.pop("2024-W07/35.06/ig.csv")[0] == "loaded"
+    expected = {
+        "2024-07/35.06/ig.csv": "not an ISO week",
+        "2024-W07/35.99/ig.csv": "names no KPU office",
+        "2024-W07/Kediri/ig.csv": "not an office code",
+        "ig_top.csv": "top of the landing zone",
+        "2024-W07/ig_week.csv": "directly in the week folder",
+    }
+    assert set(rows) == set(expected)
+    for path, words in expected.items():
+        status, reason = rows[path]
+        assert status == "rejected" and reason.startswith(f"{path}: ") and words in reason, (path, reason)
+    assert ig_posts(kediri, "2024-W07") == ("reported", 1)
+    # the province's email names the files it can be told about; KPU RI's names them all
+    province = (kediri.outbox / "2024-W07" / "ringkasan_35_2024-W07.html").read_text(encoding="utf-8")
+    for path in ("2024-07/35.06/ig.csv", "2024-W07/35.99/ig.csv"):
+        assert path in province
+    national = (kediri.outbox / "2024-W07" / "ringkasan_00_2024-W07.html").read_text(encoding="utf-8")
+    for path in ("2024-W07/Kediri/ig.csv", "ig_top.csv", "2024-W07/ig_week.csv"):
+        assert path in national

@@ -134,6 +134,44 @@ def _office_from_folder(name: str) -> tuple[str | None, str | None]:
     return code, None
 
 
+def _ignored(path: Path) -> bool:
+    return path.name in IGNORED_NAMES or path.name.startswith(".")
+
+
+def _entries(
+    landing: Path, path: Path, week: str, office_code: str | None, problem: str | None,
+    known: dict[str, tuple[int, str, str]],
+) -> list[LandingFile]:
+    """The manifest entries of one landing file (several for a downloaded ZIP)."""
+    rel = path.relative_to(landing).as_posix()
+    if path.is_symlink() or not path.is_file():
+        # a link could point anywhere on the server; only real files are read
+        return [LandingFile(rel, week, office_code, "", 0,
+                            f"{rel}: {problem or 'a link or special file, not an export; copy the file itself'}")]
+    stat = path.stat()
+    base = {
+        "delivery_week": week,
+        "office_code": office_code,
+        "problem": f"{rel}: {problem}" if problem else None,
+        "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).strftime(MODIFIED_FORMAT),
+    }
+    too_big = _too_big(stat.st_size)
+    if problem is None and too_big is None and path.suffix.lower() == ".zip":
+        members = _zip_members(path, rel, base)
+        if members is not None:
+            return members
+    before = known.get(rel)
+    unchanged = before is not None and before[0] == stat.st_size and before[1] == base["modified_at"]
+    return [
+        LandingFile(
+            relative_path=rel,
+            sha256=before[2] if unchanged else sha256_of(path),
+            size_bytes=stat.st_size,
+            **(base | {"problem": base["problem"] or (too_big and f"{rel}: {too_big}")}),
+        )
+    ]
+
+
 def discover(
     landing: Path,
     through_week: str,
@@ -155,59 +193,48 @@ def discover(
     problems: list[str] = []
     if not landing.is_dir():
         return files, [f"landing folder {landing} does not exist"]
+
+    def add(path: Path, week: str, office_code: str | None, problem: str | None) -> None:
+        files.extend(_entries(landing, path, week, office_code, problem, known or {}))
+
+    def add_tree(folder: Path, week: str, office_code: str | None, problem: str) -> None:
+        # everything under a misplaced folder is listed, each file rejected with the reason
+        for path in sorted(folder.rglob("*")):
+            if not _ignored(path) and not (path.is_dir() and not path.is_symlink()):
+                add(path, week, office_code, problem)
+
     for week_dir in sorted(p for p in landing.iterdir()):
-        if week_dir.name in IGNORED_NAMES or week_dir.name.startswith("."):
+        if _ignored(week_dir):
             continue
-        if not week_dir.is_dir():
-            problems.append(f"{week_dir.name}: file at the top of the landing zone; put it in <week>/<office>/")
+        if not week_dir.is_dir() or week_dir.is_symlink():
+            problem = "a file at the top of the landing zone; put it in <week>/<office code>/ (e.g. 2024-W07/35.06/)"
+            problems.append(f"{week_dir.name}: {problem}")
+            add(week_dir, "", None, problem)
             continue
         if not weeks.is_week(week_dir.name):
-            problems.append(f"{week_dir.name}/: not an ISO week folder (expected e.g. 2024-W07)")
+            problem = f"the folder '{week_dir.name}' is not an ISO week (expected e.g. 2024-W07); move the files into the right week folder"
+            problems.append(f"{week_dir.name}/: {problem}")
+            add_tree(week_dir, week_dir.name, None, problem)
             continue
         if weeks.week_start(week_dir.name) > weeks.week_start(through_week):
             continue
         if since_week and weeks.week_start(week_dir.name) < weeks.week_start(since_week):
             continue
         for office_dir in sorted(week_dir.iterdir()):
-            if office_dir.name in IGNORED_NAMES or office_dir.name.startswith("."):
+            if _ignored(office_dir):
                 continue
-            rel_office = f"{week_dir.name}/{office_dir.name}"
-            if not office_dir.is_dir():
-                problems.append(f"{rel_office}: file directly in the week folder; put it in an office folder")
+            if not office_dir.is_dir() or office_dir.is_symlink():
+                problem = "a file directly in the week folder; put it in the office's folder (e.g. 2024-W07/35.06/)"
+                problems.append(f"{week_dir.name}/{office_dir.name}: {problem}")
+                add(office_dir, week_dir.name, None, problem)
                 continue
             office_code, office_problem = _office_from_folder(office_dir.name)
+            if office_problem:
+                problems.append(f"{week_dir.name}/{office_dir.name}/: {office_problem}")
+                add_tree(office_dir, week_dir.name, None, office_problem)
+                continue
             for path in sorted(office_dir.rglob("*")):
-                if path.name in IGNORED_NAMES or path.name.startswith("."):
+                if _ignored(path) or (path.is_dir() and not path.is_symlink()):
                     continue
-                if path.is_dir() and not path.is_symlink():
-                    continue
-                rel = path.relative_to(landing).as_posix()
-                if path.is_symlink() or not path.is_file():
-                    # a link could point anywhere on the server; only real files are read
-                    files.append(LandingFile(rel, week_dir.name, office_code, "", 0,
-                                             office_problem or f"{rel}: a link or special file, not an export; copy the file itself"))
-                    continue
-                stat = path.stat()
-                base = {
-                    "delivery_week": week_dir.name,
-                    "office_code": office_code,
-                    "problem": office_problem,
-                    "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).strftime(MODIFIED_FORMAT),
-                }
-                too_big = _too_big(stat.st_size)
-                if too_big is None and path.suffix.lower() == ".zip":
-                    members = _zip_members(path, rel, base)
-                    if members is not None:
-                        files.extend(members)
-                        continue
-                before = (known or {}).get(rel)
-                unchanged = before is not None and before[0] == stat.st_size and before[1] == base["modified_at"]
-                files.append(
-                    LandingFile(
-                        relative_path=rel,
-                        sha256=before[2] if unchanged else sha256_of(path),
-                        size_bytes=stat.st_size,
-                        **(base | {"problem": office_problem or (too_big and f"{rel}: {too_big}")}),
-                    )
-                )
+                add(path, week_dir.name, office_code, None)
     return files, problems

@@ -160,7 +160,8 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     on_disk = {f.relative_path for f in files}
 
     def office_of(path: str) -> str:
-        return path.split("/")[1]
+        parts = path.split("/")
+        return parts[1] if len(parts) > 2 else ""
 
     # Same bytes from the same office under another path: a re-dropped file. Only files
     # still in the landing zone count as originals, so moving a file from the wrong week

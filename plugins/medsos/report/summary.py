@@ -197,12 +197,25 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     files_filter = (
         "f.office_code in (select office_code from core.offices o where " + office_filter + ")"
     )
+    # Files that name no office (unknown office folder, no week folder, loose files) are
+    # shown to the province whose code starts the folder name, and all of them to KPU RI;
+    # those outside a week folder are shown every week until someone moves them.
+    if scope == "province":
+        unplaced = "split_part(f.relative_path, '/', 2) like ? || '.%'"
+    else:
+        unplaced = "? = '00'"
     s.files_rejected = _rows(
         con,
         f"""select f.relative_path, f.status_reason from raw.files f
-            where f.delivery_week = ? and f.status = 'rejected' and {files_filter}
+            where f.status = 'rejected'
+              and (
+                  (f.delivery_week = ? and {files_filter})
+                  or (f.office_code is null
+                      and (f.delivery_week = ? or not regexp_full_match(f.delivery_week, '\d{{4}}-W\d{{2}}'))
+                      and {unplaced})
+              )
             order by f.relative_path""",
-        [week, office_code],
+        [week, office_code, week, office_code],
     )
     from medsos.validate import messages_id
 
