@@ -206,7 +206,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         unplaced = "? = '00'"
     s.files_rejected = _rows(
         con,
-        f"""select f.relative_path, f.status_reason from raw.files f
+        rf"""select f.relative_path, f.status_reason from raw.files f
             where f.status = 'rejected'
               and (
                   (f.delivery_week = ? and {files_filter})
