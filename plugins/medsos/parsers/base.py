@@ -736,6 +736,19 @@ def row_id(row: Row, name: str, *, digits_only: bool = True) -> str:
 # --------------------------------------------------------------------------- shared builders
 
 
+def lineage(platform: str, ctx: FileContext, raw: RawFile, sheet: RawSheet, row: Row) -> dict[str, Any]:
+    """The columns every normalised row carries: whose it is, when it was true, and the
+    file, sheet and row it came from. A parser adds its own columns after these."""
+    return {
+        "platform": platform,
+        "office_code": ctx.office_code,
+        "snapshot_at": ctx.snapshot_at,
+        "source_file": raw.relative_path,
+        "source_sheet": sheet.name,
+        "source_row": row.number,
+    }
+
+
 def daily_record(
     platform: str,
     ctx: FileContext,
@@ -752,9 +765,7 @@ def daily_record(
     snapshot_at: datetime | None = None,
 ) -> dict[str, Any]:
     """One account-level day in ``ACCOUNT_DAILY_COLUMNS``, with its lineage."""
-    return {
-        "platform": platform,
-        "office_code": ctx.office_code,
+    return lineage(platform, ctx, raw, sheet, row) | {
         "account_handle": handle,
         "metric_date": datetime.combine(day, time()),
         "followers": followers,
@@ -762,10 +773,19 @@ def daily_record(
         "followers_lost": lost,
         "metric_definition": definition,
         "snapshot_at": snapshot_at or ctx.snapshot_at,
-        "source_file": raw.relative_path,
-        "source_sheet": sheet.name,
-        "source_row": row.number,
     }
+
+
+def collect_rows(sheet: RawSheet, index: dict[str, int], make) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``make(row)`` for every data row: the records it returns, and a rejected entry for
+    every row where it raised a CellError (that row is quarantined, the rest still load)."""
+    out, rejected = [], []
+    for row in iter_rows(sheet, index):
+        try:
+            out.append(make(row))
+        except CellError as exc:
+            rejected.append(reject(row, sheet.name, exc))
+    return out, rejected
 
 
 def split_delta(delta: int | None) -> tuple[int | None, int | None]:

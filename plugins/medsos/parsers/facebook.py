@@ -27,10 +27,13 @@ from medsos.parsers.base import (
     ParseError,
     ParseResult,
     RawFile,
+    Row,
     build_result,
+    collect_rows,
     daily_record,
     header_index,
     iter_rows,
+    lineage,
     norm_header,
     refuse_day_first,
     reject,
@@ -142,8 +145,7 @@ class FacebookContent:
                 seconds = row.decimal("seconds_viewed", id_locale)
                 records.append(
                     {
-                        "platform": self.platform,
-                        "office_code": ctx.office_code,
+                        **lineage(self.platform, ctx, raw, sheet, row),
                         "account_handle": None,  # the export names the Page, not its handle
                         "account_id": row_id(row, "page_id") if row.text("page_id") else None,
                         "post_id": post_id,
@@ -162,10 +164,6 @@ class FacebookContent:
                         "duration_seconds": row.duration("duration") or None,  # 0 / blank: not a video
                         "watch_time_hours": None if seconds is None else round(seconds / 3600, 6),
                         "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
-                        "snapshot_at": ctx.snapshot_at,
-                        "source_file": raw.relative_path,
-                        "source_sheet": sheet.name,
-                        "source_row": row.number,
                     }
                 )
             except CellError as exc:
@@ -226,18 +224,15 @@ class MetaDailyFollows:
                 "so the file need not be sent."
             )
         sheet = raw.first_sheet()
-        idx = header_index(sheet, DAILY_ALIASES)
-        daily: list[dict[str, Any]] = []
-        rejected: list[dict[str, Any]] = []
-        for row in iter_rows(sheet, idx):
-            try:
-                day = row.datetime("date", DAILY_FORMATS)
-                if day is None:
-                    raise CellError(row.header("date"), None, "empty, a date is required")
-                daily.append(daily_record(self.platform, ctx, raw, sheet, row, day.date(),
-                                          definition="meta_daily_follows", gained=row.count("value")))
-            except CellError as exc:
-                rejected.append(reject(row, sheet.name, exc))
+
+        def make(row: Row) -> dict[str, Any]:
+            day = row.datetime("date", DAILY_FORMATS)
+            if day is None:
+                raise CellError(row.header("date"), None, "empty, a date is required")
+            return daily_record(self.platform, ctx, raw, sheet, row, day.date(),
+                                definition="meta_daily_follows", gained=row.count("value"))
+
+        daily, rejected = collect_rows(sheet, header_index(sheet, DAILY_ALIASES), make)
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 

@@ -23,6 +23,7 @@ from medsos.parsers.base import (
     build_result,
     header_index,
     iter_rows,
+    lineage,
     norm_header,
     refuse_day_first,
     reject,
@@ -130,8 +131,7 @@ class InstagramContent:
                         impressions = row.count("plays", id_locale)
                 records.append(
                     {
-                        "platform": self.platform,
-                        "office_code": ctx.office_code,
+                        **lineage(self.platform, ctx, raw, sheet, row),
                         "account_handle": row.text("username"),
                         "account_id": row_id(row, "account_id") if row.text("account_id") else None,
                         "post_id": post_id,
@@ -151,10 +151,6 @@ class InstagramContent:
                         # images and carousels say 0 seconds: no duration, not a zero-length video
                         "duration_seconds": row.duration("duration") or None,
                         "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
-                        "snapshot_at": ctx.snapshot_at,
-                        "source_file": raw.relative_path,
-                        "source_sheet": sheet.name,
-                        "source_row": row.number,
                     }
                 )
             except CellError as exc:

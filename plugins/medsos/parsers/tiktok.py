@@ -36,12 +36,14 @@ from medsos.parsers.base import (
     RawSheet,
     Row,
     build_result,
+    collect_rows,
     daily_record,
     excel_serial_to_datetime,
     header_index,
     infer_year,
     is_missing,
     iter_rows,
+    lineage,
     most_common,
     parse_day_month,
     parse_fixed_datetime,
@@ -122,23 +124,23 @@ def _find_sheet(raw: RawFile, aliases: dict[str, str], required: set[str]) -> Ra
 def _followers(
     raw: RawFile, sheet: RawSheet, ctx: FileContext, snapshot_at: datetime, handle: str | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    idx = header_index(sheet, FOLLOWER_ALIASES)
     reference = to_local(snapshot_at, ctx.tz).date()
-    out, rejected = [], []
-    for row in iter_rows(sheet, idx):
-        try:
-            raw_day = row.raw("date")
-            try:
-                day = day_of(raw_day, reference)
-            except ValueError as exc:
-                raise CellError(row.header("date"), raw_day, str(exc)) from exc
-            gained, lost = split_delta(row.count("difference"))
-            out.append(daily_record("tiktok", ctx, raw, sheet, row, day, definition="tiktok_follower_history",
-                                    followers=row.count("followers"), gained=gained, lost=lost,
-                                    handle=handle, snapshot_at=snapshot_at))
-        except CellError as exc:
-            rejected.append(reject(row, sheet.name, exc))
-    return out, rejected
+
+    def make(row: Row) -> dict[str, Any]:
+        gained, lost = split_delta(row.count("difference"))
+        return daily_record("tiktok", ctx, raw, sheet, row, _row_day(row, reference), definition="tiktok_follower_history",
+                            followers=row.count("followers"), gained=gained, lost=lost,
+                            handle=handle, snapshot_at=snapshot_at)
+
+    return collect_rows(sheet, header_index(sheet, FOLLOWER_ALIASES), make)
+
+
+def _row_day(row: Row, reference: date) -> date:
+    value = row.raw("date")
+    try:
+        return day_of(value, reference)
+    except ValueError as exc:
+        raise CellError(row.header("date"), value, str(exc)) from exc
 
 
 class TikTokContent:
@@ -182,8 +184,7 @@ class TikTokContent:
                 play = row.duration("play_time")
                 records.append(
                     {
-                        "platform": self.platform,
-                        "office_code": ctx.office_code,
+                        **lineage(self.platform, ctx, raw, sheet, row),
                         "account_handle": handle,
                         "post_id": video_id,
                         "published_at": instant,
@@ -201,9 +202,6 @@ class TikTokContent:
                         "watch_time_hours": None if play is None else round(play / 3600, 6),
                         "metric_definition": "tiktok_studio_lifetime",
                         "snapshot_at": snapshot_at,
-                        "source_file": raw.relative_path,
-                        "source_sheet": sheet.name,
-                        "source_row": row.number,
                     }
                 )
                 if note:
@@ -304,20 +302,10 @@ class TikTokStudioOverview:
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = self._sheet(raw) or raw.first_sheet()
-        idx = header_index(sheet, OVERVIEW_ALIASES)
         reference = to_local(ctx.snapshot_at, ctx.tz).date()
-        daily, rejected = [], []
-        for row in iter_rows(sheet, idx):
-            try:
-                raw_day = row.raw("date")
-                try:
-                    day = day_of(raw_day, reference)
-                except ValueError as exc:
-                    raise CellError(row.header("date"), raw_day, str(exc)) from exc
-                daily.append(daily_record(self.platform, ctx, raw, sheet, row, day, definition="tiktok_studio_overview",
-                                          gained=row.count("gained"), lost=row.count("lost")))
-            except CellError as exc:
-                rejected.append(reject(row, sheet.name, exc))
+        daily, rejected = collect_rows(sheet, header_index(sheet, OVERVIEW_ALIASES), lambda row: daily_record(
+            self.platform, ctx, raw, sheet, row, _row_day(row, reference), definition="tiktok_studio_overview",
+            gained=row.count("gained"), lost=row.count("lost")))
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 

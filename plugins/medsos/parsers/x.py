@@ -28,10 +28,13 @@ from medsos.parsers.base import (
     ParseResult,
     Problem,
     RawFile,
+    Row,
     build_result,
+    collect_rows,
     daily_record,
     header_index,
     iter_rows,
+    lineage,
     reject,
     require_columns,
     row_id,
@@ -112,8 +115,7 @@ class XAccountContent:
                 m = HANDLE.search(link or "")
                 records.append(
                     {
-                        "platform": self.platform,
-                        "office_code": ctx.office_code,
+                        **lineage(self.platform, ctx, raw, sheet, row),
                         "account_handle": m.group(1) if m else None,
                         "post_id": post_id,
                         "published_at": instant,
@@ -128,10 +130,6 @@ class XAccountContent:
                         "shares": _sum(row.count("reposts"), row.count("shares")),
                         "saves": row.count("saves"),
                         "metric_definition": "x_analytics_content",
-                        "snapshot_at": ctx.snapshot_at,
-                        "source_file": raw.relative_path,
-                        "source_sheet": sheet.name,
-                        "source_row": row.number,
                     }
                 )
             except CellError as exc:
@@ -165,8 +163,7 @@ class XTweetActivity:
                 m = HANDLE.search(link or "")
                 records.append(
                     {
-                        "platform": self.platform,
-                        "office_code": ctx.office_code,
+                        **lineage(self.platform, ctx, raw, sheet, row),
                         "account_handle": m.group(1) if m else None,
                         "post_id": post_id,
                         "published_at": instant,
@@ -180,10 +177,6 @@ class XTweetActivity:
                         "comments": row.count("comments"),
                         "shares": row.count("reposts"),
                         "metric_definition": "x_tweet_activity_legacy",
-                        "snapshot_at": ctx.snapshot_at,
-                        "source_file": raw.relative_path,
-                        "source_sheet": sheet.name,
-                        "source_row": row.number,
                     }
                 )
             except CellError as exc:
@@ -213,18 +206,15 @@ class XAccountOverview:
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
-        idx = header_index(sheet, OVERVIEW_ALIASES)
-        daily: list[dict[str, Any]] = []
-        rejected: list[dict[str, Any]] = []
-        for row in iter_rows(sheet, idx):
-            try:
-                day = row.datetime("date", X_DAY_FORMATS)
-                if day is None:
-                    raise CellError(row.header("date"), None, "empty, a date is required")
-                daily.append(daily_record(self.platform, ctx, raw, sheet, row, day.date(), definition="x_account_overview",
-                                          gained=row.count("gained"), lost=row.count("lost")))
-            except CellError as exc:
-                rejected.append(reject(row, sheet.name, exc))
+
+        def make(row: Row) -> dict[str, Any]:
+            day = row.datetime("date", X_DAY_FORMATS)
+            if day is None:
+                raise CellError(row.header("date"), None, "empty, a date is required")
+            return daily_record(self.platform, ctx, raw, sheet, row, day.date(), definition="x_account_overview",
+                                gained=row.count("gained"), lost=row.count("lost"))
+
+        daily, rejected = collect_rows(sheet, header_index(sheet, OVERVIEW_ALIASES), make)
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 

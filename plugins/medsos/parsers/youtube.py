@@ -28,6 +28,7 @@ from medsos.parsers.base import (
     build_result,
     header_index,
     iter_rows,
+    lineage,
     norm_header,
     parse_day_month,
     reject,
@@ -127,8 +128,7 @@ class YouTubeTableData:
                 short = duration is not None and duration <= SHORT_MAX_SECONDS
                 records.append(
                     {
-                        "platform": self.platform,
-                        "office_code": ctx.office_code,
+                        **lineage(self.platform, ctx, raw, sheet, row),
                         "post_id": video_id,
                         "published_at": to_instant(published, ctx.tz),
                         "published_local": published,
@@ -144,10 +144,6 @@ class YouTubeTableData:
                         "duration_seconds": duration,
                         "watch_time_hours": row.decimal("watch_hours", id_locale),
                         "metric_definition": "youtube_studio_window",
-                        "snapshot_at": ctx.snapshot_at,
-                        "source_file": raw.relative_path,
-                        "source_sheet": sheet.name,
-                        "source_row": row.number,
                     }
                 )
             except CellError as exc:
