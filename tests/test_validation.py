@@ -188,7 +188,7 @@ def test_one_bad_row_is_quarantined_and_the_rest_loads(two_offices):
     finally:
         con.close()
     html = (s.outbox / "2024-W07" / "ringkasan_35_2024-W07.html").read_text()
-    assert "1 baris di 1 berkas: angka negatif pada suka" in html
+    assert "1 baris di 1 berkas: angka negatif atau tidak wajar (lebih dari 1 miliar) pada suka" in html
 
 
 def _state(path):

@@ -164,3 +164,9 @@ def test_datetime_cells_pass_through(moment):
 def test_excel_serial_dates():
     assert parse_fixed_datetime(45334, (US_MINUTE,)) == datetime(2024, 2, 12)
     assert parse_fixed_datetime("45334.5", (US_MINUTE,)) == datetime(2024, 2, 12, 12)
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999", "-9007199254740993", "1e30"])
+def test_counts_beyond_any_real_count_are_refused(text):
+    with pytest.raises(ValueError):
+        parse_count(text)

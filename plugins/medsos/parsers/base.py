@@ -359,7 +359,17 @@ def is_missing(value: Any) -> bool:
 _COMPACT = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*([kKmMbB]|rb|jt)$")
 
 
+COUNT_LIMIT = 2**53  # larger than any real count; beyond it a cell is garbage, not a number
+
+
 def parse_count(value: Any, *, decimal_comma: bool = False) -> int | None:
+    n = _parse_count(value, decimal_comma=decimal_comma)
+    if n is not None and abs(n) >= COUNT_LIMIT:
+        raise ValueError(f"not a plausible count: {value!r}")
+    return n
+
+
+def _parse_count(value: Any, *, decimal_comma: bool = False) -> int | None:
     """A count such as likes or views.
 
     ``decimal_comma`` is decided per file from its language (never per cell): in an
