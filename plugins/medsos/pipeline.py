@@ -32,8 +32,6 @@ from medsos.parsers.base import (
     POST_COLUMNS,
     FileContext,
     ParseError,
-    empty_account_daily,
-    empty_posts,
     frame,
     read_raw,
 )
@@ -223,7 +221,8 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
 
     offices = load_offices()
     manifest = batch.read_json(FILES_JSON)
-    posts_frames, daily_frames = [empty_posts()], [empty_account_daily()]
+    post_records: list[dict[str, Any]] = []
+    daily_records: list[dict[str, Any]] = []
     for entry in manifest["files"]:
         entry.setdefault("parse_rejects", [])
         if entry["status"] != "new":
@@ -255,7 +254,7 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
                 "the file was set aside, please send it to the data team",
             )
             continue
-        rows_in_file = len(result.posts) + len(result.account_daily) + len(result.rejected_rows)
+        rows_in_file = len(result.post_records) + len(result.daily_records) + len(result.rejected_rows)
         entry["lists_posts"] = bool(getattr(parser, "lists_posts", True))
         if entry.get("same_content_as") and rows_in_file:
             entry.update(
@@ -273,7 +272,7 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
             export_kind=result.kind,
             encoding=raw.encoding,
             rows_in_file=rows_in_file,
-            rows_parsed=len(result.posts),
+            rows_parsed=len(result.post_records),
             parse_rejects=[
                 {
                     "source_file": entry["relative_path"],
@@ -291,10 +290,10 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
                 for r in result.rejected_rows
             ],
         )
-        posts_frames.append(result.posts)
-        daily_frames.append(result.account_daily)
-    posts = pd.concat(posts_frames, ignore_index=True)
-    daily = pd.concat(daily_frames, ignore_index=True)
+        post_records.extend(result.post_records)
+        daily_records.extend(result.daily_records)
+    posts = frame(post_records, POST_COLUMNS)
+    daily = frame(daily_records, ACCOUNT_DAILY_COLUMNS)
     write_frame(posts, batch.folder / PARSED_POSTS)
     write_frame(daily, batch.folder / ACCOUNT_DAILY)
     batch.write_json(FILES_JSON, manifest)

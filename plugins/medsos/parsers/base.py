@@ -23,6 +23,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -141,11 +142,23 @@ class FileContext:
 class ParseResult:
     kind: str
     platform: str
-    posts: pd.DataFrame
-    account_daily: pd.DataFrame
+    # normalised rows as plain records: the pipeline gathers those of every file and
+    # builds one frame per batch (building a typed frame per file cost more than parsing)
+    post_records: list[dict[str, Any]]
+    daily_records: list[dict[str, Any]]
     problems: list[Problem] = field(default_factory=list)
     # rows that could not be normalised: {source_row, source_sheet, column, value, message}
     rejected_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @cached_property
+    def posts(self) -> pd.DataFrame:
+        """The post snapshots as a typed frame (``POST_COLUMNS``)."""
+        return frame(self.post_records, POST_COLUMNS)
+
+    @cached_property
+    def account_daily(self) -> pd.DataFrame:
+        """The account-level days as a typed frame (``ACCOUNT_DAILY_COLUMNS``)."""
+        return frame(self.daily_records, ACCOUNT_DAILY_COLUMNS)
 
 
 class ExportParser(Protocol):
@@ -321,6 +334,7 @@ def read_raw(path: Path, relative_path: str | None = None, data: bytes | None = 
 # --------------------------------------------------------------------------- headers
 
 
+@lru_cache(maxsize=8192)  # every file of a kind repeats the same header texts
 def norm_header(name: str) -> str:
     """Header comparison key: case, surrounding space and BOM remnants do not matter."""
     return re.sub(r"\s+", " ", name.replace("\ufeff", "").strip().strip('"')).lower()
@@ -608,8 +622,8 @@ def build_result(
     return ParseResult(
         kind=kind,
         platform=platform,
-        posts=frame(records, POST_COLUMNS),
-        account_daily=frame(daily or [], ACCOUNT_DAILY_COLUMNS),
+        post_records=records,
+        daily_records=list(daily or []),
         problems=problems,
         rejected_rows=rejected,
     )
