@@ -332,3 +332,23 @@ def test_misplaced_files_are_listed_and_rejected_with_the_reason(kediri):
     national = (kediri.outbox / "2024-W07" / "ringkasan_00_2024-W07.html").read_text(encoding="utf-8")
     for path in ("2024-W07/Kediri/ig.csv", "ig_top.csv", "2024-W07/ig_week.csv"):
         assert path in national
+
+
+def test_links_and_oversized_files_are_refused_by_name(kediri, tmp_path, monkeypatch):
+    from medsos import landing
+
+    drop(kediri.landing, "2024-W07", "35.06", "ig.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"))
+    secret = tmp_path / "secret.csv"
+    secret.write_text(IG_HEADER + ig_row("99", "02/13/2024 09:00"), encoding="utf-8")
+    folder = kediri.landing / "2024-W07" / "35.06"
+    (folder / "link.csv").symlink_to(secret)
+    (folder / "linked_dir").symlink_to(tmp_path)
+    monkeypatch.setattr(landing, "MAX_EXPORT_BYTES", 1024)
+    (folder / "big.csv").write_text(IG_HEADER + ig_row("12", "02/13/2024 09:00") * 40, encoding="utf-8")
+    run_week(kediri, "2024-W07")
+    rows = dict((p.split("/")[-1], (s, r)) for p, s, r in query(kediri, "select relative_path, status, status_reason from raw.files"))
+    assert rows["ig.csv"][0] == "loaded"
+    for name in ("link.csv", "linked_dir"):
+        assert rows[name][0] == "rejected" and "a link or special file" in rows[name][1]
+    assert rows["big.csv"][0] == "rejected" and "export a shorter date range" in rows["big.csv"][1]
+    assert query(kediri, "select post_id from core.posts") == [("11",)]

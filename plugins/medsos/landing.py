@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from stat import S_ISREG
 
 from medsos import weeks
 from medsos.registry import load_offices, normalise_office_code
@@ -138,17 +139,35 @@ def _ignored(path: Path) -> bool:
     return path.name in IGNORED_NAMES or path.name.startswith(".")
 
 
+def _files_under(folder: Path) -> list[tuple[Path, os.stat_result]]:
+    """Every file (and link) below ``folder``, sorted, each with its own ``lstat``; links
+    are not followed. One directory scan instead of several calls per file matters when
+    a weekly run walks a year of national history."""
+    out: list[tuple[Path, os.stat_result]] = []
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        if entry.name in IGNORED_NAMES or entry.name.startswith("."):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            out.extend(_files_under(Path(entry.path)))
+        else:
+            out.append((Path(entry.path), entry.stat(follow_symlinks=False)))
+    return out
+
+
 def _entries(
     landing: Path, path: Path, week: str, office_code: str | None, problem: str | None,
-    known: dict[str, tuple[int, str, str]],
+    known: dict[str, tuple[int, str, str]], stat: os.stat_result | None = None,
 ) -> list[LandingFile]:
     """The manifest entries of one landing file (several for a downloaded ZIP)."""
     rel = path.relative_to(landing).as_posix()
-    if path.is_symlink() or not path.is_file():
+    if stat is None:
+        stat = path.lstat()
+    if not S_ISREG(stat.st_mode):
         # a link could point anywhere on the server; only real files are read
         return [LandingFile(rel, week, office_code, "", 0,
                             f"{rel}: {problem or 'a link or special file, not an export; copy the file itself'}")]
-    stat = path.stat()
     base = {
         "delivery_week": week,
         "office_code": office_code,
@@ -194,14 +213,13 @@ def discover(
     if not landing.is_dir():
         return files, [f"landing folder {landing} does not exist"]
 
-    def add(path: Path, week: str, office_code: str | None, problem: str | None) -> None:
-        files.extend(_entries(landing, path, week, office_code, problem, known or {}))
+    def add(path: Path, week: str, office_code: str | None, problem: str | None, stat=None) -> None:
+        files.extend(_entries(landing, path, week, office_code, problem, known or {}, stat))
 
-    def add_tree(folder: Path, week: str, office_code: str | None, problem: str) -> None:
-        # everything under a misplaced folder is listed, each file rejected with the reason
-        for path in sorted(folder.rglob("*")):
-            if not _ignored(path) and not (path.is_dir() and not path.is_symlink()):
-                add(path, week, office_code, problem)
+    def add_tree(folder: Path, week: str, office_code: str | None, problem: str | None) -> None:
+        # under a misplaced folder every file is listed, each rejected with the reason
+        for path, stat in _files_under(folder):
+            add(path, week, office_code, problem, stat)
 
     for week_dir in sorted(p for p in landing.iterdir()):
         if _ignored(week_dir):
@@ -233,8 +251,5 @@ def discover(
                 problems.append(f"{week_dir.name}/{office_dir.name}/: {office_problem}")
                 add_tree(office_dir, week_dir.name, None, office_problem)
                 continue
-            for path in sorted(office_dir.rglob("*")):
-                if _ignored(path) or (path.is_dir() and not path.is_symlink()):
-                    continue
-                add(path, week_dir.name, office_code, None)
+            add_tree(office_dir, week_dir.name, office_code, None)
     return files, problems
