@@ -173,7 +173,8 @@ def write_reference_tables(
                 "category": category,
                 "priority": evaluation.category_priority.index(category) + 1,
                 "keyword": kw,
-                "keyword_pattern": r"\b" + re.escape(kw.lower()) + r"\b",
+                # whole words: the caption is compared as ' word word ' (see core.posts)
+                "keyword_match": " " + " ".join(re.findall(r"[^\W_]+", kw.lower())) + " ",
             }
             for category, kws in evaluation.lexicon.items()
             for kw in kws
