@@ -11,6 +11,7 @@ import logging
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SENDER = "medsos <medsos-noreply@example.org>"
 
 
+@lru_cache(maxsize=1)  # compiled templates are reused for every province's summary
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("medsos.report", "templates"),
