@@ -109,6 +109,20 @@ def read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- stages
 
 
+BATCH_KEEP_DAYS = 14
+
+
+def _forget_old_batches(work: Path) -> None:
+    """Batch folders are only needed while their run goes on (and for a retry of one of
+    its tasks); after two weeks they are only disk space."""
+    if not work.is_dir():
+        return
+    cutoff = datetime.now(UTC).timestamp() - BATCH_KEEP_DAYS * 86400
+    for folder in work.iterdir():
+        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False) -> Batch:
     """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
 
@@ -117,6 +131,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     re-runs cheap and idempotent; ``reprocess`` loads everything again.
     """
     weeks.parse_week(week)
+    _forget_old_batches(settings.work)
     folder = settings.work / _safe(run_id)
     if folder.exists():
         shutil.rmtree(folder)
