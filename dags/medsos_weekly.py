@@ -76,10 +76,13 @@ def medsos_weekly():
     @task
     def parse_files(batch: dict) -> dict:
         """Recognise and normalise each file; unreadable files are rejected with a reason."""
+        import os
+
         from medsos.pipeline import Batch
         from medsos.pipeline import parse_files as parse
 
-        parse(_settings(), Batch.from_dict(batch))
+        # one worker process per core for a big batch (a national week)
+        parse(_settings(), Batch.from_dict(batch), workers=os.cpu_count())
         return batch
 
     @task

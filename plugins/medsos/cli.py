@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -213,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for noisy in ("great_expectations", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # big batches are parsed on every core (the console script guards its main module,
+    # which the worker processes import again)
+    os.environ.setdefault("MEDSOS_PARSE_WORKERS", str(os.cpu_count() or 1))
     import duckdb
 
     from medsos.warehouse import WarehouseBusy

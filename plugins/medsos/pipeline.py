@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -229,84 +231,45 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     return batch
 
 
-def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
-    """Stage 2: recognise each new file from its headers and normalise it."""
-    from medsos.parsers import detect
-    from medsos.registry import load_offices
+# Below this many files a batch is parsed in this process: starting workers costs more.
+PARSE_IN_PARALLEL_FROM = 400
 
-    offices = load_offices()
+
+def _parse_workers(files: int, workers: int | None = None) -> int:
+    wanted = workers or int(os.environ.get("MEDSOS_PARSE_WORKERS", "1") or 1)
+    return 1 if files < PARSE_IN_PARALLEL_FROM else max(1, min(wanted, 8))
+
+
+def parse_files(settings: Settings, batch: Batch, workers: int | None = None) -> dict[str, int]:
+    """Stage 2: recognise each new file from its headers and normalise it.
+
+    A big batch (a national week, a backfill) can be spread over ``workers`` processes
+    (default ``$MEDSOS_PARSE_WORKERS``, else 1); each file is read by exactly one of them
+    and the results come back in manifest order, so the outcome does not depend on the
+    number of workers. Workers are started with ``spawn``, which imports the caller's
+    main module again: the DAG and the ``medsos`` command ask for workers, a script of
+    your own should only do so under ``if __name__ == "__main__"``.
+    """
     manifest = batch.read_json(FILES_JSON)
-    post_records: list[dict[str, Any]] = []
-    daily_records: list[dict[str, Any]] = []
+    todo = [e for e in manifest["files"] if e["status"] == "new"]
     for entry in manifest["files"]:
         entry.setdefault("parse_rejects", [])
-        if entry["status"] != "new":
-            continue
-        office = offices[entry["office_code"]]
-        path = settings.landing / entry["relative_path"].split(landing.MEMBER_SEPARATOR)[0]
-        try:
-            raw = read_raw(path, entry["relative_path"], landing.read_bytes(settings.landing, entry["relative_path"]))
-            parser = detect(raw)
-            ctx = FileContext(
-                relative_path=entry["relative_path"],
-                office_code=office.office_code,
-                office_timezone=office.timezone,
-                delivery_week=entry["delivery_week"],
-                snapshot_at=snapshot_time(entry["delivery_week"], office.timezone),
-            )
-            result = parser.parse(raw, ctx)
-        except ParseError as exc:
-            entry.update(status="rejected", reason=str(exc))
-            log.warning("rejected %s", exc)
-            continue
-        except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
-            # A parser bug or a shape nobody foresaw: reject this file with what went wrong
-            # (the traceback goes to the task log) and keep loading the rest.
-            log.exception("unexpected error reading %s", entry["relative_path"])
-            entry.update(
-                status="rejected",
-                reason=f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
-                "the file was set aside, please send it to the data team",
-            )
-            continue
-        rows_in_file = len(result.post_records) + len(result.daily_records) + len(result.rejected_rows)
-        entry["lists_posts"] = bool(getattr(parser, "lists_posts", True))
-        if entry.get("same_content_as") and rows_in_file:
-            entry.update(
-                status="duplicate",
-                duplicate_of=entry["same_content_as"],
-                platform=result.platform,
-                export_kind=result.kind,
-                encoding=raw.encoding,
-                rows_in_file=rows_in_file,
-            )
-            continue
-        entry.update(
-            status="parsed",
-            platform=result.platform,
-            export_kind=result.kind,
-            encoding=raw.encoding,
-            rows_in_file=rows_in_file,
-            rows_parsed=len(result.post_records),
-            parse_rejects=[
-                {
-                    "source_file": entry["relative_path"],
-                    "source_sheet": r.get("source_sheet"),
-                    "source_row": r.get("source_row"),
-                    "platform": result.platform,
-                    "office_code": office.office_code,
-                    "post_id": r.get("post_id"),
-                    "column_name": r.get("column"),
-                    "value": None if r.get("value") is None else str(r.get("value")),
-                    "check_name": "parse",
-                    "severity": "critical",
-                    "message": r.get("message"),
-                }
-                for r in result.rejected_rows
-            ],
-        )
-        post_records.extend(result.post_records)
-        daily_records.extend(result.daily_records)
+    workers = _parse_workers(len(todo), workers)
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        # spawn, not fork: the Airflow task process has threads that a fork would copy
+        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+            results = list(pool.map(_parse_entry, repeat(settings.landing), todo, chunksize=32))
+    else:
+        results = [_parse_entry(settings.landing, e) for e in todo]
+    post_records: list[dict[str, Any]] = []
+    daily_records: list[dict[str, Any]] = []
+    for entry, (updated, posts_part, daily_part) in zip(todo, results, strict=True):
+        entry.update(updated)
+        post_records.extend(posts_part)
+        daily_records.extend(daily_part)
     posts = frame(post_records, POST_COLUMNS)
     daily = frame(daily_records, ACCOUNT_DAILY_COLUMNS)
     write_frame(posts, batch.folder / PARSED_POSTS)
@@ -320,6 +283,70 @@ def parse_files(settings: Settings, batch: Batch) -> dict[str, int]:
     }
     log.info("parsed: %s", counts)
     return counts
+
+
+def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, Any], list[dict], list[dict]]:
+    """Read and normalise one landing file: (manifest fields to update, post records,
+    account-day records). Runs in a worker process for big batches."""
+    from medsos.parsers import detect
+    from medsos.registry import load_offices
+
+    entry = dict(entry)
+    office = load_offices()[entry["office_code"]]
+    path = landing_root / entry["relative_path"].split(landing.MEMBER_SEPARATOR)[0]
+    try:
+        raw = read_raw(path, entry["relative_path"], landing.read_bytes(landing_root, entry["relative_path"]))
+        parser = detect(raw)
+        ctx = FileContext(
+            relative_path=entry["relative_path"],
+            office_code=office.office_code,
+            office_timezone=office.timezone,
+            delivery_week=entry["delivery_week"],
+            snapshot_at=snapshot_time(entry["delivery_week"], office.timezone),
+        )
+        result = parser.parse(raw, ctx)
+    except ParseError as exc:
+        log.warning("rejected %s", exc)
+        return {"status": "rejected", "reason": str(exc)}, [], []
+    except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
+        # A parser bug or a shape nobody foresaw: reject this file with what went wrong
+        # (the traceback goes to the task log) and keep loading the rest.
+        log.exception("unexpected error reading %s", entry["relative_path"])
+        return {
+            "status": "rejected",
+            "reason": f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
+            "the file was set aside, please send it to the data team",
+        }, [], []
+    rows_in_file = len(result.post_records) + len(result.daily_records) + len(result.rejected_rows)
+    recognised = {
+        "platform": result.platform,
+        "export_kind": result.kind,
+        "encoding": raw.encoding,
+        "rows_in_file": rows_in_file,
+        "lists_posts": bool(getattr(parser, "lists_posts", True)),
+    }
+    if entry.get("same_content_as") and rows_in_file:
+        return recognised | {"status": "duplicate", "duplicate_of": entry["same_content_as"]}, [], []
+    return recognised | {
+        "status": "parsed",
+        "rows_parsed": len(result.post_records),
+        "parse_rejects": [
+            {
+                "source_file": entry["relative_path"],
+                "source_sheet": r.get("source_sheet"),
+                "source_row": r.get("source_row"),
+                "platform": result.platform,
+                "office_code": office.office_code,
+                "post_id": r.get("post_id"),
+                "column_name": r.get("column"),
+                "value": None if r.get("value") is None else str(r.get("value")),
+                "check_name": "parse",
+                "severity": "critical",
+                "message": r.get("message"),
+            }
+            for r in result.rejected_rows
+        ],
+    }, result.post_records, result.daily_records
 
 
 PLATFORM_LAUNCH = {
