@@ -71,9 +71,9 @@ class Written:
 
 
 def select_offices(offices: int | None = None, codes: list[str] | None = None) -> list[Office]:
-    """The offices to generate: all 553, the given codes, or the first ``offices`` of a
-    spread that always includes KPU RI and at least one province (so a small subset still
-    has a national and a provincial summary to render)."""
+    """The offices to generate: all 553, the given codes, or the first ``offices`` in code
+    order, which start with KPU RI (00) and KIP Aceh (11) and then Aceh's regencies, so
+    from two offices on a subset has a national and a provincial summary to render."""
     every = load_offices()
     if codes:
         unknown = [c for c in codes if c not in every]
@@ -85,8 +85,6 @@ def select_offices(offices: int | None = None, codes: list[str] | None = None) -
         return ordered
     if offices < 1:
         raise ValueError("--offices must be at least 1")
-    # KPU RI, then a province and its regencies, then the next province...: a subset
-    # exercises every office level.
     return ordered[:offices]
 
 
