@@ -434,7 +434,7 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--keep", action="store_true", help="keep the generated exports and warehouses")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes generating the exports")
     p.add_argument("--parse-workers", type=int,
-                   help="parse processes for big batches (sets MEDSOS_PARSE_WORKERS; default: as set)")
+                   help="parse processes for big batches (MEDSOS_PARSE_WORKERS; default: as set, else every core)")
     p.add_argument("--profile", type=Path, help="write cProfile stats of (b)-(d) stage calls to this file "
                                                 "(set MEDSOS_PARSE_WORKERS=1 to see parsing in it)")
     return p
@@ -473,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("great_expectations", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # as the medsos command does: big batches are parsed on every core
+    os.environ.setdefault("MEDSOS_PARSE_WORKERS", str(os.cpu_count() or 1))
     return run(build_parser().parse_args(argv))
 
 
