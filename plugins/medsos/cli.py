@@ -5,6 +5,8 @@
     medsos backfill --from W --to W    load past weeks in order (progress, summary)
     medsos query "select …"            query the published (read-only) warehouse copy
     medsos demo                        sample + the weekly DAG through Airflow for 8 weeks
+    medsos national --out DIR          national-scale exports (553 offices x 5 platforms x 52 weeks)
+    medsos bench [--weeks N]           the national benchmark: floor vs medsos, per stage
 
 Exit codes: 0 done; 1 the job failed (the message says where); 2 wrong arguments or
 configuration; 3 the warehouse file is held by another process.
@@ -202,10 +204,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="first", type=_week, default=DEFAULT_FIRST_WEEK)
     p.add_argument("--to", dest="last", type=_week, default=DEFAULT_LAST_WEEK)
     p.set_defaults(func=cmd_demo)
+
+    from medsos import bench
+
+    p = sub.add_parser("bench", help="national-scale benchmark: floor vs backfill vs one week (prints a table)")
+    bench.add_arguments(p)
+    p.set_defaults(func=bench.run)
+
+    # its own options; main() hands the arguments to medsos.national as they are
+    sub.add_parser("national", help="write national-scale exports (553 offices x 5 platforms x N weeks)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["national"]:
+        from medsos import national
+
+        return national.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
