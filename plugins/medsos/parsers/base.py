@@ -180,20 +180,49 @@ class ExportParser(Protocol):
 # --------------------------------------------------------------------------- reading
 
 
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when the text has a NUL beside every ASCII byte."""
+    sample = data[:400]
+    if len(sample) < 8:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
 def _decode(data: bytes, name: str) -> tuple[str, str]:
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8"), "utf-8-sig"
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
-        return data.decode("utf-16"), "utf-16"
+    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE) or _utf16_without_bom(data):
+        encoding = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else _utf16_without_bom(data)
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"{name}: a UTF-16 file with an undecodable part near byte {exc.start}") from exc
+    body, encoding = (data[len(codecs.BOM_UTF8):], "utf-8-sig") if data.startswith(codecs.BOM_UTF8) else (data, "utf-8")
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if b"\x00" in data[:4096]:
-        raise ParseError(f"{name}: binary content, not a CSV or XLSX export")
-    # Files re-saved by Excel on Windows; cp1252 decodes any byte sequence but
-    # only after UTF-8 failed, so real UTF-8 is never misread.
-    return data.decode("cp1252"), "cp1252"
+        return body.decode("utf-8"), encoding
+    except UnicodeDecodeError as exc:
+        bad_line = body[: exc.start].count(b"\n") + 1
+        if b"\x00" in data[:4096]:
+            raise ParseError(f"{name}: binary content, not a CSV or XLSX export") from exc
+        if encoding == "utf-8-sig" or _UTF8_MULTIBYTE.search(body):
+            # Part UTF-8, part something else: lines pasted in from another file. Any
+            # single reading garbles one part, so the file is refused, not guessed.
+            raise ParseError(
+                f"{name}, line {bad_line}: mixed encodings; the file is UTF-8 but this line is not "
+                "(text pasted in from another file?). Export it again from the platform."
+            ) from exc
+    # Files re-saved by Excel on Windows; cp1252 decodes any byte sequence but only
+    # after UTF-8 failed and no UTF-8 was seen, so real UTF-8 is never misread.
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"{name}: not text in UTF-8, UTF-16 or Windows-1252 (byte {exc.start}); not a CSV export") from exc
 
 
 def _sniff_delimiter(first_line: str) -> str:
