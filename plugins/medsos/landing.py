@@ -135,8 +135,13 @@ def _office_from_folder(name: str) -> tuple[str | None, str | None]:
     return code, None
 
 
+# Files that operating systems and office programs leave behind; nothing an office sent.
+# Any other name, even one starting with a dot, is listed (and rejected if it is no export).
+SYSTEM_PREFIXES = ("._", ".~lock.", "~$", ".medsos-partial-")
+
+
 def _ignored(path: Path) -> bool:
-    return path.name in IGNORED_NAMES or path.name.startswith(".")
+    return path.name in IGNORED_NAMES or path.name.startswith(SYSTEM_PREFIXES)
 
 
 def _files_under(folder: Path) -> list[tuple[Path, os.stat_result]]:
@@ -147,7 +152,7 @@ def _files_under(folder: Path) -> list[tuple[Path, os.stat_result]]:
     with os.scandir(folder) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
-        if entry.name in IGNORED_NAMES or entry.name.startswith("."):
+        if _ignored(Path(entry.name)):
             continue
         if entry.is_dir(follow_symlinks=False):
             out.extend(_files_under(Path(entry.path)))

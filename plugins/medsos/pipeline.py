@@ -479,17 +479,25 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     posts = posts[~posts["source_file"].isin(rejected_files)]
     outcome = validator.run(_registry_checks(posts, settings.accounts), "post_snapshots", params)
     collect("post_snapshots", outcome)
-    # a post listed twice in one file: the first row is kept (the warning says so)
+    # a post listed twice in one file: the first row is kept (the warning says so, and
+    # the manifest counts the copies, so every row of the file is accounted for)
     accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
+    copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
     write_frame(frame(accepted.to_dict("records"), POST_COLUMNS), batch.folder / ACCEPTED_POSTS)
 
     daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
     daily = daily[~daily["source_file"].isin(rejected_files)]
     daily_outcome = validator.run(daily, "account_daily", params)
     collect("account_daily", daily_outcome)
-    daily_ok = daily_outcome.accepted.drop_duplicates(
-        subset=["platform", "office_code", "metric_date", "source_file"], keep="first"
-    )
+    day_key = ["platform", "office_code", "metric_date", "source_file"]
+    daily_ok = daily_outcome.accepted.drop_duplicates(subset=day_key, keep="first")
+    copies = pd.concat([copies[["source_file"]], daily_outcome.accepted[
+        daily_outcome.accepted.duplicated(subset=day_key, keep="first")][["source_file"]]])
+    copies_per_file = copies.groupby("source_file").size().to_dict() if len(copies) else {}
+    for e in manifest["files"]:
+        if e["relative_path"] in copies_per_file:
+            e["rows_duplicate"] = int(copies_per_file[e["relative_path"]])
+    batch.write_json(FILES_JSON, manifest)
     write_frame(frame(daily_ok.to_dict("records"), ACCOUNT_DAILY_COLUMNS), batch.folder / ACCOUNT_DAILY)
 
     batch.write_json(QUARANTINE_JSON, held)
@@ -552,6 +560,8 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
             reason = f"same content as {e.get('duplicate_of')}; loaded once"
         elif status == "withdrawn":
             bad = 0
+        if e.get("rows_duplicate") and status.startswith("loaded"):
+            reason = "; ".join(filter(None, [reason, f"{e['rows_duplicate']} repeated rows loaded once"]))
         if e.get("warnings"):
             reason = "; ".join(filter(None, [reason, *(f"warning: {w}" for w in e["warnings"])]))
         file_rows.append(
@@ -569,6 +579,7 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
                 "rows_in_file": e.get("rows_in_file"),
                 "rows_loaded": loaded if status.startswith("loaded") else 0,
                 "rows_quarantined": bad,
+                "rows_duplicate": e.get("rows_duplicate", 0) if status.startswith("loaded") else 0,
                 "duplicate_of": e.get("duplicate_of"),
                 "superseded_by": None,
                 "run_id": batch.run_id,
@@ -582,7 +593,7 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         "relative_path", "delivery_week", "office_code", "sha256", "size_bytes", "platform",
         "export_kind", "encoding", "status", "status_reason", "rows_in_file", "rows_loaded",
         "rows_quarantined", "duplicate_of", "superseded_by", "run_id", "processed_at",
-        "first_seen_at", "file_modified_at", "lists_posts",
+        "first_seen_at", "file_modified_at", "lists_posts", "rows_duplicate",
     ]).astype({"lists_posts": "boolean"})
     for column in ("processed_at", "first_seen_at", "file_modified_at"):
         files_df[column] = pd.to_datetime(files_df[column], utc=True)

@@ -29,6 +29,7 @@ renamed as (
         rows_in_file,
         rows_loaded,
         rows_quarantined,
+        rows_duplicate,
         duplicate_of,
         lists_posts,
 

@@ -206,12 +206,12 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         unplaced = "? = '00'"
     s.files_rejected = _rows(
         con,
-        rf"""select f.relative_path, f.status_reason from raw.files f
+        f"""select f.relative_path, f.status_reason from raw.files f
             where f.status = 'rejected'
               and (
                   (f.delivery_week = ? and {files_filter})
                   or (f.office_code is null
-                      and (f.delivery_week = ? or not regexp_full_match(f.delivery_week, '\d{{4}}-W\d{{2}}'))
+                      and (f.delivery_week = ? or f.delivery_week not in (select iso_week from core.calendar_weeks))
                       and {unplaced})
               )
             order by f.relative_path""",

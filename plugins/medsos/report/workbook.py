@@ -8,10 +8,14 @@ as a formula) and marked with Excel's quote prefix.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _cell(ws, value: Any, styles: dict[str, Any]):
@@ -23,6 +27,10 @@ def _cell(ws, value: Any, styles: dict[str, Any]):
         return value.replace(tzinfo=None)
     if value is not None and not isinstance(value, (str, int, float, date, bool)):
         value = str(value)
+    if isinstance(value, str):
+        # control characters (a NUL in a caption) are not allowed in a worksheet; one
+        # such caption must not cost the province its email
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         cell = WriteOnlyCell(ws, value=value)
         cell.data_type = "s"  # text, even though it starts with '='
