@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from itertools import repeat
@@ -432,6 +433,26 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     from medsos.registry import load_offices
     from medsos.validate import ROW_KEY, Validator
 
+    with _exclusive(settings.gx_dir):
+        return _validate_batch(settings, batch, Validator, ROW_KEY, load_offices)
+
+
+@contextmanager
+def _exclusive(folder: Path):
+    """Hold a lock file in ``folder`` for the block: the GX project folder is a set of
+    files that two runs started at once would otherwise rewrite under each other."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".medsos.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_offices) -> dict[str, int]:  # noqa: N803
     manifest = batch.read_json(FILES_JSON)
     params = {"office_codes": sorted(load_offices())}
     validator = Validator(settings.gx_dir)

@@ -1,5 +1,6 @@
--- The ISO weeks the weekly tables cover: from the first week any export was delivered
--- for, up to the week being reported (or the last delivery week if that is later).
+-- The ISO weeks the weekly tables cover: from the first week an export was delivered
+-- and loaded for (a file since withdrawn or rejected does not stretch the tables back),
+-- up to the week being reported (or the last delivery week if that is later).
 
 with
 
@@ -16,7 +17,7 @@ bounds as (
         ) as last_week_start
 
     from core.evaluation_settings as settings
-    left join staging.stg_files as files on true
+    left join core.files_in_force as files on true
     left join core.calendar_weeks as calendar on calendar.iso_week = files.delivery_week
     group by settings.report_through_week_start
 
