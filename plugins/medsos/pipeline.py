@@ -331,6 +331,7 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
     return recognised | {
         "status": "parsed",
         "rows_parsed": len(result.post_records),
+        "notes": [n.message for n in result.notes],
         "parse_rejects": [
             {
                 "source_file": entry["relative_path"],
@@ -492,6 +493,7 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
             e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
         warnings = [f["message"] for f in files_outcome.failures
                     if f["source_file"] == e["relative_path"] and f["severity"] != "critical"]
+        warnings = e.get("notes", []) + warnings
         if warnings:
             e["warnings"] = warnings
     batch.write_json(FILES_JSON, manifest)

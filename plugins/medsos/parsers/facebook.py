@@ -22,19 +22,25 @@ from __future__ import annotations
 from typing import Any
 
 from medsos.parsers.base import (
+    ApiPull,
+    ApiPullParser,
     CellError,
     FileContext,
     ParseError,
     ParseResult,
     RawFile,
     Row,
+    api_count,
+    api_field,
     build_result,
     collect_rows,
     daily_record,
     header_index,
+    insight_values,
     iter_rows,
     lineage,
     norm_header,
+    parse_utc,
     refuse_day_first,
     reject,
     require_columns,
@@ -237,3 +243,76 @@ class MetaDailyFollows:
 
 
 PARSERS = [FacebookContent(), MetaDailyFollows("facebook")]
+
+
+FB_STATUS_TYPES = {"added_photos": "image", "added_video": "video"}
+
+
+def fb_post_type(status_type: Any, permalink: str | None) -> str:
+    if permalink and "/reel/" in permalink:
+        return "reel"
+    if permalink and "/videos/" in permalink:
+        return "video"
+    return FB_STATUS_TYPES.get(str(status_type or ""), "text")
+
+
+class FacebookApi(ApiPullParser):
+    """A Graph API pull of a Page (``medsos.api.facebook``): posts with reactions,
+    comments and shares, their lifetime insights, and the Page's follower count.
+
+    The API id is ``<page id>_<post id>``; the post id is the part after ``_``, as in the
+    export, so a post seen in both is one post. ``shares`` is absent when nobody shared:
+    that is 0, the API's own convention, not a guess.
+    """
+
+    kind = "facebook_api"
+    platform = "facebook"
+    description = "Facebook Graph API pull (medsos JSON lines, api/facebook/…)"
+
+    def normalise(self, pull: ApiPull) -> None:
+        for resp in pull.of("page"):
+            try:
+                pull.day(resp, followers=api_count(resp.body.get("followers_count"), "followers_count"),
+                         definition="facebook_graph_api_followers")
+            except ValueError as exc:
+                pull.reject(resp, "followers_count", resp.body.get("followers_count"), str(exc))
+        insights = pull.latest_for("post_insights")
+        seen: set[str] = set()
+        for resp in pull.of("posts"):
+            for i, item in enumerate(resp.body.get("data") or []):
+                where = f"data[{i}]"
+                api_id = str(item.get("id") or "")
+                post_id = api_id.rsplit("_", 1)[-1] if api_id else None
+                if post_id in seen:
+                    continue
+                try:
+                    if not post_id or not post_id.isdigit():
+                        raise CellError(f"{where}.id", item.get("id"), "not a Graph API post id")
+                    seen.add(post_id)
+                    published = api_field(parse_utc, item.get("created_time"), f"{where}.created_time")
+                    numbers = {
+                        "likes": api_field(api_count, ((item.get("reactions") or {}).get("summary") or {}).get("total_count"),
+                                            f"{where}.reactions.summary.total_count"),
+                        "comments": api_field(api_count, ((item.get("comments") or {}).get("summary") or {}).get("total_count"),
+                                               f"{where}.comments.summary.total_count"),
+                        "shares": api_field(api_count, (item.get("shares") or {"count": 0}).get("count"),
+                                             f"{where}.shares.count"),
+                    }
+                    snapshot = resp.fetched_at
+                    found = insights.get(api_id)
+                    if found is not None:
+                        values = insight_values(found.body)
+                        snapshot = max(snapshot, found.fetched_at)
+                        for metric, column in (("post_media_view", "views"), ("post_total_media_view_unique", "reach"),
+                                               ("post_impressions_unique", "reach"), ("post_impressions", "impressions")):
+                            if metric in values and numbers.get(column) is None:
+                                numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
+                    permalink = item.get("permalink_url")
+                    pull.post(resp, post_id=post_id, published_at=published, snapshot_at=snapshot,
+                              post_type=fb_post_type(item.get("status_type"), permalink), caption=item.get("message"),
+                              permalink=permalink, metric_definition="facebook_graph_api_media_views", **numbers)
+                except CellError as exc:
+                    pull.reject(resp, exc.column, exc.value, exc.message, post_id)
+
+
+PARSERS.append(FacebookApi())

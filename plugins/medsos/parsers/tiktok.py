@@ -28,6 +28,8 @@ from typing import Any
 
 from medsos.parsers.base import (
     AcknowledgedExport,
+    ApiPull,
+    ApiPullParser,
     CellError,
     FileContext,
     ParseResult,
@@ -35,6 +37,8 @@ from medsos.parsers.base import (
     RawFile,
     RawSheet,
     Row,
+    api_count,
+    api_field,
     build_result,
     collect_rows,
     daily_record,
@@ -47,6 +51,7 @@ from medsos.parsers.base import (
     most_common,
     parse_day_month,
     parse_fixed_datetime,
+    parse_utc,
     reject,
     require_columns,
     split_delta,
@@ -328,3 +333,58 @@ LEGACY_ACKNOWLEDGED = [
 ]
 
 PARSERS = [TikTokContent(), TikTokFollowerHistory(), TikTokStudioOverview(), *LEGACY_ACKNOWLEDGED]
+
+
+class TikTokApi(ApiPullParser):
+    """A Display API v2 pull (``medsos.api.tiktok``): the week's public videos with
+    lifetime views, likes, comments and shares, and the follower count. The API has no
+    reach, impressions or watch time: those stay NULL. Videos older than the week (the
+    last page reaches back) are left out."""
+
+    kind = "tiktok_api"
+    platform = "tiktok"
+    description = "TikTok Display API pull (medsos JSON lines, api/tiktok/…)"
+
+    def normalise(self, pull: ApiPull) -> None:
+        for resp in pull.of("user_info"):
+            user = (resp.body.get("data") or {}).get("user") or {}
+            pull.handle = user.get("username") or pull.handle
+            try:
+                pull.day(resp, followers=api_count(user.get("follower_count"), "data.user.follower_count"),
+                         definition="tiktok_display_api_followers")
+            except ValueError as exc:
+                pull.reject(resp, "data.user.follower_count", user.get("follower_count"), str(exc))
+        start, end = (parse_utc(pull.head.get(k), k) for k in ("window_start", "window_end"))
+        seen: set[str] = set()
+        for resp in pull.of("video_list"):
+            for i, video in enumerate((resp.body.get("data") or {}).get("videos") or []):
+                where = f"data.videos[{i}]"
+                video_id = str(video.get("id") or "")
+                if video_id in seen:
+                    continue
+                try:
+                    if not video_id.isdigit():
+                        raise CellError(f"{where}.id", video.get("id"), "not a TikTok video id")
+                    created = api_field(api_count, video.get("create_time"), f"{where}.create_time")
+                    if created is None:
+                        raise CellError(f"{where}.create_time", None, "missing, a publish time is required")
+                    published = datetime.fromtimestamp(created, tz=UTC)
+                    if not start <= published < end:
+                        continue
+                    seen.add(video_id)
+                    pull.post(
+                        resp, post_id=video_id, published_at=published, post_type="video",
+                        caption=video.get("video_description") or video.get("title"),
+                        permalink=video.get("share_url"),
+                        views=api_field(api_count, video.get("view_count"), f"{where}.view_count"),
+                        likes=api_field(api_count, video.get("like_count"), f"{where}.like_count"),
+                        comments=api_field(api_count, video.get("comment_count"), f"{where}.comment_count"),
+                        shares=api_field(api_count, video.get("share_count"), f"{where}.share_count"),
+                        duration_seconds=api_field(api_count, video.get("duration"), f"{where}.duration"),
+                        metric_definition="tiktok_display_api_lifetime",
+                    )
+                except CellError as exc:
+                    pull.reject(resp, exc.column, exc.value, exc.message, video_id or None)
+
+
+PARSERS.append(TikTokApi())

@@ -23,18 +23,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medsos.parsers.base import (
+    ApiPull,
+    ApiPullParser,
     CellError,
     FileContext,
     ParseResult,
     Problem,
     RawFile,
     Row,
+    api_count,
+    api_field,
     build_result,
     collect_rows,
     daily_record,
     header_index,
     iter_rows,
     lineage,
+    parse_utc,
     reject,
     require_columns,
     row_id,
@@ -219,3 +224,54 @@ class XAccountOverview:
 
 
 PARSERS = [XAccountContent(), XTweetActivity(), XAccountOverview()]
+
+
+class XApi(ApiPullParser):
+    """An API v2 pull (``medsos.api.x``): the week's posts (reposts excluded) with public
+    metrics, and the follower count. Reposts and quotes together are the shares, as in
+    the account-analytics export; bookmarks are the saves."""
+
+    kind = "x_api"
+    platform = "x"
+    description = "X API v2 pull (medsos JSON lines, api/x/…)"
+
+    def normalise(self, pull: ApiPull) -> None:
+        for resp in pull.of("user"):
+            user = resp.body.get("data") or {}
+            pull.handle = user.get("username") or pull.handle
+            pull.account_id = user.get("id") or pull.account_id
+            metrics = user.get("public_metrics") or {}
+            try:
+                pull.day(resp, followers=api_count(metrics.get("followers_count"), "data.public_metrics.followers_count"),
+                         definition="x_api_followers")
+            except ValueError as exc:
+                pull.reject(resp, "data.public_metrics.followers_count", metrics.get("followers_count"), str(exc))
+        seen: set[str] = set()
+        for resp in pull.of("tweets"):
+            for i, item in enumerate(resp.body.get("data") or []):
+                where = f"data[{i}]"
+                post_id = str(item.get("id") or "")
+                if post_id in seen:
+                    continue
+                try:
+                    if not post_id.isdigit():
+                        raise CellError(f"{where}.id", item.get("id"), "not an X post id")
+                    seen.add(post_id)
+                    published = api_field(parse_utc, item.get("created_at"), f"{where}.created_at")
+                    m = item.get("public_metrics") or {}
+                    n = {name: api_field(api_count, m.get(name), f"{where}.public_metrics.{name}")
+                         for name in ("impression_count", "like_count", "reply_count", "retweet_count",
+                                      "quote_count", "bookmark_count")}
+                    pull.post(
+                        resp, post_id=post_id, published_at=published, post_type="text",
+                        caption=item.get("text"),
+                        permalink=f"https://x.com/{pull.handle}/status/{post_id}" if pull.handle else None,
+                        impressions=n["impression_count"], likes=n["like_count"], comments=n["reply_count"],
+                        shares=_sum(n["retweet_count"], n["quote_count"]), saves=n["bookmark_count"],
+                        metric_definition="x_api_v2_public_metrics",
+                    )
+                except CellError as exc:
+                    pull.reject(resp, exc.column, exc.value, exc.message, post_id or None)
+
+
+PARSERS.append(XApi())

