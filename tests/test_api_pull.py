@@ -333,3 +333,58 @@ def test_pull_file_is_an_audit_record(platforms, api_settings, monkeypatch):
     assert [r["endpoint"] for r in responses] == ["user", "tweets", "tweets", "tweets"]
     assert responses[1]["request"].startswith("GET /2/users/1400000000000000001/tweets?max_results=100")
     assert not list(Path(api_settings.landing).rglob(".medsos-partial-*"))
+
+
+def test_medsos_pull_command_prints_each_pull_and_fails_on_a_refused_token(platforms, api_settings, monkeypatch,
+                                                                             capsys, tmp_path):
+    from medsos.cli import EXIT_FAILED, main
+
+    connect(monkeypatch, platforms)
+    next(a for a in platforms.accounts if a.account_id == "100064000000777").token = "rotated"
+    monkeypatch.setenv("MEDSOS_WORK", str(api_settings.work))
+    monkeypatch.setenv("MEDSOS_GX_DIR", str(api_settings.gx_dir))
+    flags = ["--landing", str(api_settings.landing), "--warehouse", str(api_settings.warehouse),
+             "--published", str(api_settings.published), "--accounts", str(api_settings.accounts)]
+    code = main(["pull", "--week", WEEK, *flags])
+    out = capsys.readouterr()
+    assert code == EXIT_FAILED
+    lines = out.out.splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("platform "))]
+    table = lines[lines.index(table):]
+    assert table[0].split() == ["platform", "office", "week", "status", "posts", "requests", "details"]
+    assert any(line.split()[:5] == ["instagram", "35.06", WEEK, "pulled", "5"] for line in table)
+    assert any(line.split()[:4] == ["facebook", "35.07", WEEK, "failed"] for line in table)
+    assert "loaded 2024-W07: 5 files, 25 rows, 0 quarantined, 0 rejected" in out.out
+    assert "1 of 6 pulls failed" in out.err and "KPU Kabupaten Malang (35.07)" in out.err
+    # what was pulled is in the staff copy
+    assert query(api_settings, "select count(*) from core.posts") == [(25,)]
+    # only one office, by its code as staff write it
+    assert main(["pull", "--week", WEEK, "--office", "3506", "--platform", "x", "--no-load", *flags]) == 0
+    assert main(["pull", "--week", WEEK, "--office", "99.99", *flags]) == 2
+
+
+@pytest.mark.slow
+def test_pull_dag_pulls_per_platform_loads_and_reports_failures(platforms, api_settings, airflow_db, monkeypatch):
+    from medsos import airflow_local
+
+    connect(monkeypatch, platforms)
+    for key, value in api_settings.as_env().items():
+        monkeypatch.setenv(key, value)
+    dag = airflow_local.load_dag("medsos_pull")
+    run = dag.test(run_conf={"week": WEEK})
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert "success" in str(run.state), states
+    assert all("success" in s for s in states.values()), states
+    mapped = [ti for ti in run.get_task_instances() if ti.task_id == "pull_platform"]
+    assert len(mapped) == 5  # one per platform, not per office
+    assert query(api_settings, "select platform, count(*) from core.posts group by all order by 1") == [
+        ("facebook", 8), ("instagram", 5), ("tiktok", 5), ("x", 5), ("youtube", 5)]
+
+    # a token revoked by the next day: that office fails, the rest loads, the run is red
+    next(a for a in platforms.accounts if a.account_id == "100064000000777").token = "rotated"
+    run = dag.test(run_conf={"week": WEEK})
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances() if ti.task_id != "pull_platform"}
+    assert "failed" in str(run.state)
+    assert "success" in states["load_pulls"] and "failed" in states["check_pulls"]
+    files = query(api_settings, "select count(*) from raw.files where export_kind = 'x_api'")
+    assert files == [(2,)]  # the second day's X pull loaded beside the first

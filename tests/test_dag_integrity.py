@@ -27,7 +27,22 @@ def dag_bag():
 
 def test_no_import_errors(dag_bag):
     assert dag_bag.import_errors == {}
-    assert "medsos_weekly" in dag_bag.dag_ids
+    assert {"medsos_weekly", "medsos_pull"} <= set(dag_bag.dag_ids)
+
+
+def test_pull_dag_maps_per_platform_and_loads_through_the_pool(dag_bag):
+    dag = dag_bag.dags["medsos_pull"]
+    order = ["plan_pulls", "pull_platform", "load_pulls", "check_pulls"]
+    for a, b in zip(order, order[1:], strict=False):
+        assert b in dag.get_task(a).downstream_task_ids
+    pull = dag.get_task("pull_platform")
+    # mapped over the platforms (at most five), never offices x platforms (over 1024)
+    assert type(pull).__name__.endswith("MappedOperator")
+    assert pull.max_active_tis_per_dagrun == 2
+    assert dag.get_task("load_pulls").pool == "medsos_warehouse"
+    assert dag.get_task("load_pulls").trigger_rule == "all_done"  # loads what was pulled when others failed
+    assert dag.timetable.expression == "0 1 * * *" and "Asia/Jakarta" in str(dag.timetable.timezone)
+    assert dag.max_active_runs == 1 and dag.catchup is False
 
 
 def test_every_dag_has_tags_retries_and_docs(dag_bag):
@@ -87,14 +102,15 @@ PROBE = textwrap.dedent(
 )
 
 
-def test_parse_reads_no_data_and_opens_no_socket(tmp_path):
+@pytest.mark.parametrize("dag_file", ["medsos_weekly.py", "medsos_pull.py"])
+def test_parse_reads_no_data_and_opens_no_socket(tmp_path, dag_file):
     data = tmp_path / "data"
     (data / "landing" / "2024-W07" / "35.06").mkdir(parents=True)
     (data / "landing" / "2024-W07" / "35.06" / "export.csv").write_text("Post ID\n1\n")
     (data / "medsos.duckdb").write_bytes(b"")
     env = os.environ | {"MEDSOS_DATA_DIR": str(data)}
     out = subprocess.run(
-        [sys.executable, "-c", PROBE, str(DAGS / "medsos_weekly.py")],
+        [sys.executable, "-c", PROBE, str(DAGS / dag_file)],
         capture_output=True, text=True, env=env, check=True,
     )
     report = json.loads(out.stdout.strip().splitlines()[-1])
@@ -108,5 +124,5 @@ def test_parse_reads_no_data_and_opens_no_socket(tmp_path):
     ]
     assert suspicious == []
     assert report["connects"] == []
-    heavy = {"duckdb", "great_expectations", "medsos.pipeline", "pandas", "openpyxl"}
+    heavy = {"duckdb", "great_expectations", "medsos.pipeline", "pandas", "openpyxl", "requests", "medsos.api"}
     assert heavy.isdisjoint(report["modules"])

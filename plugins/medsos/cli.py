@@ -3,6 +3,7 @@
     medsos sample                      write the Jawa Timur sample exports to the landing zone
     medsos run --week 2024-W07         the whole weekly job without Airflow
     medsos backfill --from W --to W    load past weeks in order (progress, summary)
+    medsos pull [--week W]             pull API-connected accounts, then load them
     medsos query "select …"            query the published (read-only) warehouse copy
     medsos demo                        sample + the weekly DAG through Airflow for 8 weeks
     medsos national --out DIR          national-scale exports (553 offices x 5 platforms x 52 weeks)
@@ -135,6 +136,48 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pull(args: argparse.Namespace) -> int:
+    """Pull every account the registry marks ``source = api`` (what the ``medsos_pull``
+    DAG does each day), then load the pulled weeks. Exit code 1 when any office-platform
+    failed; the others are pulled and loaded all the same."""
+    from datetime import UTC, datetime
+
+    from medsos.api.pull import failures, load_pulled, outcome_table, pull, weeks_to_pull
+    from medsos.registry import load_offices, normalise_office_code
+
+    settings = _settings(args)
+    offices = None
+    if args.office:
+        try:
+            offices = [normalise_office_code(code) for code in args.office]
+        except ValueError as exc:
+            print(f"medsos pull: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        unknown = [code for code in offices if code not in load_offices()]
+        if unknown:
+            print(f"medsos pull: no KPU office has the code {', '.join(unknown)}", file=sys.stderr)
+            return EXIT_USAGE
+    pull_weeks = args.week or weeks_to_pull(datetime.now(UTC))
+    outcomes = pull(settings, pull_weeks, platforms=args.platform, offices=offices)
+    if not outcomes:
+        print(f"no account in {settings.accounts} has source 'api'{' for these platforms' if args.platform else ''}; "
+              "nothing to pull")
+        return 0
+    print(outcome_table(outcomes))
+    pulled = sorted({o.week for o in outcomes if o.status == "pulled"})
+    if pulled and not args.no_load:
+        loaded = load_pulled(settings, pulled)
+        print(f"loaded {', '.join(loaded['weeks'])}: {loaded['files_loaded']} files, {loaded['rows_loaded']} rows, "
+              f"{loaded['rows_quarantined']} quarantined, {loaded['files_rejected']} rejected")
+    failed = failures(outcomes)
+    if failed:
+        print(f"{len(failed)} of {len(outcomes)} pulls failed:", file=sys.stderr)
+        for message in failed:
+            print(f"  {message}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from medsos.warehouse import open_published
 
@@ -190,6 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="last", type=_week, required=True)
     p.add_argument("--reprocess", action="store_true", help="load every file again")
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("pull", help="pull API-connected accounts (registry source=api), then load them")
+    _path_flags(p)
+    p.add_argument("--week", type=_week, action="append",
+                   help="ISO week to pull (repeatable); default: the week just ended and the running one")
+    p.add_argument("--platform", action="append", choices=("instagram", "facebook", "x", "youtube", "tiktok"),
+                   help="only this platform (repeatable)")
+    p.add_argument("--office", action="append", help="only this office code (repeatable), e.g. 35.06")
+    p.add_argument("--no-load", action="store_true", help="only write the pull files to the landing zone")
+    p.set_defaults(func=cmd_pull)
 
     p = sub.add_parser("query", help="run SQL on the published copy of the warehouse")
     _path_flags(p)

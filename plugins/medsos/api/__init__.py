@@ -13,7 +13,7 @@ platform's parser module reads it (``medsos.parsers.<platform>``), the manifest 
 and of several pulls of the same office and week the newest is in force. A pull can
 therefore be replayed (load the file again) and audited (what exactly did the API say).
 
-Modules: ``http`` (the one HTTP client: retries, rate limits, errors, secrets),
+Modules: ``client`` (the one HTTP client: retries, rate limits, errors, secrets),
 ``connections`` (tokens from Airflow connections), one module per platform
 (``facebook``, ``instagram``, ``youtube``, ``tiktok``, ``x``) and ``pull`` (runs them).
 """

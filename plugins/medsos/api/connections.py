@@ -28,7 +28,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from medsos.api.http import ApiClient, RetryPolicy
+from medsos.api.client import ApiClient, RetryPolicy
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from medsos.api.http import ApiError, RetiredMetric
+from medsos.api.client import ApiError, RetiredMetric
 from medsos.api.record import Recorder
 
 DEFAULT_VERSION = "v24.0"

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from medsos import weeks
 from medsos.api import connections, facebook, instagram, tiktok, x, youtube
-from medsos.api.http import ApiError, QuotaExhausted, TokenRejected
+from medsos.api.client import ApiError, QuotaExhausted, TokenRejected
 from medsos.api.record import PullTarget, Recorder
 from medsos.config import Settings
 from medsos.registry import Account, load_accounts, load_offices
@@ -177,3 +177,30 @@ def failures(outcomes: list[Outcome] | list[dict]) -> list[str]:
 
 def landing_path(settings: Settings, outcome: Outcome) -> Path | None:
     return settings.landing / outcome.file if outcome.file else None
+
+
+def load_pulled(settings: Settings, pulled_weeks: list[str], run_prefix: str = "pull") -> dict:
+    """Take the pulled files through parse -> validate -> load (each week in order, as a
+    weekly run would), then rebuild the tables and the staff copy once. No email: the
+    weekly run sends it."""
+    from medsos.pipeline import build_tables, load_week, new_run_id, publish_copy
+
+    ordered = sorted(set(pulled_weeks), key=weeks.week_start)
+    totals = {"files_processed": 0, "files_loaded": 0, "files_rejected": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    for week in ordered:
+        result = load_week(settings, week, new_run_id(week, run_prefix))
+        for key in totals:
+            totals[key] += int(result.get(key, 0))
+    if ordered:
+        build_tables(settings, ordered[-1])
+        publish_copy(settings)
+    return totals | {"weeks": ordered}
+
+
+def outcome_table(outcomes: list[Outcome]) -> str:
+    """The pull's outcomes as a plain table (one line per office, platform and week)."""
+    lines = [f"{'platform':<10} {'office':<7} {'week':<9} {'status':<8} {'posts':>5} {'requests':>8}  details"]
+    for o in sorted(outcomes, key=lambda o: (o.platform, o.office_code, o.week)):
+        details = o.message or "; ".join(o.notes) or (o.file or "")
+        lines.append(f"{o.platform:<10} {o.office_code:<7} {o.week:<9} {o.status:<8} {o.posts:>5} {o.requests:>8}  {details}")
+    return "\n".join(lines)

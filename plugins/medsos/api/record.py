@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from medsos.api.http import ApiClient
+from medsos.api.client import ApiClient
 
 FORMAT_VERSION = 1
 
