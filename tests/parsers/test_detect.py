@@ -13,6 +13,11 @@ from medsos.parsers.base import read_raw
 from .conftest import FIXTURES, context
 
 EXPECTED = {
+    "facebook/fb_api_pull.jsonl": "facebook_api",
+    "instagram/ig_api_pull.jsonl": "instagram_api",
+    "youtube/yt_api_pull.jsonl": "youtube_api",
+    "tiktok/tiktok_api_pull.jsonl": "tiktok_api",
+    "x/x_api_pull.jsonl": "x_api",
     "facebook/fb_content_en.csv": "facebook_content",
     "facebook/fb_content_en_legacy.csv": "facebook_content",
     "facebook/fb_content_id_provisional.csv": "facebook_content",
