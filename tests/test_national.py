@@ -4,6 +4,7 @@ scale that runs in seconds."""
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -119,3 +120,24 @@ def test_bench_end_to_end_tiny(medsos_env, tmp_path: Path, capsys: pytest.Captur
     ]
     # nothing kept without --keep
     assert not any((tmp_path / "b").iterdir())
+
+
+def test_memory_sampler_counts_children_at_the_same_time() -> None:
+    """The bench's peak is what the process tree holds at once: a child holding 300 MB
+    while the parent holds its own shows up as their sum."""
+    import subprocess
+    import sys
+    import time
+
+    from medsos.bench import TreeMemory, _rss_of_tree
+
+    before = _rss_of_tree(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(300 * 2**20); time.sleep(3)"])
+    try:
+        with TreeMemory(interval=0.05) as memory:
+            time.sleep(1.5)
+    finally:
+        child.kill()
+        child.wait()
+    assert memory.peak >= before + 280 * 2**20
+    assert memory.peak < before + 1024 * 2**20

@@ -17,11 +17,13 @@ One process, one set of generated exports (``medsos.national``), four measuremen
 
 Stage times are wall-clock seconds; rows/s is the scenario's rows (post snapshots and
 account days parsed) over the stage's seconds, so stages compare on one scale. Peak
-memory is ``ru_maxrss``: of this process (which never shrinks, so it is the peak of
-everything so far) and of the largest child (the parse workers).
+memory is the largest resident set of the whole process tree (this process and its
+parse workers, read from /proc every 0.1 s) while medsos runs (b), (c) and (d): what the
+machine must hold at once. ``ru_maxrss`` of this process and of its largest child are
+printed beside it; their sum overstates, since the two peaks need not coincide.
 
 Targets (issue 9): (b) within 3x of (a); (c) under 60 s; (c) within 1.2x of (d); peak
-memory under 2 GB (this process plus one peak worker per parse process).
+memory under 2 GB.
 """
 
 from __future__ import annotations
@@ -88,17 +90,18 @@ class BenchResult:
     backfill: Scenario
     on_history: Scenario
     on_one_week: Scenario
-    peak_self: int  # bytes
+    peak_self: int  # bytes, ru_maxrss
     peak_child: int
     workers: int
     generate_seconds: float
+    peak_tree: int = 0  # bytes, sampled resident set of this process and its children
 
     def targets(self) -> list[tuple[str, str, bool]]:
         b = self.backfill.total(PATH_STAGES)
         c, d = self.on_history.total(), self.on_one_week.total()
         ratio_b = b / self.floor.seconds if self.floor.seconds else float("inf")
         ratio_c = c / d if d else float("inf")
-        peak = self.peak_self + self.workers * self.peak_child
+        peak = self.peak_tree or self.peak_self + self.workers * self.peak_child
         return [
             (f"(b) within {TARGET_FLOOR_RATIO:g}x of (a)", f"{b:,.1f} s / {self.floor.seconds:,.1f} s = {ratio_b:,.1f}x",
              ratio_b <= TARGET_FLOOR_RATIO),
@@ -106,8 +109,7 @@ class BenchResult:
             (f"(c) within {TARGET_HISTORY_RATIO:g}x of (d)", f"{c:,.1f} s / {d:,.1f} s = {ratio_c:,.2f}x",
              ratio_c <= TARGET_HISTORY_RATIO),
             ("peak memory under 2 GB",
-             f"{peak / GB:,.2f} GB (process {self.peak_self / GB:,.2f} + {self.workers} x worker "
-             f"{self.peak_child / GB:,.2f})", peak < TARGET_PEAK_BYTES),
+             f"{peak / GB:,.2f} GB (process and parse workers at once)", peak < TARGET_PEAK_BYTES),
         ]
 
 
@@ -118,6 +120,59 @@ def _maxrss() -> tuple[int, int]:
     # Linux reports kilobytes
     return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
             resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+
+
+def _rss_of_tree(root_pid: int) -> int:
+    """Resident bytes of ``root_pid`` and every process below it, from /proc."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue  # the process ended meanwhile
+        # the command name may hold spaces and parentheses: fields start after the last ')'
+        fields = stat[stat.rfind(b")") + 2:].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * page
+    total, todo = 0, [root_pid]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(child for child, parent in parents.items() if parent == pid)
+    return total
+
+
+class TreeMemory:
+    """Samples the process tree's resident set in a thread; ``peak`` is the largest seen."""
+
+    def __init__(self, interval: float = 0.1):
+        import threading
+
+        self.interval, self.peak = interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                self.peak = max(self.peak, _rss_of_tree(os.getpid()))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeMemory:
+        if Path("/proc/self/stat").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
 
 
 def settings_under(root: Path, landing: Path, accounts: Path) -> Settings:
@@ -348,22 +403,24 @@ def run_bench(
 
     workers = parse_workers or int(os.environ.get("MEDSOS_PARSE_WORKERS") or 1)
     on_history_settings = settings_under(root / "history", landing, accounts)
-    with _environment(on_history_settings, parse_workers):
-        backfill = run_backfill(on_history_settings, history, timed, progress)
-        if progress:
-            print("(c) one week on the history …", file=sys.stderr, flush=True)
-        on_history = run_incremental(on_history_settings, week, timed, "on_history")
+    # what the machine holds at once while medsos runs: this process and its workers
+    with TreeMemory() as memory:
+        with _environment(on_history_settings, parse_workers):
+            backfill = run_backfill(on_history_settings, history, timed, progress)
+            if progress:
+                print("(c) one week on the history …", file=sys.stderr, flush=True)
+            on_history = run_incremental(on_history_settings, week, timed, "on_history")
 
-    fresh_landing = root / "fresh" / "landing"
-    _link_weeks(landing, fresh_landing, [history[-1], week])
-    fresh = settings_under(root / "fresh", fresh_landing, accounts)
-    with _environment(fresh, parse_workers):
-        if progress:
-            print("(d) one week on one week …", file=sys.stderr, flush=True)
-        untimed = _Timer(None)
-        _load_week(fresh, history[-1], Scenario("setup", [history[-1]]), untimed)
-        _finish(fresh, history[-1], Scenario("setup", [history[-1]]), untimed)
-        on_one_week = run_incremental(fresh, week, timed, "on_one_week")
+        fresh_landing = root / "fresh" / "landing"
+        _link_weeks(landing, fresh_landing, [history[-1], week])
+        fresh = settings_under(root / "fresh", fresh_landing, accounts)
+        with _environment(fresh, parse_workers):
+            if progress:
+                print("(d) one week on one week …", file=sys.stderr, flush=True)
+            untimed = _Timer(None)
+            _load_week(fresh, history[-1], Scenario("setup", [history[-1]]), untimed)
+            _finish(fresh, history[-1], Scenario("setup", [history[-1]]), untimed)
+            on_one_week = run_incremental(fresh, week, timed, "on_one_week")
 
     if profiler is not None and profile is not None:
         profile.parent.mkdir(parents=True, exist_ok=True)
@@ -372,7 +429,7 @@ def run_bench(
     return BenchResult(
         offices=len(office_list), history=history, week=week, floor=floor, backfill=backfill,
         on_history=on_history, on_one_week=on_one_week, peak_self=peak_self, peak_child=peak_child,
-        workers=workers if workers > 1 else 0, generate_seconds=generate_seconds,
+        workers=workers if workers > 1 else 0, generate_seconds=generate_seconds, peak_tree=memory.peak,
     )
 
 
@@ -412,8 +469,8 @@ def format_result(r: BenchResult) -> str:
         "",
         f"(b) path time (find+parse+validate+load+build): {r.backfill.total(PATH_STAGES):,.1f} s; "
         f"per history week {per_week:,.1f} s before build",
-        f"peak memory (ru_maxrss): process {r.peak_self / GB:,.2f} GB, largest child process "
-        f"{r.peak_child / GB:,.2f} GB",
+        f"peak memory, process tree sampled during (b)-(d): {r.peak_tree / GB:,.2f} GB; ru_maxrss: process "
+        f"{r.peak_self / GB:,.2f} GB (the floor included), largest child process {r.peak_child / GB:,.2f} GB",
         "",
         "targets:",
     ]
