@@ -148,6 +148,41 @@ def test_refused_first_attempt_is_retried_once(settings, smtp, monkeypatch):
     assert sorted(attempts.values()) == [1, 2]
 
 
+def test_smtp_server_down_for_the_first_attempts_gets_retries_and_one_email(settings, monkeypatch):
+    """Nothing listens on the port for the first two attempts (connection refused); the
+    server comes up during the second wait; every recipient gets exactly one email."""
+    write_sample(settings.landing, build_plan(WEEK, WEEK))
+    port = free_port()
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "from_email": "medsos@example.org", "retry_limit": 3}}))
+    import medsos.report.send as send
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    waits = []
+
+    def wait(seconds):  # the retry's wait is where the server comes back
+        waits.append(seconds)
+        if len(waits) == 2:
+            controller.start()
+
+    monkeypatch.setattr(send.time, "sleep", wait)
+    try:
+        result = run_week(settings, WEEK)
+    finally:
+        controller.stop()
+    assert result["sent"]["sent"] == 2 and result["sent"]["failed"] == 0
+    assert waits[:2] == [2.0, 4.0]  # doubling backoff
+    assert sorted(r for r, _ in inbox.messages) == ["humas@kpu-jatim.example.org", "humas@kpu-ri.example.org"]
+    con = duckdb.connect(str(settings.warehouse), read_only=True)
+    try:
+        attempts = dict(con.execute("select recipient, attempts from raw.email_log").fetchall())
+    finally:
+        con.close()
+    assert sorted(attempts.values()) == [1, 3]  # the first recipient needed three tries
+
+
 def test_without_smtp_connection_summaries_stay_in_the_outbox(settings, monkeypatch):
     monkeypatch.delenv("AIRFLOW_CONN_SMTP_DEFAULT", raising=False)
     write_sample(settings.landing, build_plan(WEEK, WEEK))
