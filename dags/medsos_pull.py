@@ -16,7 +16,8 @@ so the Monday 06:00 evaluation (`medsos_weekly`) finds last week complete:
 3. **load_pulls** — the pulled weeks through the export path (parse, validate with Great
    Expectations, load, build tables, refresh the staff copy) in the one-slot pool
    `medsos_warehouse`; runs even when some pulls failed.
-4. **check_pulls** — fails the run, naming every failed office and platform, so a dead
+4. **check_pulls** — fails the run, naming every failed office and platform, and every
+   platform whose task died without reporting (a misconfigured connection), so a dead
    token shows red in the UI and alerts, while the pulled data is already loaded.
 
 Trigger with `{"week": "2024-W07"}` to pull one given week instead, and
@@ -72,9 +73,16 @@ def medsos_pull():
     @task(max_active_tis_per_dagrun=2)
     def pull_platform(plan: dict) -> list[dict]:
         """Pull every API account of one platform; failures are returned, not raised."""
+        from airflow.sdk.exceptions import AirflowFailException
+
         from medsos.api.pull import pull_platform as pull
 
-        return [o.to_dict() for o in pull(_settings(), plan["platform"], plan["weeks"])]
+        try:
+            outcomes = pull(_settings(), plan["platform"], plan["weeks"])
+        except ValueError as exc:
+            # a misconfigured connection stays misconfigured: fail now, no retries
+            raise AirflowFailException(f"{plan['platform']}: {exc}") from None
+        return [o.to_dict() for o in outcomes]
 
     @task(pool=WAREHOUSE_POOL, trigger_rule="all_done")
     def load_pulls(results: list[list[dict]]) -> list[dict]:
@@ -88,19 +96,24 @@ def medsos_pull():
         return outcomes
 
     @task
-    def check_pulls(outcomes: list[dict]) -> int:
+    def check_pulls(plan: list[dict], outcomes: list[dict]) -> int:
         """Fail the run when any office-platform could not be pulled, naming each."""
         from airflow.sdk.exceptions import AirflowFailException
 
-        from medsos.api.pull import failures
+        from medsos.api.pull import failures, missing_platforms
 
         failed = failures(outcomes)
+        failed += [
+            f"{p}: the pull_platform task failed before reporting any office; its log says why"
+            for p in missing_platforms([entry["platform"] for entry in plan], outcomes)
+        ]
         if failed:
             # no retry: a refused token stays refused until someone reconnects the account
-            raise AirflowFailException(f"{len(failed)} of {len(outcomes)} pulls failed:\n" + "\n".join(failed))
+            raise AirflowFailException(f"{len(failed)} pulls failed:\n" + "\n".join(failed))
         return len(outcomes)
 
-    check_pulls(load_pulls(pull_platform.expand(plan=plan_pulls())))
+    plan = plan_pulls()
+    check_pulls(plan, load_pulls(pull_platform.expand(plan=plan)))
 
 
 medsos_pull()

@@ -8,8 +8,10 @@ string statistics, TikTok's POST cursor and ``error`` object, X's ``meta.next_to
 and ``x-rate-limit-reset``. Pages are small so every list takes several requests.
 
 Tokens are checked on every request the way each platform does; ``fail_next`` queues
-answers (429, 500, a throttle, an expired token, a stall) for the next matching
-requests, and ``log`` keeps every request (time, method, path with query, headers) for
+answers (429, 500, a throttle, an expired token, a stall, a body that is not JSON or is
+cut off half-way) for the next matching requests; ``refuse_metric`` makes one post's
+insights fail with a generic #100 for a metric (as Graph does for a metric a kind of
+media lacks), and ``log`` keeps every request (time, method, path with query, headers) for
 the tests to inspect.
 """
 
@@ -81,6 +83,7 @@ class PlatformServer:
         self.accounts: list[Account] = []
         self.log: list[Logged] = []
         self.queued: list[tuple[str, dict]] = []  # (path regex, answer)
+        self.refused_metrics: dict[str, set[str]] = {}  # post id -> metrics its insights refuse
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
@@ -103,12 +106,18 @@ class PlatformServer:
         return account
 
     def fail_next(self, path_pattern: str, *, status: int, body: dict | None = None,
-                  headers: dict[str, str] | None = None, times: int = 1, stall: float = 0.0) -> None:
-        """The next ``times`` requests whose path matches answer this instead."""
+                  headers: dict[str, str] | None = None, times: int = 1, stall: float = 0.0,
+                  raw: bytes | None = None, cut_after: int | None = None) -> None:
+        """The next ``times`` requests whose path matches answer this instead: ``body`` as
+        JSON, or ``raw`` bytes as they are; with ``cut_after`` the connection closes after
+        that many bytes of a body whose Content-Length promised all of it."""
         with self.lock:
             for _ in range(times):
                 self.queued.append((path_pattern, {"status": status, "body": body or {}, "headers": headers or {},
-                                                   "stall": stall}))
+                                                   "stall": stall, "raw": raw, "cut_after": cut_after}))
+
+    def refuse_metric(self, post_id: str, metric: str) -> None:
+        self.refused_metrics.setdefault(post_id, set()).add(metric)
 
     def requests_to(self, pattern: str) -> list[Logged]:
         return [r for r in self.log if re.search(pattern, r.path)]
@@ -134,7 +143,8 @@ class PlatformServer:
                     answer = queued[1]
                     if answer["stall"]:
                         time.sleep(answer["stall"])
-                    self._send(answer["status"], answer["body"], answer["headers"])
+                    self._send(answer["status"], answer["body"], answer["headers"], answer["raw"],
+                               answer["cut_after"])
                     return
                 try:
                     status, body, headers = server.route(method, self.path, dict(self.headers.items()),
@@ -143,8 +153,9 @@ class PlatformServer:
                     status, body, headers = 500, {"server_bug": repr(exc)}, {}
                 self._send(status, body, headers)
 
-            def _send(self, status: int, body: dict, headers: dict[str, str]) -> None:
-                data = json.dumps(body).encode()
+            def _send(self, status: int, body: dict, headers: dict[str, str], raw: bytes | None = None,
+                      cut_after: int | None = None) -> None:
+                data = raw if raw is not None else json.dumps(body).encode()
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
@@ -152,6 +163,12 @@ class PlatformServer:
                     for k, v in headers.items():
                         self.send_header(k, v)
                     self.end_headers()
+                    if cut_after is not None:
+                        self.wfile.write(data[:cut_after])
+                        self.wfile.flush()
+                        self.close_connection = True
+                        self.connection.shutdown(2)  # a dropped connection mid-body
+                        return
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
@@ -269,6 +286,9 @@ class PlatformServer:
             return 400, {"error": {"message": message, "type": "OAuthException", "code": 100,
                                    "fbtrace_id": "A1b2"}}, {}
         post_id = node.rsplit("_", 1)[-1]
+        if set(metrics) & self.refused_metrics.get(post_id, set()):
+            return 400, {"error": {"message": "(#100) The value must be a valid insights metric",
+                                   "type": "OAuthException", "code": 100, "fbtrace_id": "C3d4"}}, {}
         p = next(p for p in owner.posts if p.post_id == post_id)
         values = {"post_media_view": p.views, "post_total_media_view_unique": p.reach, "post_clicks": 3,
                   "views": p.views, "reach": p.reach, "saved": p.saves, "shares": p.shares,

@@ -8,10 +8,18 @@ What it guarantees, whichever platform is on the other end:
   before the link is followed or stored; every message this module raises or logs is
   scrubbed of the token, and the client's ``repr`` hides it.
 - **Transient failures are retried with backoff**: HTTP 5xx, timeouts, dropped
-  connections, YouTube ``rateLimitExceeded``.
+  connections, a body cut off half-way or that is not JSON, YouTube
+  ``rateLimitExceeded``. A request that cannot be sent at all (a malformed header or
+  URL) fails at once with a fixed message: ``requests`` quotes the header in such
+  errors, and the header holds the token.
 - **Rate limits are waited out, not hammered**: HTTP 429 waits until
   ``x-rate-limit-reset`` (X) or ``Retry-After``; Graph API throttles (codes 4, 17, 32,
-  613, 80001) wait for ``estimated_time_to_regain_access`` when the usage header gives it.
+  613, 80001) wait for ``estimated_time_to_regain_access`` when the usage header gives
+  it and at least ``throttle_wait_seconds`` (default 60) when it does not. A limit is
+  the app's, not the office's, so the wait holds every office of the platform
+  (``RateGate``), not only the one that met it.
+- **Links stay on the platform**: a ``next`` link to another host is refused, so the
+  token is never sent anywhere but the API's own address.
 - **Permanent failures are named**: a refused token (HTTP 401, Graph code 190, TikTok
   ``access_token_invalid``) raises ``TokenRejected``; YouTube's used-up daily quota raises
   ``QuotaExhausted``; a retired Graph metric (#100) raises ``RetiredMetric`` so the caller
@@ -23,6 +31,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +46,8 @@ GRAPH_TOKEN_CODE = 190
 TIKTOK_TOKEN_CODES = {"access_token_invalid", "scope_not_authorized", "scope_permission_missed"}
 YOUTUBE_TRANSIENT = {"rateLimitExceeded", "userRateLimitExceeded", "backendError"}
 SECRET_PARAMS = {"access_token", "key", "client_secret", "refresh_token"}
+URL = re.compile(r"https?://[^\s\"'<>]+")
+SECRET_VALUE = re.compile(r"([?&](?:access_token|key|client_secret|refresh_token)=)[^&#\\]+")
 RETIRED_METRIC = re.compile(r"valid insights metric|no longer supported|has been deprecated", re.I)
 
 
@@ -61,12 +72,45 @@ class RetiredMetric(ApiError):
     """Graph API error #100 on an insights request: a metric in it no longer exists."""
 
 
+# a request that could not be sent: retrying cannot help, and the exception text may
+# quote the Authorization header
+NOT_SENDABLE = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL,
+                requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
+                requests.exceptions.TooManyRedirects)
+
+
 @dataclass
 class RetryPolicy:
     attempts: int = 5  # tries per request, the first included
     backoff_seconds: float = 2.0  # first wait after a 5xx/timeout; doubles each time
     max_wait_seconds: float = 900.0  # longest single wait (X's window is 15 minutes)
     timeout_seconds: float = 30.0
+    throttle_wait_seconds: float = 60.0  # least wait for a Graph throttle that names no time
+
+
+class RateGate:
+    """A pause shared by every office of one platform: a rate limit met by one office's
+    request is the app's limit, so the other offices wait it out too instead of
+    spending their own tries against it."""
+
+    def __init__(self) -> None:
+        self._until = 0.0
+        self._lock = threading.Lock()
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._until = max(self._until, time.monotonic() + seconds)
+
+    def wait(self) -> float:
+        """Sleep until the pause is over; returns the seconds slept."""
+        slept = 0.0
+        while True:
+            with self._lock:
+                left = self._until - time.monotonic()
+            if left <= 0:
+                return slept
+            time.sleep(left)
+            slept += left
 
 
 @dataclass
@@ -78,6 +122,7 @@ class ApiClient:
     token: str = field(repr=False)
     auth: str = "bearer"  # bearer | api_key (YouTube Data API key)
     policy: RetryPolicy = field(default_factory=RetryPolicy)
+    gate: RateGate = field(default_factory=RateGate, repr=False)
     session: requests.Session = field(default_factory=requests.Session, repr=False)
     requests_made: int = 0
     waited_seconds: float = 0.0
@@ -94,10 +139,11 @@ class ApiClient:
         return self.request("POST", path_or_url, params=params, body=body)
 
     def scrub(self, text: str) -> str:
-        """``text`` without the token (and without secret URL parameters)."""
+        """``text`` without the token, and its URLs without secret parameters (another
+        app's token in a link); a caption that says ``key=...`` is left alone."""
         if self.token:
             text = text.replace(self.token, "***")
-        return re.sub(r"((?:access_token|key|client_secret|refresh_token)=)[^&\s\"']+", r"\1***", text)
+        return URL.sub(lambda m: SECRET_VALUE.sub(r"\1***", m.group()), text)
 
     def clean_url(self, url: str) -> str:
         """A URL without secret query parameters: safe to follow, log and store."""
@@ -116,40 +162,59 @@ class ApiClient:
     def request(self, method: str, path_or_url: str, params: dict[str, Any] | None = None, body: Any = None) -> dict:
         url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.base_url.rstrip("/") + path_or_url
         url = self.clean_url(url)
+        if _origin(url) != _origin(self.base_url):
+            raise ApiError(f"{self.platform}: refused to follow a link to {urlsplit(url).netloc}, which is not "
+                           f"the API's address {urlsplit(self.base_url).netloc}: the token goes nowhere else")
         headers = {"Accept": "application/json", "User-Agent": "medsos (KPU social-media evaluation)"}
         if self.auth == "api_key":
             headers["X-Goog-Api-Key"] = self.token
         else:
             headers["Authorization"] = f"Bearer {self.token}"
         backoff = self.policy.backoff_seconds
+        throttle = self.policy.throttle_wait_seconds  # doubles too, when Meta names no time
         last = "no attempt made"
         for attempt in range(1, self.policy.attempts + 1):
+            self.waited_seconds += self.gate.wait()
             self.requests_made += 1
             try:
                 response = self.session.request(
                     method, url, params=params, json=body, headers=headers, timeout=self.policy.timeout_seconds
                 )
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                last = f"{type(exc).__name__}"
+                payload = _json(response)  # reads the body: a cut-off body raises here
+            except NOT_SENDABLE as exc:
+                # the exception text can quote the header, so only its type is told
+                raise ApiError(f"{self.platform}: the request could not be sent ({type(exc).__name__}); check the "
+                               "connection's base_url and that its token is one line without spaces") from None
+            except requests.RequestException as exc:
+                last = type(exc).__name__  # Timeout, ConnectionError, ChunkedEncodingError, ...
                 wait = backoff
                 backoff *= 2
             else:
-                payload = _json(response)
                 status = response.status_code
-                if status < 400 and not _body_error(self.platform, payload):
+                if status < 400 and ("_not_json" in payload or "_not_an_object" in payload):
+                    wait, last = backoff, f"HTTP {status} with a body that is not a JSON object"
+                    backoff *= 2
+                elif status < 400 and not _body_error(self.platform, payload):
                     return payload
-                wait, last = self._classify(response, payload, backoff)  # raises when permanent
-                backoff *= 2
+                else:
+                    wait, last = self._classify(response, payload, backoff, throttle)  # raises when permanent
+                    backoff *= 2
+                    if last.startswith("Graph API throttled"):
+                        throttle *= 2
             if attempt == self.policy.attempts:
                 break
             wait = min(max(wait, 0.0), self.policy.max_wait_seconds)
             log.warning("%s: %s; waiting %.1f s before try %s of %s", self.platform, self.scrub(last), wait,
                         attempt + 1, self.policy.attempts)
-            self.waited_seconds += wait
-            time.sleep(wait)
+            if last.startswith(("HTTP 429", "Graph API throttled")):
+                self.gate.hold(wait)  # the app's limit: every office of the platform waits
+            else:
+                self.waited_seconds += wait
+                time.sleep(wait)
         raise ApiError(self.scrub(f"{self.platform}: gave up after {self.policy.attempts} tries ({last})"))
 
-    def _classify(self, response: requests.Response, payload: dict, backoff: float) -> tuple[float, str]:
+    def _classify(self, response: requests.Response, payload: dict, backoff: float,
+                  throttle: float) -> tuple[float, str]:
         """(seconds to wait before retrying, what happened); raises for permanent errors."""
         status = response.status_code
         error = payload.get("error") if isinstance(payload, dict) else None
@@ -161,7 +226,8 @@ class ApiClient:
                 raise TokenRejected(self.scrub(f"Graph API error 190{f'/{sub}' if sub else ''}: {message}"),
                                     status=status, code=code)
             if code in GRAPH_THROTTLE_CODES:
-                return _graph_regain_seconds(response, backoff), f"Graph API throttled (code {code}: {message})"
+                wait = _graph_regain_seconds(response) or max(backoff, throttle)
+                return wait, f"Graph API throttled (code {code}: {message})"
             if code == 100 and RETIRED_METRIC.search(message):
                 raise RetiredMetric(self.scrub(f"Graph API error #100: {message}"), status=status, code=code)
             if status >= 500 or error.get("is_transient"):
@@ -189,6 +255,11 @@ class ApiClient:
         if status >= 500:
             return backoff, f"HTTP {status} ({_detail(payload)})"
         raise ApiError(self.scrub(f"HTTP {status}: {_detail(payload)}"), status=status)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -229,8 +300,8 @@ def _rate_limit_wait(response: requests.Response, backoff: float) -> float:
     return backoff
 
 
-def _graph_regain_seconds(response: requests.Response, backoff: float) -> float:
-    """Minutes until access is regained, from Meta's usage header, in seconds."""
+def _graph_regain_seconds(response: requests.Response) -> float:
+    """Minutes until access is regained, from Meta's usage header, in seconds (0: not given)."""
     header = response.headers.get("X-Business-Use-Case-Usage")
     if header:
         try:
@@ -244,4 +315,4 @@ def _graph_regain_seconds(response: requests.Response, backoff: float) -> float:
                 return minutes * 60.0
         except (ValueError, AttributeError, TypeError):
             pass
-    return backoff
+    return 0.0

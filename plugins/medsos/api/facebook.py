@@ -21,7 +21,7 @@ PAGE_FIELDS = "id,name,followers_count,fan_count"
 
 
 def metric_list(extra: dict) -> MetricList:
-    return MetricList(list(extra.get("metrics") or DEFAULT_METRICS))
+    return MetricList.from_extra(extra, DEFAULT_METRICS)
 
 
 def pull(rec: Recorder, target: PullTarget, metrics: MetricList, extra: dict) -> int:

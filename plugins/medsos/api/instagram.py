@@ -18,7 +18,7 @@ USER_FIELDS = "id,username,followers_count,media_count"
 
 
 def metric_list(extra: dict) -> MetricList:
-    return MetricList(list(extra.get("metrics") or DEFAULT_METRICS))
+    return MetricList.from_extra(extra, DEFAULT_METRICS)
 
 
 def pull(rec: Recorder, target: PullTarget, metrics: MetricList, extra: dict) -> int:

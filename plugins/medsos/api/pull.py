@@ -5,8 +5,10 @@ office x platform) and ``medsos pull`` runs it for each platform. Inside, office
 pulled a few at a time (the connection's ``concurrency``, default 4), each with its own
 token. What can go wrong with one office stays with that office: a refused token, a
 missing connection, an API error after retries make that office-platform ``failed`` with
-a message naming both, and the others go on. A used-up YouTube quota fails the offices
-not yet pulled, since nothing more can be fetched that day.
+a message naming both, and the others go on; so does anything unexpected (it is caught
+per office, named and logged without its traceback, which could quote a header). A
+used-up YouTube quota fails the offices not yet pulled, since nothing more can be
+fetched that day; a refused token fails every week asked for, not only the first.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from medsos import weeks
 from medsos.api import connections, facebook, instagram, tiktok, x, youtube
-from medsos.api.client import ApiError, QuotaExhausted, TokenRejected
+from medsos.api.client import ApiError, QuotaExhausted, RateGate, TokenRejected
+from medsos.api.graph import MetricList
 from medsos.api.record import PullTarget, Recorder
 from medsos.config import Settings
 from medsos.registry import Account, load_accounts, load_offices
@@ -96,10 +99,13 @@ def pull_platform(
     extra = connections.platform_extra(platform)
     metrics = module.metric_list(extra)
     quota: dict[str, str] = {}  # set once YouTube says the day's quota is gone
+    gate = RateGate()  # a rate limit met by one office pauses them all
 
     def one_account(account: Account) -> list[Outcome]:
         office = office_list[account.office_code]
+        name = f"{platform}, {office.office_name} ({office.office_code})"
         outcomes = []
+        refused = None  # a refused token is refused for every week
         for week in pull_weeks:
             outcome = Outcome(platform, office.office_code, office.office_name, week, "failed")
             outcomes.append(outcome)
@@ -107,38 +113,43 @@ def pull_platform(
             if span is None:
                 outcome.status, outcome.message = "skipped", "the week has not started yet"
                 continue
-            if quota:
-                outcome.message = f"{platform}, {office.office_name} ({office.office_code}): {quota['message']}"
+            if refused or quota:
+                outcome.message = refused or f"{name}: {quota['message']}"
                 continue
             try:
                 creds = connections.credentials_for(platform, office.office_code)
             except connections.MissingCredentials as exc:
-                outcome.message = f"{platform}, {office.office_name} ({office.office_code}): {exc}"
+                outcome.message = f"{name}: {exc}"
                 continue
-            client = creds.client(platform)
+            client = creds.client(platform, gate)
             target = PullTarget(platform, office.office_code, office.office_name, account.handle,
                                 account.account_id, week, *span)
             rec = Recorder(target, client)
             try:
                 posts = module.pull(rec, target, metrics, creds.extra)
+                if isinstance(metrics, MetricList):
+                    note_retired(rec, metrics)
+                path = rec.write(settings.landing)
             except TokenRejected as exc:
-                outcome.message = (
-                    f"{platform}, {office.office_name} ({office.office_code}): the platform refused the token "
-                    f"of connection {creds.conn_id} ({exc}); the office admin must reconnect the account and "
-                    "the connection needs the new token"
+                refused = outcome.message = (
+                    f"{name}: the platform refused the token of connection {creds.conn_id} ({exc}); the office "
+                    "admin must reconnect the account and the connection needs the new token"
                 )
                 log.error("%s", outcome.message)
-                break  # the other week would be refused too
+                continue
             except QuotaExhausted as exc:
                 quota.setdefault("message", str(exc))
-                outcome.message = f"{platform}, {office.office_name} ({office.office_code}): {exc}"
+                outcome.message = f"{name}: {exc}"
                 log.error("%s", outcome.message)
                 continue
             except (ApiError, ValueError) as exc:
-                outcome.message = f"{platform}, {office.office_name} ({office.office_code}): {client.scrub(str(exc))}"
+                outcome.message = f"{name}: {client.scrub(str(exc))}"
                 log.error("%s", outcome.message)
                 continue
-            path = rec.write(settings.landing)
+            except Exception as exc:  # noqa: BLE001 - one office's surprise must not stop the others
+                outcome.message = f"{name}: unexpected {type(exc).__name__}: {client.scrub(str(exc))}"
+                log.error("%s", outcome.message)
+                continue
             outcome.status = "pulled"
             outcome.file = path.relative_to(settings.landing).as_posix()
             outcome.posts = posts
@@ -155,6 +166,14 @@ def pull_platform(
     return [o for group in results for o in group]
 
 
+def note_retired(rec: Recorder, metrics: MetricList) -> None:
+    """Every pull file of the run says which metrics were dropped, not only the pull
+    that met the error: a reader of one file sees why its numbers lack that metric."""
+    for metric, message in sorted(metrics.retired.items()):
+        if not any(f"'{metric}' is retired" in n for n in rec.notes):
+            rec.note(f"metric '{metric}' is retired by the platform ({message}); not asked for in this pull")
+
+
 def pull(
     settings: Settings,
     pull_weeks: list[str],
@@ -168,11 +187,19 @@ def pull(
 
 
 def failures(outcomes: list[Outcome] | list[dict]) -> list[str]:
+    """The message of every office-platform-week that failed."""
     return [
         (o["message"] if isinstance(o, dict) else o.message) or "failed"
         for o in outcomes
         if (o["status"] if isinstance(o, dict) else o.status) == "failed"
     ]
+
+
+def missing_platforms(planned: list[str], outcomes: list[dict]) -> list[str]:
+    """Platforms planned but without a single outcome: their task died before it could
+    report (a misconfigured connection, a crash), which must not look like success."""
+    reported = {o["platform"] for o in outcomes}
+    return [p for p in planned if p not in reported]
 
 
 def landing_path(settings: Settings, outcome: Outcome) -> Path | None:

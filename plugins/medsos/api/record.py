@@ -24,9 +24,30 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from medsos.api.client import ApiClient
+from medsos.api.client import ApiClient, ApiError
 
 FORMAT_VERSION = 1
+MAX_PAGES = 2000  # a week of one account never needs this many; a looping cursor would
+
+
+class PageGuard:
+    """Stops a listing whose next-page link or cursor repeats, or that never ends: the
+    pull fails (and is tried again the next day) rather than loop, or pass off a list
+    the platform may have cut short as complete."""
+
+    def __init__(self, endpoint: str, limit: int = MAX_PAGES) -> None:
+        self.endpoint = endpoint
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def next(self, cursor: object) -> None:
+        key = str(cursor)
+        if key in self.seen:
+            raise ApiError(f"{self.endpoint}: the platform sent the same next-page cursor twice after "
+                           f"{len(self.seen) + 1} pages; the list may be incomplete, so this pull is not kept")
+        self.seen.add(key)
+        if len(self.seen) >= self.limit:
+            raise ApiError(f"{self.endpoint}: still more pages after {self.limit}; stopped")
 
 
 def iso(instant: datetime) -> str:

@@ -8,18 +8,19 @@ id; without it the user is looked up by handle (one more request). X refuses an
 
 from __future__ import annotations
 
-from medsos.api.record import PullTarget, Recorder, iso
+from medsos.api.record import PageGuard, PullTarget, Recorder, iso
 
 TWEET_FIELDS = "created_at,public_metrics,entities,attachments,referenced_tweets"
 USER_FIELDS = "public_metrics,username"
 
 
-def metric_list(extra: dict) -> int:
-    """Record the week's posts; returns how many were published in the week."""
+def metric_list(extra: dict) -> None:
+    """No metric list to keep: the listing calls return every public count."""
     return None
 
 
-def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> None:
+def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
+    """Record the week's posts; returns how many were published in the week."""
     if target.account_id:
         user = rec.fetch("user", f"/2/users/{target.account_id}", {"user.fields": USER_FIELDS})
     else:
@@ -29,6 +30,7 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> None:
         raise ValueError(f"X knows no user {target.account_id or '@' + target.handle}")
     token = None
     posts = 0
+    guard = PageGuard("tweets")
     while True:
         params = {
             "max_results": 100, "tweet.fields": TWEET_FIELDS, "exclude": "retweets",
@@ -41,3 +43,4 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> None:
         token = (page.get("meta") or {}).get("next_token")
         if not token:
             return posts
+        guard.next(token)

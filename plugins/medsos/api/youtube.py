@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from medsos.api.record import PullTarget, Recorder
+from medsos.api.record import PageGuard, PullTarget, Recorder
 
 BATCH = 50
 
@@ -41,6 +41,7 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> None:
         return 0
     video_ids: list[str] = []
     token = None
+    guard = PageGuard("playlist_items")
     while True:
         params = {"part": "contentDetails", "playlistId": uploads, "maxResults": 50}
         if token:
@@ -58,6 +59,7 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> None:
         token = page.get("nextPageToken")
         if not token or (published and max(published) < target.window_start):
             break
+        guard.next(token)
     for start in range(0, len(video_ids), BATCH):
         rec.fetch("videos", "/youtube/v3/videos",
                   {"part": "snippet,statistics,contentDetails", "id": ",".join(video_ids[start:start + BATCH])})
