@@ -1040,6 +1040,28 @@ class ApiPull:
         """The last response per post of a per-post endpoint (insights)."""
         return {str(r.for_post): r for r in self.of(endpoint) if r.for_post is not None}
 
+    def listed(self, endpoint: str, path: str = "data"):
+        """``(response, field, item)`` for every item of the list at ``path`` (``data``,
+        ``data.videos``, ``items``) of each ``endpoint`` response, in order; an item that is
+        not a JSON object is rejected with its field rather than skipped."""
+        for resp in self.of(endpoint):
+            node: Any = resp.body
+            for key in path.split("."):
+                node = node.get(key) if isinstance(node, dict) else None
+            for i, item in enumerate(node if isinstance(node, list) else []):
+                where = f"{path}[{i}]"
+                if isinstance(item, dict):
+                    yield resp, where, item
+                else:
+                    self.reject(resp, where, item, "not a JSON object")
+
+    def followers(self, resp: ApiResponse, value: Any, field_name: str, definition: str) -> None:
+        """The account's follower count from one response; a bad one is rejected by field."""
+        try:
+            self.day(resp, followers=api_count(value, field_name), definition=definition)
+        except ValueError as exc:
+            self.reject(resp, field_name, value, str(exc))
+
     def _lineage(self, resp: ApiResponse, snapshot_at: datetime | None = None) -> dict[str, Any]:
         return {
             "platform": self.platform,

@@ -271,48 +271,42 @@ class FacebookApi(ApiPullParser):
 
     def normalise(self, pull: ApiPull) -> None:
         for resp in pull.of("page"):
-            try:
-                pull.day(resp, followers=api_count(resp.body.get("followers_count"), "followers_count"),
-                         definition="facebook_graph_api_followers")
-            except ValueError as exc:
-                pull.reject(resp, "followers_count", resp.body.get("followers_count"), str(exc))
+            pull.followers(resp, resp.body.get("followers_count"), "followers_count", "facebook_graph_api_followers")
         insights = pull.latest_for("post_insights")
         seen: set[str] = set()
-        for resp in pull.of("posts"):
-            for i, item in enumerate(resp.body.get("data") or []):
-                where = f"data[{i}]"
-                api_id = str(item.get("id") or "")
-                post_id = api_id.rsplit("_", 1)[-1] if api_id else None
-                if post_id in seen:
-                    continue
-                try:
-                    if not post_id or not post_id.isdigit():
-                        raise CellError(f"{where}.id", item.get("id"), "not a Graph API post id")
-                    seen.add(post_id)
-                    published = api_field(parse_utc, item.get("created_time"), f"{where}.created_time")
-                    numbers = {
-                        "likes": api_field(api_count, ((item.get("reactions") or {}).get("summary") or {}).get("total_count"),
-                                            f"{where}.reactions.summary.total_count"),
-                        "comments": api_field(api_count, ((item.get("comments") or {}).get("summary") or {}).get("total_count"),
-                                               f"{where}.comments.summary.total_count"),
-                        "shares": api_field(api_count, (item.get("shares") or {"count": 0}).get("count"),
-                                             f"{where}.shares.count"),
-                    }
-                    snapshot = resp.fetched_at
-                    found = insights.get(api_id)
-                    if found is not None:
-                        values = insight_values(found.body)
-                        snapshot = max(snapshot, found.fetched_at)
-                        for metric, column in (("post_media_view", "views"), ("post_total_media_view_unique", "reach"),
-                                               ("post_impressions_unique", "reach"), ("post_impressions", "impressions")):
-                            if metric in values and numbers.get(column) is None:
-                                numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
-                    permalink = item.get("permalink_url")
-                    pull.post(resp, post_id=post_id, published_at=published, snapshot_at=snapshot,
-                              post_type=fb_post_type(item.get("status_type"), permalink), caption=item.get("message"),
-                              permalink=permalink, metric_definition="facebook_graph_api_media_views", **numbers)
-                except CellError as exc:
-                    pull.reject(resp, exc.column, exc.value, exc.message, post_id)
+        for resp, where, item in pull.listed("posts"):
+            api_id = str(item.get("id") or "")
+            post_id = api_id.rsplit("_", 1)[-1] if api_id else None
+            if post_id in seen:
+                continue
+            try:
+                if not post_id or not post_id.isdigit():
+                    raise CellError(f"{where}.id", item.get("id"), "not a Graph API post id")
+                seen.add(post_id)
+                published = api_field(parse_utc, item.get("created_time"), f"{where}.created_time")
+                numbers = {
+                    "likes": api_field(api_count, ((item.get("reactions") or {}).get("summary") or {}).get("total_count"),
+                                        f"{where}.reactions.summary.total_count"),
+                    "comments": api_field(api_count, ((item.get("comments") or {}).get("summary") or {}).get("total_count"),
+                                           f"{where}.comments.summary.total_count"),
+                    "shares": api_field(api_count, (item.get("shares") or {"count": 0}).get("count"),
+                                         f"{where}.shares.count"),
+                }
+                snapshot = resp.fetched_at
+                found = insights.get(api_id)
+                if found is not None:
+                    values = insight_values(found.body)
+                    snapshot = max(snapshot, found.fetched_at)
+                    for metric, column in (("post_media_view", "views"), ("post_total_media_view_unique", "reach"),
+                                           ("post_impressions_unique", "reach"), ("post_impressions", "impressions")):
+                        if metric in values and numbers.get(column) is None:
+                            numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
+                permalink = item.get("permalink_url")
+                pull.post(resp, post_id=post_id, published_at=published, snapshot_at=snapshot,
+                          post_type=fb_post_type(item.get("status_type"), permalink), caption=item.get("message"),
+                          permalink=permalink, metric_definition="facebook_graph_api_media_views", **numbers)
+            except CellError as exc:
+                pull.reject(resp, exc.column, exc.value, exc.message, post_id)
 
 
 PARSERS.append(FacebookApi())

@@ -190,46 +190,40 @@ class InstagramApi(ApiPullParser):
     def normalise(self, pull: ApiPull) -> None:
         for resp in pull.of("user"):
             pull.handle = resp.body.get("username") or pull.handle
-            try:
-                pull.day(resp, followers=api_count(resp.body.get("followers_count"), "followers_count"),
-                         definition="instagram_graph_api_followers")
-            except ValueError as exc:
-                pull.reject(resp, "followers_count", resp.body.get("followers_count"), str(exc))
+            pull.followers(resp, resp.body.get("followers_count"), "followers_count", "instagram_graph_api_followers")
         start, end = (parse_utc(pull.head.get(k), k) for k in ("window_start", "window_end"))
         insights = pull.latest_for("media_insights")
         seen: set[str] = set()
-        for resp in pull.of("media"):
-            for i, item in enumerate(resp.body.get("data") or []):
-                where = f"data[{i}]"
-                post_id = str(item.get("id") or "")
-                if post_id in seen:
+        for resp, where, item in pull.listed("media"):
+            post_id = str(item.get("id") or "")
+            if post_id in seen:
+                continue
+            try:
+                if not post_id.isdigit():
+                    raise CellError(f"{where}.id", item.get("id"), "not an Instagram media id")
+                published = api_field(parse_utc, item.get("timestamp"), f"{where}.timestamp")
+                if not start <= published < end:
                     continue
-                try:
-                    if not post_id.isdigit():
-                        raise CellError(f"{where}.id", item.get("id"), "not an Instagram media id")
-                    published = api_field(parse_utc, item.get("timestamp"), f"{where}.timestamp")
-                    if not start <= published < end:
-                        continue
-                    seen.add(post_id)
-                    numbers = {
-                        "likes": api_field(api_count, item.get("like_count"), f"{where}.like_count"),
-                        "comments": api_field(api_count, item.get("comments_count"), f"{where}.comments_count"),
-                    }
-                    snapshot = resp.fetched_at
-                    found = insights.get(post_id)
-                    if found is not None:
-                        values = insight_values(found.body)
-                        snapshot = max(snapshot, found.fetched_at)
-                        for metric, column in (("views", "views"), ("reach", "reach"), ("saved", "saves"),
-                                               ("shares", "shares"), ("impressions", "impressions")):
-                            if metric in values:
-                                numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
-                    pull.post(resp, post_id=post_id, published_at=published, snapshot_at=snapshot,
-                              post_type=ig_post_type(item.get("media_type"), item.get("media_product_type")),
-                              caption=item.get("caption"), permalink=item.get("permalink"),
-                              metric_definition="instagram_graph_api_views", **numbers)
-                except CellError as exc:
-                    pull.reject(resp, exc.column, exc.value, exc.message, post_id or None)
+                seen.add(post_id)
+                numbers = {
+                    "likes": api_field(api_count, item.get("like_count"), f"{where}.like_count"),
+                    "comments": api_field(api_count, item.get("comments_count"), f"{where}.comments_count"),
+                }
+                snapshot = resp.fetched_at
+                found = insights.get(post_id)
+                if found is not None:
+                    values = insight_values(found.body)
+                    snapshot = max(snapshot, found.fetched_at)
+                    for metric, column in (("views", "views"), ("reach", "reach"), ("saved", "saves"),
+                                           ("shares", "shares"), ("impressions", "impressions")):
+                        if metric in values:
+                            numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
+                pull.post(resp, post_id=post_id, published_at=published, snapshot_at=snapshot,
+                          post_type=ig_post_type(item.get("media_type"), item.get("media_product_type")),
+                          caption=item.get("caption"), permalink=item.get("permalink"),
+                          metric_definition="instagram_graph_api_views", **numbers)
+            except CellError as exc:
+                pull.reject(resp, exc.column, exc.value, exc.message, post_id or None)
 
 
 PARSERS.append(InstagramApi())

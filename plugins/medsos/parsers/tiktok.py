@@ -349,42 +349,36 @@ class TikTokApi(ApiPullParser):
         for resp in pull.of("user_info"):
             user = (resp.body.get("data") or {}).get("user") or {}
             pull.handle = user.get("username") or pull.handle
-            try:
-                pull.day(resp, followers=api_count(user.get("follower_count"), "data.user.follower_count"),
-                         definition="tiktok_display_api_followers")
-            except ValueError as exc:
-                pull.reject(resp, "data.user.follower_count", user.get("follower_count"), str(exc))
+            pull.followers(resp, user.get("follower_count"), "data.user.follower_count", "tiktok_display_api_followers")
         start, end = (parse_utc(pull.head.get(k), k) for k in ("window_start", "window_end"))
         seen: set[str] = set()
-        for resp in pull.of("video_list"):
-            for i, video in enumerate((resp.body.get("data") or {}).get("videos") or []):
-                where = f"data.videos[{i}]"
-                video_id = str(video.get("id") or "")
-                if video_id in seen:
+        for resp, where, video in pull.listed("video_list", "data.videos"):
+            video_id = str(video.get("id") or "")
+            if video_id in seen:
+                continue
+            try:
+                if not video_id.isdigit():
+                    raise CellError(f"{where}.id", video.get("id"), "not a TikTok video id")
+                created = api_field(api_count, video.get("create_time"), f"{where}.create_time")
+                if created is None:
+                    raise CellError(f"{where}.create_time", None, "missing, a publish time is required")
+                published = datetime.fromtimestamp(created, tz=UTC)
+                if not start <= published < end:
                     continue
-                try:
-                    if not video_id.isdigit():
-                        raise CellError(f"{where}.id", video.get("id"), "not a TikTok video id")
-                    created = api_field(api_count, video.get("create_time"), f"{where}.create_time")
-                    if created is None:
-                        raise CellError(f"{where}.create_time", None, "missing, a publish time is required")
-                    published = datetime.fromtimestamp(created, tz=UTC)
-                    if not start <= published < end:
-                        continue
-                    seen.add(video_id)
-                    pull.post(
-                        resp, post_id=video_id, published_at=published, post_type="video",
-                        caption=video.get("video_description") or video.get("title"),
-                        permalink=video.get("share_url"),
-                        views=api_field(api_count, video.get("view_count"), f"{where}.view_count"),
-                        likes=api_field(api_count, video.get("like_count"), f"{where}.like_count"),
-                        comments=api_field(api_count, video.get("comment_count"), f"{where}.comment_count"),
-                        shares=api_field(api_count, video.get("share_count"), f"{where}.share_count"),
-                        duration_seconds=api_field(api_count, video.get("duration"), f"{where}.duration"),
-                        metric_definition="tiktok_display_api_lifetime",
-                    )
-                except CellError as exc:
-                    pull.reject(resp, exc.column, exc.value, exc.message, video_id or None)
+                seen.add(video_id)
+                pull.post(
+                    resp, post_id=video_id, published_at=published, post_type="video",
+                    caption=video.get("video_description") or video.get("title"),
+                    permalink=video.get("share_url"),
+                    views=api_field(api_count, video.get("view_count"), f"{where}.view_count"),
+                    likes=api_field(api_count, video.get("like_count"), f"{where}.like_count"),
+                    comments=api_field(api_count, video.get("comment_count"), f"{where}.comment_count"),
+                    shares=api_field(api_count, video.get("share_count"), f"{where}.share_count"),
+                    duration_seconds=api_field(api_count, video.get("duration"), f"{where}.duration"),
+                    metric_definition="tiktok_display_api_lifetime",
+                )
+            except CellError as exc:
+                pull.reject(resp, exc.column, exc.value, exc.message, video_id or None)
 
 
 PARSERS.append(TikTokApi())

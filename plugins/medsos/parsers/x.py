@@ -241,37 +241,31 @@ class XApi(ApiPullParser):
             pull.handle = user.get("username") or pull.handle
             pull.account_id = user.get("id") or pull.account_id
             metrics = user.get("public_metrics") or {}
-            try:
-                pull.day(resp, followers=api_count(metrics.get("followers_count"), "data.public_metrics.followers_count"),
-                         definition="x_api_followers")
-            except ValueError as exc:
-                pull.reject(resp, "data.public_metrics.followers_count", metrics.get("followers_count"), str(exc))
+            pull.followers(resp, metrics.get("followers_count"), "data.public_metrics.followers_count", "x_api_followers")
         seen: set[str] = set()
-        for resp in pull.of("tweets"):
-            for i, item in enumerate(resp.body.get("data") or []):
-                where = f"data[{i}]"
-                post_id = str(item.get("id") or "")
-                if post_id in seen:
-                    continue
-                try:
-                    if not post_id.isdigit():
-                        raise CellError(f"{where}.id", item.get("id"), "not an X post id")
-                    seen.add(post_id)
-                    published = api_field(parse_utc, item.get("created_at"), f"{where}.created_at")
-                    m = item.get("public_metrics") or {}
-                    n = {name: api_field(api_count, m.get(name), f"{where}.public_metrics.{name}")
-                         for name in ("impression_count", "like_count", "reply_count", "retweet_count",
-                                      "quote_count", "bookmark_count")}
-                    pull.post(
-                        resp, post_id=post_id, published_at=published, post_type="text",
-                        caption=item.get("text"),
-                        permalink=f"https://x.com/{pull.handle}/status/{post_id}" if pull.handle else None,
-                        impressions=n["impression_count"], likes=n["like_count"], comments=n["reply_count"],
-                        shares=_sum(n["retweet_count"], n["quote_count"]), saves=n["bookmark_count"],
-                        metric_definition="x_api_v2_public_metrics",
-                    )
-                except CellError as exc:
-                    pull.reject(resp, exc.column, exc.value, exc.message, post_id or None)
+        for resp, where, item in pull.listed("tweets"):
+            post_id = str(item.get("id") or "")
+            if post_id in seen:
+                continue
+            try:
+                if not post_id.isdigit():
+                    raise CellError(f"{where}.id", item.get("id"), "not an X post id")
+                seen.add(post_id)
+                published = api_field(parse_utc, item.get("created_at"), f"{where}.created_at")
+                m = item.get("public_metrics") or {}
+                n = {name: api_field(api_count, m.get(name), f"{where}.public_metrics.{name}")
+                     for name in ("impression_count", "like_count", "reply_count", "retweet_count",
+                                  "quote_count", "bookmark_count")}
+                pull.post(
+                    resp, post_id=post_id, published_at=published, post_type="text",
+                    caption=item.get("text"),
+                    permalink=f"https://x.com/{pull.handle}/status/{post_id}" if pull.handle else None,
+                    impressions=n["impression_count"], likes=n["like_count"], comments=n["reply_count"],
+                    shares=_sum(n["retweet_count"], n["quote_count"]), saves=n["bookmark_count"],
+                    metric_definition="x_api_v2_public_metrics",
+                )
+            except CellError as exc:
+                pull.reject(resp, exc.column, exc.value, exc.message, post_id or None)
 
 
 PARSERS.append(XApi())

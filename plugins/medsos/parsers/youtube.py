@@ -248,35 +248,33 @@ class YouTubeApi(ApiPullParser):
                     continue
                 pull.day(resp, followers=followers, definition="youtube_data_api_subscribers")
         seen: set[str] = set()
-        for resp in pull.of("videos"):
-            for i, item in enumerate(resp.body.get("items") or []):
-                where = f"items[{i}]"
-                video_id = str(item.get("id") or "")
-                if video_id in seen:
-                    continue
-                try:
-                    if not video_id or any(c.isspace() for c in video_id):
-                        raise CellError(f"{where}.id", item.get("id"), "not a YouTube video id")
-                    seen.add(video_id)
-                    snippet, stats = item.get("snippet") or {}, item.get("statistics") or {}
-                    details = item.get("contentDetails") or {}
-                    published = api_field(parse_utc, snippet.get("publishedAt"), f"{where}.snippet.publishedAt")
-                    duration = api_field(iso_duration_seconds, details.get("duration"), f"{where}.contentDetails.duration")
-                    live = str(snippet.get("liveBroadcastContent") or "none") != "none"
-                    short = not live and is_short(duration, to_local(published, pull.ctx.tz).date())
-                    pull.post(
-                        resp, post_id=video_id, published_at=published,
-                        post_type="live" if live else "short" if short else "video",
-                        caption=snippet.get("title"),
-                        permalink=f"https://www.youtube.com/{'shorts/' if short else 'watch?v='}{video_id}",
-                        views=api_field(api_count, stats.get("viewCount"), f"{where}.statistics.viewCount"),
-                        likes=api_field(api_count, stats.get("likeCount"), f"{where}.statistics.likeCount"),
-                        comments=api_field(api_count, stats.get("commentCount"), f"{where}.statistics.commentCount"),
-                        duration_seconds=duration,
-                        metric_definition="youtube_data_api_lifetime",
-                    )
-                except CellError as exc:
-                    pull.reject(resp, exc.column, exc.value, exc.message, video_id or None)
+        for resp, where, item in pull.listed("videos", "items"):
+            video_id = str(item.get("id") or "")
+            if video_id in seen:
+                continue
+            try:
+                if not video_id or any(c.isspace() for c in video_id):
+                    raise CellError(f"{where}.id", item.get("id"), "not a YouTube video id")
+                seen.add(video_id)
+                snippet, stats = item.get("snippet") or {}, item.get("statistics") or {}
+                details = item.get("contentDetails") or {}
+                published = api_field(parse_utc, snippet.get("publishedAt"), f"{where}.snippet.publishedAt")
+                duration = api_field(iso_duration_seconds, details.get("duration"), f"{where}.contentDetails.duration")
+                live = str(snippet.get("liveBroadcastContent") or "none") != "none"
+                short = not live and is_short(duration, to_local(published, pull.ctx.tz).date())
+                pull.post(
+                    resp, post_id=video_id, published_at=published,
+                    post_type="live" if live else "short" if short else "video",
+                    caption=snippet.get("title"),
+                    permalink=f"https://www.youtube.com/{'shorts/' if short else 'watch?v='}{video_id}",
+                    views=api_field(api_count, stats.get("viewCount"), f"{where}.statistics.viewCount"),
+                    likes=api_field(api_count, stats.get("likeCount"), f"{where}.statistics.likeCount"),
+                    comments=api_field(api_count, stats.get("commentCount"), f"{where}.statistics.commentCount"),
+                    duration_seconds=duration,
+                    metric_definition="youtube_data_api_lifetime",
+                )
+            except CellError as exc:
+                pull.reject(resp, exc.column, exc.value, exc.message, video_id or None)
 
 
 PARSERS.append(YouTubeApi())
