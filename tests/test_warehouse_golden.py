@@ -235,3 +235,22 @@ def test_failure_mid_load_leaves_the_previous_state(golden, monkeypatch):
         assert c.execute("select likes from core.posts where post_id = '2001'").fetchall() == [(9,)]
     finally:
         c.close()
+
+
+def test_the_warehouse_has_a_memory_ceiling_that_operators_can_set(tmp_path, monkeypatch):
+    from medsos.warehouse import connect
+
+    def ceiling() -> str:
+        con = connect(tmp_path / "w.duckdb")
+        try:
+            return con.sql("select current_setting('memory_limit')").fetchall()[0][0]
+        finally:
+            con.close()
+
+    monkeypatch.delenv("MEDSOS_DUCKDB_MEMORY_LIMIT", raising=False)
+    assert ceiling() == "953.6 MiB"  # 1 GB, not DuckDB's 80 % of the machine
+    monkeypatch.setenv("MEDSOS_DUCKDB_MEMORY_LIMIT", "2GB")
+    assert ceiling() == "1.8 GiB"
+    monkeypatch.setenv("MEDSOS_DUCKDB_MEMORY_LIMIT", "2GB'; drop table x; --")
+    with pytest.raises(ValueError, match="MEDSOS_DUCKDB_MEMORY_LIMIT must be a size"):
+        ceiling()

@@ -42,6 +42,21 @@ class WarehouseBusy(RuntimeError):
     """Another process holds the DuckDB file."""
 
 
+# DuckDB's own default is 80 % of the machine's memory, and a year of national history
+# is enough for it to take several GB while it rebuilds the tables; with a ceiling it
+# spills to <warehouse>.tmp instead, so the pipeline fits beside Airflow on a small server.
+DEFAULT_MEMORY_LIMIT = "1GB"
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
+
+
+def memory_limit() -> str:
+    """``$MEDSOS_DUCKDB_MEMORY_LIMIT`` (e.g. ``2GB``), else 1 GB."""
+    value = (os.environ.get("MEDSOS_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT).strip()
+    if not _MEMORY.match(value):
+        raise ValueError(f"MEDSOS_DUCKDB_MEMORY_LIMIT must be a size like 1GB or 512MB, not {value!r}")
+    return value
+
+
 # --------------------------------------------------------------------------- connections
 
 
@@ -59,6 +74,9 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 60.0) -> 
         try:
             con = duckdb.connect(str(path), read_only=read_only)
             con.execute("set TimeZone = 'UTC'")
+            # a SET, not connect(config=): another connection to the file in this process
+            # (a staff notebook) would otherwise be refused for its different configuration
+            con.execute("set memory_limit = ?", [memory_limit()])
             return con
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
@@ -300,7 +318,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str)
         write_reference_tables(con, settings, through_week)
         for model in models():
             sql = model.path.read_text(encoding="utf-8")
+            started = time.perf_counter()
             con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
+            log.info("built %s in %.2f s", model.table, time.perf_counter() - started)
             desc = model.description()
             if desc:
                 if model.materialisation == "view":
