@@ -142,14 +142,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     failed; the others are pulled and loaded all the same."""
     from datetime import UTC, datetime
 
-    from medsos.api.pull import (
-        failures,
-        load_pulled,
-        outcome_table,
-        platforms_to_pull,
-        pull_platform,
-        weeks_to_pull,
-    )
+    from medsos.api.pull import failures, load_pulled, outcome_table, pull, weeks_to_pull
     from medsos.registry import load_offices, normalise_office_code
 
     settings = _settings(args)
@@ -165,26 +158,20 @@ def cmd_pull(args: argparse.Namespace) -> int:
             print(f"medsos pull: no KPU office has the code {', '.join(unknown)}", file=sys.stderr)
             return EXIT_USAGE
     pull_weeks = args.week or weeks_to_pull(datetime.now(UTC))
-    outcomes, broken = [], []
-    for platform in args.platform or platforms_to_pull(settings):
-        try:
-            outcomes += pull_platform(settings, platform, pull_weeks, offices)
-        except ValueError as exc:  # a platform's connection is misconfigured: the others still run
-            broken.append(f"{platform}: {exc}")
-    if not outcomes and not broken:
+    outcomes = pull(settings, pull_weeks, platforms=args.platform, offices=offices)
+    if not outcomes:
         print(f"no account in {settings.accounts} has source 'api'{' for these platforms' if args.platform else ''}; "
               "nothing to pull")
         return 0
-    if outcomes:
-        print(outcome_table(outcomes))
+    print(outcome_table(outcomes))
     pulled = sorted({o.week for o in outcomes if o.status == "pulled"})
     if pulled and not args.no_load:
         loaded = load_pulled(settings, pulled)
         print(f"loaded {', '.join(loaded['weeks'])}: {loaded['files_loaded']} files, {loaded['rows_loaded']} rows, "
               f"{loaded['rows_quarantined']} quarantined, {loaded['files_rejected']} rejected")
-    failed = broken + failures(outcomes)
+    failed = failures(outcomes)
     if failed:
-        print(f"{len(failed)} of {len(outcomes) + len(broken)} pulls failed:", file=sys.stderr)
+        print(f"{len(failed)} of {len(outcomes)} pulls failed:", file=sys.stderr)
         for message in failed:
             print(f"  {message}", file=sys.stderr)
         return EXIT_FAILED

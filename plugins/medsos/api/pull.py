@@ -181,9 +181,16 @@ def pull(
     offices: list[str] | None = None,
     now: datetime | None = None,
 ) -> list[Outcome]:
-    """``pull_platform`` for each platform that has API accounts (or those given)."""
-    chosen = platforms or platforms_to_pull(settings)
-    return [o for p in chosen for o in pull_platform(settings, p, pull_weeks, offices, now)]
+    """``pull_platform`` for each platform that has API accounts (or those given). A
+    platform whose connection is misconfigured gives one failed outcome naming it (no
+    office), and the other platforms still run."""
+    outcomes: list[Outcome] = []
+    for platform in platforms or platforms_to_pull(settings):
+        try:
+            outcomes += pull_platform(settings, platform, pull_weeks, offices, now)
+        except ValueError as exc:
+            outcomes.append(Outcome(platform, "", "", ",".join(pull_weeks), "failed", message=f"{platform}: {exc}"))
+    return outcomes
 
 
 def failures(outcomes: list[Outcome] | list[dict]) -> list[str]:

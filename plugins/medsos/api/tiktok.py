@@ -34,6 +34,7 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
     start = target.window_start.timestamp()
     in_week = 0
     guard = PageGuard("video_list")
+    guard.next(cursor)  # a cursor that comes back, the first included, is a loop
     while True:
         payload = rec.fetch("video_list", "/v2/video/list/", {"fields": VIDEO_FIELDS}, method="POST",
                             body={"max_count": PAGE_SIZE, "cursor": cursor})
@@ -43,8 +44,8 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
         in_week += sum(1 for t in times if start <= t < target.window_end.timestamp())
         if not data.get("has_more") or (times and max(times) < start):
             return in_week
-        guard.next(cursor)
-        if data.get("cursor") in (None, cursor):
-            raise ApiError(f"video_list: has_more is true but the cursor did not move ({cursor}); the list may be "
-                           "incomplete, so this pull is not kept")
+        if data.get("cursor") is None:
+            raise ApiError("video_list: has_more is true but no cursor came; the list may be incomplete, so this "
+                           "pull is not kept")
         cursor = int(data["cursor"])
+        guard.next(cursor)

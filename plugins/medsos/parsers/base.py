@@ -1040,20 +1040,31 @@ class ApiPull:
         """The last response per post of a per-post endpoint (insights)."""
         return {str(r.for_post): r for r in self.of(endpoint) if r.for_post is not None}
 
-    def listed(self, endpoint: str, path: str = "data"):
+    def listed(self, endpoint: str, path: str = "data", key=lambda item: str(item.get("id") or "")):
         """``(response, field, item)`` for every item of the list at ``path`` (``data``,
-        ``data.videos``, ``items``) of each ``endpoint`` response, in order; an item that is
-        not a JSON object is rejected with its field rather than skipped."""
+        ``data.videos``, ``items``) of each ``endpoint`` response, in order. An item whose
+        ``key`` (its id) came earlier is passed over: pages can overlap when a post is
+        published during the pull. An item that is not a JSON object is rejected with its
+        field rather than skipped."""
+        seen: set[str] = set()
         for resp in self.of(endpoint):
             node: Any = resp.body
-            for key in path.split("."):
-                node = node.get(key) if isinstance(node, dict) else None
+            for name in path.split("."):
+                node = node.get(name) if isinstance(node, dict) else None
             for i, item in enumerate(node if isinstance(node, list) else []):
                 where = f"{path}[{i}]"
-                if isinstance(item, dict):
-                    yield resp, where, item
-                else:
+                if not isinstance(item, dict):
                     self.reject(resp, where, item, "not a JSON object")
+                    continue
+                ident = key(item)
+                if ident and ident in seen:
+                    continue
+                seen.add(ident)
+                yield resp, where, item
+
+    def window(self) -> tuple[datetime, datetime]:
+        """The publish window the pull asked for (UTC), from its header record."""
+        return parse_utc(self.head.get("window_start"), "window_start"), parse_utc(self.head.get("window_end"), "window_end")
 
     def followers(self, resp: ApiResponse, value: Any, field_name: str, definition: str) -> None:
         """The account's follower count from one response; a bad one is rejected by field."""

@@ -273,16 +273,12 @@ class FacebookApi(ApiPullParser):
         for resp in pull.of("page"):
             pull.followers(resp, resp.body.get("followers_count"), "followers_count", "facebook_graph_api_followers")
         insights = pull.latest_for("post_insights")
-        seen: set[str] = set()
-        for resp, where, item in pull.listed("posts"):
+        for resp, where, item in pull.listed("posts", key=lambda item: str(item.get("id") or "").rsplit("_", 1)[-1]):
             api_id = str(item.get("id") or "")
             post_id = api_id.rsplit("_", 1)[-1] if api_id else None
-            if post_id in seen:
-                continue
             try:
                 if not post_id or not post_id.isdigit():
                     raise CellError(f"{where}.id", item.get("id"), "not a Graph API post id")
-                seen.add(post_id)
                 published = api_field(parse_utc, item.get("created_time"), f"{where}.created_time")
                 numbers = {
                     "likes": api_field(api_count, ((item.get("reactions") or {}).get("summary") or {}).get("total_count"),

@@ -191,20 +191,16 @@ class InstagramApi(ApiPullParser):
         for resp in pull.of("user"):
             pull.handle = resp.body.get("username") or pull.handle
             pull.followers(resp, resp.body.get("followers_count"), "followers_count", "instagram_graph_api_followers")
-        start, end = (parse_utc(pull.head.get(k), k) for k in ("window_start", "window_end"))
+        start, end = pull.window()
         insights = pull.latest_for("media_insights")
-        seen: set[str] = set()
         for resp, where, item in pull.listed("media"):
             post_id = str(item.get("id") or "")
-            if post_id in seen:
-                continue
             try:
                 if not post_id.isdigit():
                     raise CellError(f"{where}.id", item.get("id"), "not an Instagram media id")
                 published = api_field(parse_utc, item.get("timestamp"), f"{where}.timestamp")
                 if not start <= published < end:
                     continue
-                seen.add(post_id)
                 numbers = {
                     "likes": api_field(api_count, item.get("like_count"), f"{where}.like_count"),
                     "comments": api_field(api_count, item.get("comments_count"), f"{where}.comments_count"),

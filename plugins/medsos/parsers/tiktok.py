@@ -51,7 +51,6 @@ from medsos.parsers.base import (
     most_common,
     parse_day_month,
     parse_fixed_datetime,
-    parse_utc,
     reject,
     require_columns,
     split_delta,
@@ -350,12 +349,9 @@ class TikTokApi(ApiPullParser):
             user = (resp.body.get("data") or {}).get("user") or {}
             pull.handle = user.get("username") or pull.handle
             pull.followers(resp, user.get("follower_count"), "data.user.follower_count", "tiktok_display_api_followers")
-        start, end = (parse_utc(pull.head.get(k), k) for k in ("window_start", "window_end"))
-        seen: set[str] = set()
+        start, end = pull.window()
         for resp, where, video in pull.listed("video_list", "data.videos"):
             video_id = str(video.get("id") or "")
-            if video_id in seen:
-                continue
             try:
                 if not video_id.isdigit():
                     raise CellError(f"{where}.id", video.get("id"), "not a TikTok video id")
@@ -365,7 +361,6 @@ class TikTokApi(ApiPullParser):
                 published = datetime.fromtimestamp(created, tz=UTC)
                 if not start <= published < end:
                     continue
-                seen.add(video_id)
                 pull.post(
                     resp, post_id=video_id, published_at=published, post_type="video",
                     caption=video.get("video_description") or video.get("title"),

@@ -242,15 +242,11 @@ class XApi(ApiPullParser):
             pull.account_id = user.get("id") or pull.account_id
             metrics = user.get("public_metrics") or {}
             pull.followers(resp, metrics.get("followers_count"), "data.public_metrics.followers_count", "x_api_followers")
-        seen: set[str] = set()
         for resp, where, item in pull.listed("tweets"):
             post_id = str(item.get("id") or "")
-            if post_id in seen:
-                continue
             try:
                 if not post_id.isdigit():
                     raise CellError(f"{where}.id", item.get("id"), "not an X post id")
-                seen.add(post_id)
                 published = api_field(parse_utc, item.get("created_at"), f"{where}.created_at")
                 m = item.get("public_metrics") or {}
                 n = {name: api_field(api_count, m.get(name), f"{where}.public_metrics.{name}")

@@ -247,15 +247,11 @@ class YouTubeApi(ApiPullParser):
                     pull.reject(resp, "statistics.subscriberCount", stats.get("subscriberCount"), str(exc))
                     continue
                 pull.day(resp, followers=followers, definition="youtube_data_api_subscribers")
-        seen: set[str] = set()
         for resp, where, item in pull.listed("videos", "items"):
             video_id = str(item.get("id") or "")
-            if video_id in seen:
-                continue
             try:
                 if not video_id or any(c.isspace() for c in video_id):
                     raise CellError(f"{where}.id", item.get("id"), "not a YouTube video id")
-                seen.add(video_id)
                 snippet, stats = item.get("snippet") or {}, item.get("statistics") or {}
                 details = item.get("contentDetails") or {}
                 published = api_field(parse_utc, snippet.get("publishedAt"), f"{where}.snippet.publishedAt")
