@@ -275,6 +275,7 @@ class Model:
     layer: str
     name: str
     path: Path
+    incremental: bool = False  # recomputed per post once built (see sql/models.txt)
 
     @property
     def table(self) -> str:
@@ -297,29 +298,88 @@ def models(folder: Path | None = None) -> list[Model]:
     root = folder or sql_dir()
     out = []
     for raw in (root / "models.txt").read_text(encoding="utf-8").splitlines():
-        entry = raw.split("#", 1)[0].strip()
+        entry, *options = raw.split("#", 1)[0].split() or [""]
         if not entry:
             continue
         layer, _, file = entry.partition("/")
         if layer not in LAYER_SCHEMA:
             raise ValueError(f"sql/models.txt: '{entry}' is not in staging/, intermediate/ or marts/")
+        if options not in ([], ["incremental"]) or (options and layer == "staging"):
+            raise ValueError(f"sql/models.txt: '{raw.strip()}': after a table's file only 'incremental' may follow")
         path = root / layer / file
         if not path.is_file():
             raise ValueError(f"sql/models.txt lists {entry}, which does not exist")
-        out.append(Model(layer, path.stem, path))
+        out.append(Model(layer, path.stem, path, incremental=bool(options)))
     return out
 
 
-def build(con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str) -> list[str]:
+def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, root: Path | None = None) -> str:
+    """What the tables are computed from besides the loaded rows: every SQL file, the
+    schema version, thresholds and keywords. When it changes, per-post results kept from
+    the last build may be stale, so the build starts over."""
+    root = root or sql_dir()
+    h = hashlib.sha256()
+    for path in sorted([*root.glob("*/*.sql"), root / "models.txt"]):
+        h.update(path.relative_to(root).as_posix().encode())
+        h.update(path.read_bytes())
+    for query in (
+        "select * exclude (report_through_week, report_through_week_start) from core.evaluation_settings",
+        "select * from core.content_lexicon order by all",
+    ):
+        h.update(repr(con.sql(query).fetchall()).encode())
+    return h.hexdigest()
+
+
+def _can_build_incrementally(con: duckdb.DuckDBPyConnection, fingerprint: str) -> bool:
+    last = con.sql("select inputs_fingerprint from meta.last_build").fetchall()
+    tables = {
+        f"{schema}.{name}"
+        for schema, name in con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
+    }
+    needed = {"core.files_in_force", *(m.table for m in models() if m.incremental)}
+    return last == [(fingerprint,)] and needed <= tables
+
+
+def build(
+    con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str, full: bool = False
+) -> list[str]:
     """Rebuild reference tables, core and marts in one transaction: readers of the
-    published copy never see half-built tables, and a failure leaves the previous state."""
+    published copy never see half-built tables, and a failure leaves the previous state.
+
+    Models marked ``incremental`` are recomputed only for the posts whose files changed
+    since the last build (``sql/build/changed_posts.sql``); ``full`` or any change of SQL,
+    thresholds or keywords recomputes them for every post."""
     built = []
     with transaction(con):
         write_reference_tables(con, settings, through_week)
+        fingerprint = _inputs_fingerprint(con)
+        incremental = not full and _can_build_incrementally(con, fingerprint)
+        if incremental:
+            # the standing of every file at the last build, to see which ones changed
+            con.execute(
+                """create or replace table meta.files_in_force_before as
+                   select source_file, is_in_force, processed_at from core.files_in_force"""
+            )
+        scope_ready = False
         for model in models():
             sql = model.path.read_text(encoding="utf-8")
             started = time.perf_counter()
-            con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
+            if model.incremental and not scope_ready:
+                scope = "changed_posts" if incremental else "all_posts"
+                scope_sql = (sql_dir() / "build" / f"{scope}.sql").read_text(encoding="utf-8")
+                con.execute(f"create or replace table meta.posts_to_build as\n{scope_sql}")
+                scope_ready = True
+                (posts,) = con.sql("select count(*) from meta.posts_to_build").fetchall()[0]
+                log.info("%s build: %s posts to compute", "incremental" if incremental else "full", posts)
+            if model.incremental and incremental:
+                con.execute(
+                    f"""delete from {model.table} as t using meta.posts_to_build as p
+                        where t.platform = p.platform and t.office_code = p.office_code
+                          and t.post_id = p.post_id"""
+                )
+                con.execute(f"insert into {model.table} by name select * from (\n{sql}\n)")
+            else:
+                con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
             log.info("built %s in %.2f s", model.table, time.perf_counter() - started)
             desc = model.description()
             if desc:
@@ -328,6 +388,9 @@ def build(con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str)
                 else:
                     _comment(con, model.table, desc)
             built.append(model.table)
+        con.execute("drop table if exists meta.files_in_force_before")
+        con.execute("delete from meta.last_build")
+        con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])
     return built
 
 

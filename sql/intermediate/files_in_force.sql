@@ -49,6 +49,7 @@ final as (
         rows_loaded,
         file_modified_at,
         first_seen_at,
+        processed_at,
         file_rank = 1 as is_in_force,
         case when file_rank > 1 then newest_file end as superseded_by
 

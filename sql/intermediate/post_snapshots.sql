@@ -1,12 +1,21 @@
 -- Every snapshot of every post from files still in force (not superseded by a
 -- corrected file), with the local ISO week of publication. History for trends and for
--- engagement received during a week.
+-- engagement received during a week. Built incrementally: only the posts in
+-- meta.posts_to_build (all of them in a full build) are computed again.
 
 with
 
+posts_to_build as (
+
+    select * from meta.posts_to_build
+
+),
+
 snapshots as (
 
-    select * from staging.stg_post_snapshots
+    select *
+    from staging.stg_post_snapshots
+    semi join posts_to_build using (platform, office_code, post_id)
 
 ),
 

@@ -1,12 +1,27 @@
 -- One row per post: its latest snapshot (the numbers of the newest export that showed
 -- it), the local ISO week and day it was published, hashtag count and content category.
+-- Built incrementally like core.post_snapshots, for the posts in meta.posts_to_build.
 
 with
+
+posts_to_build as (
+
+    select * from meta.posts_to_build
+
+),
+
+snapshots as (
+
+    select *
+    from core.post_snapshots
+    semi join posts_to_build using (platform, office_code, post_id)
+
+),
 
 latest as (
 
     select * exclude (snapshot_rank)
-    from core.post_snapshots
+    from snapshots
     where snapshot_rank = 1
 
 ),
@@ -67,7 +82,7 @@ best_category as (
 history as (
 
     select platform, office_code, post_id, count(*) as snapshots_seen
-    from core.post_snapshots
+    from snapshots
     group by all
 
 ),

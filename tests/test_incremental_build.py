@@ -1,0 +1,176 @@
+"""The weekly build recomputes only the posts whose files changed; it must give exactly
+the tables a full build gives, whatever happened to the files in between.
+
+Each step below changes the landing zone the way offices do (a new week, a correction,
+a broken correction, a withdrawn file, a copy, a file moved to another week, a
+reprocess, new keywords), runs the real stages, and then compares every table in
+``core`` and ``marts`` with a full build of a copy of the same warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from medsos.config import PACKAGE_DIR
+from medsos.pipeline import build_tables, load_week, new_run_id
+from medsos.warehouse import build, connect
+
+IG_HEADER = (
+    "Post ID,Account ID,Account username,Account name,Description,Duration (sec),Publish time,"
+    "Permalink,Post type,Data comment,Date,Views,Reach,Likes,Shares,Follows,Comments,Saves\n"
+)
+
+
+def ig_row(post_id: str, published: str, likes: int | str = 5, caption: str = "Info tahapan pemilu") -> str:
+    return (
+        f'{post_id},900,kpu_kabkediri,"KPU Kediri","{caption}",0,{published},'
+        f"https://www.instagram.com/p/{post_id}/,IG image,,Lifetime,100,50,{likes},0,0,1,0\n"
+    )
+
+
+def drop(landing: Path, week: str, name: str, text: str, mtime: float) -> Path:
+    folder = landing / week / "35.06"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+@pytest.fixture
+def kediri(settings, tmp_path):
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "office_code,platform,handle,active_from\n35.06,instagram,kpu_kabkediri,\n", encoding="utf-8"
+    )
+    evaluation = tmp_path / "evaluation.toml"
+    shutil.copyfile(PACKAGE_DIR / "evaluation.toml", evaluation)
+    return replace(settings, accounts=accounts, evaluation=evaluation)
+
+
+def tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+    return sorted(
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = ? "
+            "and schema_name in ('core', 'marts')",
+            [catalog],
+        ).fetchall()
+    )
+
+
+def differences_from_a_full_build(settings, week: str, tmp_path: Path) -> dict[str, int]:
+    """Rows that differ, per table, between the warehouse as built week by week and a
+    full build of a copy of it."""
+    copy = tmp_path / f"full-{week}.duckdb"
+    shutil.copyfile(settings.warehouse, copy)
+    con = connect(copy)
+    try:
+        build(con, settings, week, full=True)
+        con.execute("attach ? as weekly (read_only)", [str(settings.warehouse)])
+        catalog = con.sql("select current_database()").fetchall()[0][0]
+        names = tables(con, catalog)
+        assert names == tables(con, "weekly")
+        out = {}
+        for name in names:
+            (n,) = con.sql(
+                f"select count(*) from ((select * from {name} except all select * from weekly.{name}) "
+                f"union all (select * from weekly.{name} except all select * from {name}))"
+            ).fetchall()[0]
+            if n:
+                out[name] = n
+        return out
+    finally:
+        con.close()
+        copy.unlink()
+
+
+def run(settings, week: str, reprocess: bool = False) -> set[str]:
+    """Find, parse, validate, load and build one week; the post ids the build computed."""
+    run_id = new_run_id(week, "test")
+    load_week(settings, week, run_id, reprocess=reprocess)
+    build_tables(settings, week, run_id)
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        return {p for (p,) in con.sql("select post_id from meta.posts_to_build").fetchall()}
+    finally:
+        con.close()
+
+
+def test_a_weekly_build_equals_a_full_build_through_every_kind_of_change(kediri, tmp_path):
+    landing = kediri.landing
+    t = 1_700_000_000
+
+    def same_as_full(week: str) -> None:
+        assert differences_from_a_full_build(kediri, week, tmp_path) == {}
+
+    first = drop(landing, "2024-W07", "ig.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"), t)
+    assert run(kediri, "2024-W07") == {"11"}  # the first build is a full one
+    same_as_full("2024-W07")
+
+    # a correction saved later replaces the first export: posts of both files change
+    fix = drop(landing, "2024-W07", "fix.csv",
+               IG_HEADER + ig_row("11", "02/13/2024 09:00", likes=9) + ig_row("12", "02/14/2024 09:00"), t + 100)
+    assert run(kediri, "2024-W07") == {"11", "12"}
+    same_as_full("2024-W07")
+
+    # next week: only the new week's posts are computed again, post 11 is left alone
+    drop(landing, "2024-W08", "ig.csv",
+         IG_HEADER + ig_row("12", "02/14/2024 09:00", likes=20) + ig_row("13", "02/20/2024 09:00"), t + 200)
+    assert run(kediri, "2024-W08") == {"12", "13"}
+    same_as_full("2024-W08")
+
+    # nothing changed: nothing to compute
+    assert run(kediri, "2024-W08") == set()
+    same_as_full("2024-W08")
+
+    # the export is downloaded again over the same file, with newer numbers
+    drop(landing, "2024-W08", "ig.csv",
+         IG_HEADER + ig_row("12", "02/14/2024 09:00", likes=25) + ig_row("13", "02/20/2024 09:00"), t + 250)
+    assert run(kediri, "2024-W08") == {"12", "13"}
+    same_as_full("2024-W08")
+
+    # the correction turns out broken (rejected): the first export is in force again
+    fix.write_text(IG_HEADER + ig_row("11", "02/13/2024 09:00", likes="banyak"), encoding="utf-8")
+    os.utime(fix, (t + 300, t + 300))
+    assert run(kediri, "2024-W08") == {"11", "12"}
+    same_as_full("2024-W08")
+
+    # the broken correction is taken away, and the first export too
+    fix.unlink()
+    first.unlink()
+    run(kediri, "2024-W08")
+    same_as_full("2024-W08")
+
+    # a copy of next week's export dropped twice, then the original moved to another week
+    w08 = landing / "2024-W08" / "35.06" / "ig.csv"
+    shutil.copyfile(w08, landing / "2024-W08" / "35.06" / "ig (1).csv")
+    run(kediri, "2024-W08")
+    same_as_full("2024-W08")
+    (landing / "2024-W06" / "35.06").mkdir(parents=True)
+    shutil.move(w08, landing / "2024-W06" / "35.06" / "ig.csv")
+    run(kediri, "2024-W09")
+    same_as_full("2024-W09")
+
+    # everything read again
+    run(kediri, "2024-W09", reprocess=True)
+    same_as_full("2024-W09")
+
+    # new keywords: what was computed for each post may be stale, so the build is full
+    drop(landing, "2024-W09", "ig.csv", IG_HEADER + ig_row("14", "02/27/2024 09:00", caption="Sosialisasi di desa"), t + 400)
+    text = kediri.evaluation.read_text(encoding="utf-8")
+    kediri.evaluation.write_text(text.replace('edukasi = [', 'edukasi = [\n  "sosialisasi",', 1), encoding="utf-8")
+    computed = run(kediri, "2024-W09")
+    assert computed == {"12", "13", "14"}  # every post, not only the new one
+    same_as_full("2024-W09")
+    con = connect(kediri.warehouse, read_only=True)
+    try:
+        assert con.sql("select content_category from core.posts where post_id = '14'").fetchall() == [("edukasi",)]
+    finally:
+        con.close()
