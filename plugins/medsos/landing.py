@@ -144,10 +144,10 @@ def _ignored(path: Path) -> bool:
     return path.name in IGNORED_NAMES or path.name.startswith(SYSTEM_PREFIXES)
 
 
-def _files_under(folder: Path) -> list[tuple[Path, os.stat_result]]:
+def _files_under(folder: Path, subfolders: list[Path] | None = None) -> list[tuple[Path, os.stat_result]]:
     """Every file (and link) below ``folder``, sorted, each with its own ``lstat``; links
     are not followed. One directory scan instead of several calls per file matters when
-    a weekly run walks a year of national history."""
+    a weekly run walks a year of national history. Subfolders met go to ``subfolders``."""
     out: list[tuple[Path, os.stat_result]] = []
     with os.scandir(folder) as it:
         entries = sorted(it, key=lambda e: e.name)
@@ -155,7 +155,9 @@ def _files_under(folder: Path) -> list[tuple[Path, os.stat_result]]:
         if _ignored(Path(entry.name)):
             continue
         if entry.is_dir(follow_symlinks=False):
-            out.extend(_files_under(Path(entry.path)))
+            if subfolders is not None:
+                subfolders.append(Path(entry.path))
+            out.extend(_files_under(Path(entry.path), subfolders))
         else:
             out.append((Path(entry.path), entry.stat(follow_symlinks=False)))
     return out
@@ -196,35 +198,69 @@ def _entries(
     ]
 
 
+@dataclass
+class Scan:
+    files: list[LandingFile]  # every file read or stat'ed in this scan
+    problems: list[str]  # what is wrong with the folder layout itself
+    folders: dict[str, int]  # 'YYYY-Www/<office>' -> its mtime (ns), for folders without subfolders
+    unchanged: set[str]  # office folders not listed again: nothing was added, removed or renamed
+
+
 def discover(
     landing: Path,
     through_week: str,
     since_week: str | None = None,
     known: dict[str, tuple[int, str, str]] | None = None,
 ) -> tuple[list[LandingFile], list[str]]:
+    """Every file delivered for weeks up to ``through_week`` (and from ``since_week``)
+    and the problems with the folder layout; see ``scan``."""
+    found = scan(landing, through_week, since_week, known)
+    return found.files, found.problems
+
+
+def scan(
+    landing: Path,
+    through_week: str,
+    since_week: str | None = None,
+    known: dict[str, tuple[int, str, str]] | None = None,
+    folder_mtimes: dict[str, int] | None = None,
+    always_list_from: str | None = None,
+) -> Scan:
     """Every file delivered for weeks up to ``through_week`` (and from ``since_week``).
 
     ``known`` maps a relative path to ``(size, modified_at, sha256)`` from earlier runs: a
     file whose size and modification time are unchanged keeps its fingerprint without
-    being read again, so a weekly run over a year of history stats files instead of
-    hashing them all.
+    being read again.
 
-    Returns the files and a list of problems with the folder layout itself (a week folder
-    that is not an ISO week, a file lying outside an office folder); nothing is skipped
-    silently.
+    ``folder_mtimes`` maps office folders (``YYYY-Www/<office>``) to their modification
+    time when they were last loaded. An office folder of a week before
+    ``always_list_from`` whose time is unchanged is not listed at all: adding, removing or
+    renaming a file changes its folder's time, so a weekly run over a year of history
+    stats a few hundred folders instead of every file. Folders of the recent weeks are
+    always listed, because a file saved over an existing one changes only the file.
+
+    Files and folders in the wrong place are listed too, each with a problem, and so are
+    the problems with the layout itself (a week folder that is not an ISO week, a file
+    lying outside an office folder); nothing is skipped silently.
     """
     files: list[LandingFile] = []
     problems: list[str] = []
+    folders: dict[str, int] = {}
+    unchanged: set[str] = set()
+    folder_mtimes = folder_mtimes or {}
     if not landing.is_dir():
-        return files, [f"landing folder {landing} does not exist"]
+        return Scan(files, [f"landing folder {landing} does not exist"], folders, unchanged)
 
     def add(path: Path, week: str, office_code: str | None, problem: str | None, stat=None) -> None:
         files.extend(_entries(landing, path, week, office_code, problem, known or {}, stat))
 
-    def add_tree(folder: Path, week: str, office_code: str | None, problem: str | None) -> None:
-        # under a misplaced folder every file is listed, each rejected with the reason
-        for path, stat in _files_under(folder):
+    def add_tree(folder: Path, week: str, office_code: str | None, problem: str | None) -> bool:
+        """List the files under ``folder`` (under a misplaced folder each is rejected with
+        the reason); True when it has subfolders."""
+        subfolders: list[Path] = []
+        for path, stat in _files_under(folder, subfolders):
             add(path, week, office_code, problem, stat)
+        return bool(subfolders)
 
     for week_dir in sorted(p for p in landing.iterdir()):
         if _ignored(week_dir):
@@ -243,6 +279,7 @@ def discover(
             continue
         if since_week and weeks.week_start(week_dir.name) < weeks.week_start(since_week):
             continue
+        recent = always_list_from is None or weeks.week_start(week_dir.name) >= weeks.week_start(always_list_from)
         for office_dir in sorted(week_dir.iterdir()):
             if _ignored(office_dir):
                 continue
@@ -256,5 +293,14 @@ def discover(
                 problems.append(f"{week_dir.name}/{office_dir.name}/: {office_problem}")
                 add_tree(office_dir, week_dir.name, None, office_problem)
                 continue
-            add_tree(office_dir, week_dir.name, office_code, None)
-    return files, problems
+            folder = f"{week_dir.name}/{office_dir.name}"
+            # the time is taken before listing: a file added meanwhile shows on the next run
+            mtime = office_dir.stat().st_mtime_ns
+            if not recent and folder_mtimes.get(folder) == mtime:
+                unchanged.add(folder)
+                folders[folder] = mtime
+                continue
+            if add_tree(office_dir, week_dir.name, office_code, None):
+                continue  # a file added in a subfolder leaves the office folder's time as it was
+            folders[folder] = mtime
+    return Scan(files, problems, folders, unchanged)

@@ -126,10 +126,24 @@ def _forget_old_batches(work: Path) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+# A weekly run lists every file in this many recent week folders (a correction saved over
+# an export changes only the file); older week folders are listed only when a file was
+# added, removed or renamed in them (see landing.scan).
+DEFAULT_LATE_WEEKS = 8
+
+
+def late_weeks() -> int:
+    """``$MEDSOS_LATE_WEEKS``, else 8."""
+    value = (os.environ.get("MEDSOS_LATE_WEEKS") or str(DEFAULT_LATE_WEEKS)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"MEDSOS_LATE_WEEKS must be a whole number of weeks, at least 1, not {value!r}")
+    return int(value)
+
+
 def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False) -> Batch:
     """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
 
-    Earlier week folders are scanned too, so an export that arrives late fills its week
+    Earlier week folders are looked at too, so an export that arrives late fills its week
     in on the next run. Unchanged files (same path and SHA-256) are skipped, which makes
     re-runs cheap and idempotent; ``reprocess`` loads everything again.
     """
@@ -140,15 +154,56 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     batch = Batch(folder, week, run_id)
+    list_from = weeks.shift(week, -(late_weeks() - 1))
 
     with open_warehouse(settings) as con:
+        con.execute("create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')")
+        folder_mtimes = {} if reprocess else dict(
+            con.sql(
+                # a folder holding a copy is always listed: the copy loads once its original goes
+                f"""select folder, modified_ns from meta.landing_folders
+                    where folder not in (select office_folder(relative_path)
+                                         from raw.files where status = 'duplicate')"""
+            ).fetchall()
+        )
+        # fingerprints of the files a scan may list (--reprocess reads every file again)
+        fingerprints = {} if reprocess else {
+            path: (size, modified, sha)
+            for path, size, modified, sha in con.execute(
+                f"""select relative_path, size_bytes,
+                           strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
+                    from raw.files
+                    left join meta.landing_folders
+                        on meta.landing_folders.folder = office_folder(relative_path)
+                    where file_modified_at is not null
+                      and (delivery_week >= ? or meta.landing_folders.folder is null)""",
+                [list_from],
+            ).fetchall()
+        }
+        found = landing.scan(settings.landing, week, known=None if reprocess else fingerprints,
+                             folder_mtimes=folder_mtimes, always_list_from=list_from)
+        files, layout_problems = found.files, found.problems
+        con.register("_unlisted", pd.DataFrame({"folder": sorted(found.unchanged)}, dtype="string"))
+        con.register("_listed_sha", pd.DataFrame({"sha256": sorted({f.sha256 for f in files})}, dtype="string"))
         known = {
             row[0]: dict(zip(("sha256", "status", "duplicate_of", "first_seen_at", "delivery_week",
                               "office_code", "size_bytes"), row[1:], strict=True))
             for row in con.sql(
-                """select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
+                f"""select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
                           delivery_week, office_code, size_bytes
-                   from raw.files"""
+                   from raw.files
+                   where office_folder(relative_path) not in (select folder from _unlisted)"""
+            ).fetchall()
+        }
+        # loaded files in folders that were not listed (so still there) with the bytes of a
+        # listed file: the originals a file dropped again is a copy of
+        unlisted_originals = {
+            path: {"sha256": sha, "status": status}
+            for path, sha, status in con.sql(
+                f"""select relative_path, sha256, status from raw.files
+                   where status in ('loaded', 'loaded_with_quarantine')
+                     and sha256 in (select sha256 from _listed_sha)
+                     and office_folder(relative_path) in (select folder from _unlisted)"""
             ).fetchall()
         }
         # median rows of each account's last four loaded files, for the row-count check
@@ -163,17 +218,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
                    ) where n <= 4 group by all"""
             ).fetchall()
         }
-        fingerprints = {
-            path: (size, modified, sha)
-            for path, size, modified, sha in con.sql(
-                """select relative_path, size_bytes,
-                          strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
-                   from raw.files where file_modified_at is not null"""
-            ).fetchall()
-        }
-    # --reprocess reads every file again, fingerprints included
-    files, layout_problems = landing.discover(settings.landing, week, known=None if reprocess else fingerprints)
-    on_disk = {f.relative_path for f in files}
+    on_disk = {f.relative_path for f in files} | set(unlisted_originals)
 
     def office_of(path: str) -> str:
         parts = path.split("/")
@@ -185,7 +230,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     # an export with no rows (a silent week) is byte-identical from week to week and is
     # still a delivery.
     live_sha: dict[tuple[str, str], str] = {}
-    for path, k in sorted(known.items()):
+    for path, k in sorted((known | unlisted_originals).items()):
         if k["status"] in ("loaded", "loaded_with_quarantine") and path in on_disk:
             live_sha.setdefault((office_of(path), k["sha256"]), path)
 
@@ -224,9 +269,11 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         })
     batch.write_json(
         FILES_JSON,
-        {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent},
+        {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent,
+         "folders": found.folders},
     )
-    log.info("%s files in the landing zone up to %s; %s new or changed", len(files), week, len(entries))
+    log.info("%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
+             len(files), week, len(found.unchanged), len(entries))
     for p in layout_problems:
         log.warning("landing layout: %s", p)
     return batch
@@ -666,6 +713,12 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.execute("insert into raw.validation_results by name select * from _validation")
         con.execute("insert into raw.row_warnings by name select * from _warnings")
         con.execute("insert into raw.validation_file_results by name select * from _per_file")
+        # the office folders as listed, so the next run can pass over the unchanged ones
+        con.register("_folders", pd.DataFrame(
+            {"folder": list(manifest.get("folders", {})), "modified_ns": list(manifest.get("folders", {}).values())}
+        ).astype({"folder": "string", "modified_ns": "int64"}))
+        con.execute("delete from meta.landing_folders where split_part(folder, '/', 1) <= ?", [batch.week])
+        con.execute("insert into meta.landing_folders by name select * from _folders")
         con.execute(
             """insert or replace into raw.runs
                (run_id, iso_week, started_at, status, files_seen, files_processed, rows_loaded, rows_quarantined)

@@ -340,6 +340,14 @@ def _can_build_incrementally(con: duckdb.DuckDBPyConnection, fingerprint: str) -
     return last == [(fingerprint,)] and needed <= tables
 
 
+def _choose_posts_to_build(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
+    scope = "changed_posts" if incremental else "all_posts"
+    sql = (sql_dir() / "build" / f"{scope}.sql").read_text(encoding="utf-8")
+    con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
+    (posts,) = con.sql("select count(*) from meta.posts_to_build").fetchall()[0]
+    log.info("%s build: %s posts to compute", "incremental" if incremental else "full", posts)
+
+
 def build(
     con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str, full: bool = False
 ) -> list[str]:
@@ -365,12 +373,8 @@ def build(
             sql = model.path.read_text(encoding="utf-8")
             started = time.perf_counter()
             if model.incremental and not scope_ready:
-                scope = "changed_posts" if incremental else "all_posts"
-                scope_sql = (sql_dir() / "build" / f"{scope}.sql").read_text(encoding="utf-8")
-                con.execute(f"create or replace table meta.posts_to_build as\n{scope_sql}")
+                _choose_posts_to_build(con, incremental)
                 scope_ready = True
-                (posts,) = con.sql("select count(*) from meta.posts_to_build").fetchall()[0]
-                log.info("%s build: %s posts to compute", "incremental" if incremental else "full", posts)
             if model.incremental and incremental:
                 con.execute(
                     f"""delete from {model.table} as t using meta.posts_to_build as p

@@ -1,0 +1,126 @@
+"""A weekly run lists every file of the recent week folders and looks into an older
+office folder only when a file was added, removed or renamed in it, so its cost does not
+grow with a year of history; nothing an office drops is missed because of that."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from medsos.pipeline import late_weeks, load_week, new_run_id
+from medsos.warehouse import connect
+
+IG_HEADER = (
+    "Post ID,Account ID,Account username,Account name,Description,Duration (sec),Publish time,"
+    "Permalink,Post type,Data comment,Date,Views,Reach,Likes,Shares,Follows,Comments,Saves\n"
+)
+
+
+def ig(*post_ids: str, likes: int = 5) -> str:
+    return IG_HEADER + "".join(
+        f'{p},900,kpu_kabkediri,"KPU Kediri","Info tahapan",0,01/03/2024 09:00,'
+        f"https://www.instagram.com/p/{p}/,IG image,,Lifetime,100,50,{likes},0,0,1,0\n"
+        for p in post_ids
+    )
+
+
+@pytest.fixture
+def kediri(settings, tmp_path, monkeypatch):
+    monkeypatch.setenv("MEDSOS_LATE_WEEKS", "2")  # W09 and W10 are listed file by file in a W10 run
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("office_code,platform,handle,active_from\n35.06,instagram,kpu_kabkediri,\n", encoding="utf-8")
+    return replace(settings, accounts=accounts)
+
+
+def drop(landing: Path, relative: str, text: str) -> Path:
+    path = landing / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(settings, week: str, reprocess: bool = False) -> dict:
+    load_week(settings, week, new_run_id(week, "test"), reprocess=reprocess)
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        (listed,) = con.sql("select files_seen from raw.runs order by started_at desc limit 1").fetchall()[0]
+        files = dict(con.sql("select relative_path, status from raw.files").fetchall())
+        posts = {p for (p,) in con.sql("select post_id from raw.post_snapshots").fetchall()}
+    finally:
+        con.close()
+    return {"listed": listed, "files": files, "posts": posts}
+
+
+def test_old_week_folders_are_listed_only_when_their_files_change(kediri):
+    landing = kediri.landing
+    drop(landing, "2024-W01/35.06/ig.csv", ig("1"))
+    drop(landing, "2024-W02/35.06/ig.csv", ig("2"))
+    drop(landing, "2024-W10/35.06/ig.csv", ig("10"))
+    first = run(kediri, "2024-W10")
+    assert first["listed"] == 3 and first["posts"] == {"1", "2", "10"}
+
+    # nothing changed in W01/W02: only this week's folder is listed
+    assert run(kediri, "2024-W10")["listed"] == 1
+
+    # a late export added to an old week folder is found and loaded
+    drop(landing, "2024-W01/35.06/ig_late.csv", ig("1", "101"))
+    late = run(kediri, "2024-W10")
+    assert late["files"]["2024-W01/35.06/ig_late.csv"] == "loaded" and "101" in late["posts"]
+    assert late["listed"] == 3  # W01 again (2 files) and W10
+
+    # a file taken out of an old week folder takes its rows with it
+    (landing / "2024-W02/35.06/ig.csv").unlink()
+    gone = run(kediri, "2024-W10")
+    assert gone["files"]["2024-W02/35.06/ig.csv"] == "withdrawn" and "2" not in gone["posts"]
+
+    # a whole old office folder removed
+    shutil.rmtree(landing / "2024-W01")
+    assert run(kediri, "2024-W10")["files"]["2024-W01/35.06/ig_late.csv"] == "withdrawn"
+
+    # a file added in a subfolder of an old office folder (the folder's own time stays)
+    sub = drop(landing, "2024-W03/35.06/dari_hp/ig.csv", ig("3"))
+    assert "3" in run(kediri, "2024-W10")["posts"]
+    office_folder_time = sub.parent.parent.stat().st_mtime_ns
+    drop(landing, "2024-W03/35.06/dari_hp/ig_2.csv", ig("303"))
+    assert sub.parent.parent.stat().st_mtime_ns == office_folder_time
+    assert "303" in run(kediri, "2024-W10")["posts"]
+
+
+def test_a_copy_in_an_old_folder_loads_when_its_original_goes(kediri):
+    landing = kediri.landing
+    original = drop(landing, "2024-W09/35.06/ig.csv", ig("9"))
+    os.utime(original, (1_700_000_000, 1_700_000_000))
+    run(kediri, "2024-W09")
+    copy = drop(landing, "2024-W08/35.06/ig_lagi.csv", ig("9"))
+    assert run(kediri, "2024-W09")["files"]["2024-W08/35.06/ig_lagi.csv"] == "duplicate"
+    # weeks later the original is taken away; W08 is no longer a recent week
+    original.unlink()
+    later = run(kediri, "2024-W12")
+    assert later["files"][copy.relative_to(landing).as_posix()] == "loaded" and later["posts"] == {"9"}
+
+
+def test_a_file_saved_over_an_old_export_is_read_again_by_reprocess(kediri):
+    landing = kediri.landing
+    path = drop(landing, "2024-W01/35.06/ig.csv", ig("1", likes=5))
+    run(kediri, "2024-W10")
+    folder_time = path.parent.stat().st_mtime_ns
+    path.write_text(ig("1", likes=99), encoding="utf-8")  # saved over in place: the folder's time stays
+    assert path.parent.stat().st_mtime_ns == folder_time
+    run(kediri, "2024-W10", reprocess=True)
+    con = connect(kediri.warehouse, read_only=True)
+    try:
+        assert con.sql("select likes from raw.post_snapshots").fetchall() == [(99,)]
+    finally:
+        con.close()
+
+
+def test_the_number_of_recent_weeks_is_checked(monkeypatch):
+    monkeypatch.setenv("MEDSOS_LATE_WEEKS", "0")
+    with pytest.raises(ValueError, match="MEDSOS_LATE_WEEKS"):
+        late_weeks()
+    monkeypatch.setenv("MEDSOS_LATE_WEEKS", "12")
+    assert late_weeks() == 12
