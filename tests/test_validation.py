@@ -3,6 +3,7 @@ bad row; the pipeline quarantines exactly the bad rows and rejects wrong files w
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -235,3 +236,19 @@ def test_data_docs_site_is_built(two_offices):
     run_week(s, "2024-W07")
     index = s.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert index.exists() and "post_snapshots" in index.read_text()
+
+
+def test_data_docs_keep_the_last_runs_so_validation_does_not_slow_down(tmp_path, monkeypatch):
+    import medsos.validate as validate
+
+    monkeypatch.setattr(validate, "DATA_DOCS_RUNS", 2)
+    site = tmp_path / "gx" / "gx" / "uncommitted"
+    df = with_checks([good_post(1)])
+    for _ in range(4):
+        Validator(tmp_path / "gx").run(df, "post_snapshots", PARAMS)
+    stored = sorted((site / "validations" / "post_snapshots").glob("*/*"))
+    pages = sorted((site / "data_docs" / "local_site" / "validations" / "post_snapshots").glob("*/*"))
+    assert len(stored) == 2 and [p.name for p in pages] == [p.name for p in stored]
+    index = (site / "data_docs" / "local_site" / "index.html").read_text()
+    linked = set(re.findall(r"validations/post_snapshots/[^/]+/(\d{8}T\d{6}\.\d+Z)/", index))
+    assert linked == {p.name for p in stored}

@@ -161,7 +161,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         folder_mtimes = {} if reprocess else dict(
             con.sql(
                 # a folder holding a copy is always listed: the copy loads once its original goes
-                f"""select folder, modified_ns from meta.landing_folders
+                """select folder, modified_ns from meta.landing_folders
                     where folder not in (select office_folder(relative_path)
                                          from raw.files where status = 'duplicate')"""
             ).fetchall()
@@ -170,7 +170,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         fingerprints = {} if reprocess else {
             path: (size, modified, sha)
             for path, size, modified, sha in con.execute(
-                f"""select relative_path, size_bytes,
+                """select relative_path, size_bytes,
                            strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
                     from raw.files
                     left join meta.landing_folders
@@ -189,7 +189,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
             row[0]: dict(zip(("sha256", "status", "duplicate_of", "first_seen_at", "delivery_week",
                               "office_code", "size_bytes"), row[1:], strict=True))
             for row in con.sql(
-                f"""select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
+                """select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
                           delivery_week, office_code, size_bytes
                    from raw.files
                    where office_folder(relative_path) not in (select folder from _unlisted)"""
@@ -200,7 +200,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         unlisted_originals = {
             path: {"sha256": sha, "status": status}
             for path, sha, status in con.sql(
-                f"""select relative_path, sha256, status from raw.files
+                """select relative_path, sha256, status from raw.files
                    where status in ('loaded', 'loaded_with_quarantine')
                      and sha256 in (select sha256 from _listed_sha)
                      and office_folder(relative_path) in (select folder from _unlisted)"""

@@ -7,9 +7,10 @@ are JSON files in ``expectations/``, reviewed like code. Each expectation carrie
 failures are recorded and reported while the rows load. Kwargs written
 ``{"$PARAMETER": "office_codes"}`` are filled in at run time.
 
-Results go to a file-backed GX context under the data folder, so every run's validation
-results and the Data Docs static site (``<gx_dir>/gx/uncommitted/data_docs/local_site``)
-accumulate there.
+Results go to a file-backed GX context under the data folder: the validation results of
+the last ``DATA_DOCS_RUNS`` runs of each suite and the Data Docs static site built from
+them (``<gx_dir>/gx/uncommitted/data_docs/local_site``). Every run's results are kept
+for good in the warehouse (``raw.validation_results``, ``raw.validation_file_results``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from medsos.config import expectations_dir
 log = logging.getLogger(__name__)
 
 ROW_KEY = "_row_key"
+# GX rebuilds the Data Docs index from every stored result on each run, so a year of runs
+# would make each validation slower than the last; older results live in the warehouse.
+DATA_DOCS_RUNS = 12
 LINEAGE = ("source_file", "source_sheet", "source_row", "platform", "office_code", "post_id")
 
 
@@ -81,6 +85,7 @@ class Validator:
         self.suites_dir = suites_dir
         if gx_dir is not None:
             gx_dir.mkdir(parents=True, exist_ok=True)
+            forget_old_results(gx_dir, DATA_DOCS_RUNS - 1)  # this run adds one per suite
             self.ctx = gx.get_context(mode="file", project_root_dir=str(gx_dir))
             self.docs_index = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
         else:
@@ -212,6 +217,26 @@ class Validator:
             len(work), spec["name"], len(quarantined), sum(1 for r in results if not r["success"]),
         )
         return ValidationOutcome(accepted, quarantined, failures, results, self.docs_index)
+
+
+def forget_old_results(gx_dir: Path, keep: int) -> int:
+    """Delete all but the newest ``keep`` stored results of each suite, with their Data
+    Docs pages. Results are stored as ``validations/<suite>/<batch>/<run time>/…``, and
+    the run time (``20241231T235959.000000Z``) sorts as text. Returns folders deleted."""
+    import shutil
+
+    uncommitted = gx_dir / "gx" / "uncommitted"
+    deleted = 0
+    for suite in sorted((uncommitted / "validations").glob("*/*")):
+        if not suite.is_dir():
+            continue
+        runs = sorted(p for p in suite.iterdir() if p.is_dir())
+        for run in runs[: max(len(runs) - keep, 0)]:
+            page = uncommitted / "data_docs" / "local_site" / run.relative_to(uncommitted)
+            shutil.rmtree(run, ignore_errors=True)
+            shutil.rmtree(page, ignore_errors=True)
+            deleted += 1
+    return deleted
 
 
 def run_suite(df: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None,
