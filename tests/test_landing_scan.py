@@ -88,6 +88,10 @@ def test_old_week_folders_are_listed_only_when_their_files_change(kediri):
     drop(landing, "2024-W03/35.06/dari_hp/ig_2.csv", ig("303"))
     assert sub.parent.parent.stat().st_mtime_ns == office_folder_time
     assert "303" in run(kediri, "2024-W10")["posts"]
+    # unzipped exports in a subfolder do not stop an unchanged folder from being passed over
+    assert run(kediri, "2024-W10")["listed"] == 1
+    (sub.parent / "ig_2.csv").unlink()
+    assert "303" not in run(kediri, "2024-W10")["posts"]
 
 
 def test_a_copy_in_an_old_folder_loads_when_its_original_goes(kediri):

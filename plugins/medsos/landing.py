@@ -144,20 +144,21 @@ def _ignored(path: Path) -> bool:
     return path.name in IGNORED_NAMES or path.name.startswith(SYSTEM_PREFIXES)
 
 
-def _files_under(folder: Path, subfolders: list[Path] | None = None) -> list[tuple[Path, os.stat_result]]:
+def _files_under(folder: Path, folders: dict[Path, int] | None = None) -> list[tuple[Path, os.stat_result]]:
     """Every file (and link) below ``folder``, sorted, each with its own ``lstat``; links
     are not followed. One directory scan instead of several calls per file matters when
-    a weekly run walks a year of national history. Subfolders met go to ``subfolders``."""
+    a weekly run walks a year of national history. ``folders`` receives the modification
+    time of ``folder`` and of each folder below it, taken before it is listed."""
     out: list[tuple[Path, os.stat_result]] = []
+    if folders is not None:
+        folders[folder] = folder.stat().st_mtime_ns
     with os.scandir(folder) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
         if _ignored(Path(entry.name)):
             continue
         if entry.is_dir(follow_symlinks=False):
-            if subfolders is not None:
-                subfolders.append(Path(entry.path))
-            out.extend(_files_under(Path(entry.path), subfolders))
+            out.extend(_files_under(Path(entry.path), folders))
         else:
             out.append((Path(entry.path), entry.stat(follow_symlinks=False)))
     return out
@@ -202,7 +203,7 @@ def _entries(
 class Scan:
     files: list[LandingFile]  # every file read or stat'ed in this scan
     problems: list[str]  # what is wrong with the folder layout itself
-    folders: dict[str, int]  # 'YYYY-Www/<office>' -> its mtime (ns), for folders without subfolders
+    folders: dict[str, int]  # 'YYYY-Www/<office>[/<subfolder>…]' -> the folder's mtime (ns)
     unchanged: set[str]  # office folders not listed again: nothing was added, removed or renamed
 
 
@@ -232,12 +233,13 @@ def scan(
     file whose size and modification time are unchanged keeps its fingerprint without
     being read again.
 
-    ``folder_mtimes`` maps office folders (``YYYY-Www/<office>``) to their modification
-    time when they were last loaded. An office folder of a week before
-    ``always_list_from`` whose time is unchanged is not listed at all: adding, removing or
-    renaming a file changes its folder's time, so a weekly run over a year of history
-    stats a few hundred folders instead of every file. Folders of the recent weeks are
-    always listed, because a file saved over an existing one changes only the file.
+    ``folder_mtimes`` maps office folders (``YYYY-Www/<office>``) and the folders inside
+    them (an unzipped YouTube export) to their modification times when they were last
+    loaded. An office folder of a week before ``always_list_from`` whose times are all
+    unchanged is not listed at all: adding, removing or renaming a file changes the time
+    of the folder it is in, so a weekly run over a year of history stats a few thousand
+    folders instead of every file. Folders of the recent weeks are always listed, because
+    a file saved over an existing one changes only the file.
 
     Files and folders in the wrong place are listed too, each with a problem, and so are
     the problems with the layout itself (a week folder that is not an ISO week, a file
@@ -247,20 +249,29 @@ def scan(
     problems: list[str] = []
     folders: dict[str, int] = {}
     unchanged: set[str] = set()
-    folder_mtimes = folder_mtimes or {}
+    recorded: dict[str, list[tuple[str, int]]] = {}  # office folder -> its folders' times
+    for path, mtime in (folder_mtimes or {}).items():
+        recorded.setdefault("/".join(path.split("/")[:2]), []).append((path, mtime))
+
+    def unchanged_since_recorded(folder: str) -> bool:
+        if folder not in dict(recorded.get(folder, ())):
+            return False
+        try:
+            return all((landing / path).stat().st_mtime_ns == mtime for path, mtime in recorded[folder])
+        except OSError:  # a folder inside was removed
+            return False
+
     if not landing.is_dir():
         return Scan(files, [f"landing folder {landing} does not exist"], folders, unchanged)
 
     def add(path: Path, week: str, office_code: str | None, problem: str | None, stat=None) -> None:
         files.extend(_entries(landing, path, week, office_code, problem, known or {}, stat))
 
-    def add_tree(folder: Path, week: str, office_code: str | None, problem: str | None) -> bool:
-        """List the files under ``folder`` (under a misplaced folder each is rejected with
-        the reason); True when it has subfolders."""
-        subfolders: list[Path] = []
-        for path, stat in _files_under(folder, subfolders):
+    def add_tree(folder: Path, week: str, office_code: str | None, problem: str | None,
+                 times: dict[Path, int] | None = None) -> None:
+        # under a misplaced folder every file is listed, each rejected with the reason
+        for path, stat in _files_under(folder, times):
             add(path, week, office_code, problem, stat)
-        return bool(subfolders)
 
     for week_dir in sorted(p for p in landing.iterdir()):
         if _ignored(week_dir):
@@ -294,13 +305,12 @@ def scan(
                 add_tree(office_dir, week_dir.name, None, office_problem)
                 continue
             folder = f"{week_dir.name}/{office_dir.name}"
-            # the time is taken before listing: a file added meanwhile shows on the next run
-            mtime = office_dir.stat().st_mtime_ns
-            if not recent and folder_mtimes.get(folder) == mtime:
+            if not recent and unchanged_since_recorded(folder):
                 unchanged.add(folder)
-                folders[folder] = mtime
+                folders.update(recorded[folder])
                 continue
-            if add_tree(office_dir, week_dir.name, office_code, None):
-                continue  # a file added in a subfolder leaves the office folder's time as it was
-            folders[folder] = mtime
+            # times are taken before listing: a file added meanwhile shows on the next run
+            times: dict[Path, int] = {}
+            add_tree(office_dir, week_dir.name, office_code, None, times)
+            folders.update((path.relative_to(landing).as_posix(), mtime) for path, mtime in times.items())
     return Scan(files, problems, folders, unchanged)

@@ -159,13 +159,18 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     with open_warehouse(settings) as con:
         con.execute("create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')")
         folder_mtimes = {} if reprocess else dict(
-            con.sql(
-                # a folder holding a copy is always listed: the copy loads once its original goes
-                """select folder, modified_ns from meta.landing_folders
-                    where folder not in (select office_folder(relative_path)
-                                         from raw.files where status = 'duplicate')"""
-            ).fetchall()
+            con.sql("select folder, modified_ns from meta.landing_folders").fetchall()
         )
+        # a folder holding a copy is always listed: the copy loads once its original goes
+        with_copies = {
+            folder for (folder,) in con.sql(
+                "select distinct office_folder(relative_path) from raw.files where status = 'duplicate'"
+            ).fetchall()
+        }
+        folder_mtimes = {
+            path: mtime for path, mtime in folder_mtimes.items()
+            if "/".join(path.split("/")[:2]) not in with_copies
+        }
         # fingerprints of the files a scan may list (--reprocess reads every file again)
         fingerprints = {} if reprocess else {
             path: (size, modified, sha)
