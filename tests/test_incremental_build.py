@@ -110,8 +110,11 @@ def test_a_weekly_build_equals_a_full_build_through_every_kind_of_change(kediri,
     def same_as_full(week: str) -> None:
         assert differences_from_a_full_build(kediri, week, tmp_path) == {}
 
+    # posts of an earlier week that no step touches: a build that recomputes them is full
+    base = [str(n) for n in range(901, 911)]
+    drop(landing, "2024-W05", "ig.csv", IG_HEADER + "".join(ig_row(n, "01/30/2024 09:00") for n in base), t - 100)
     first = drop(landing, "2024-W07", "ig.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"), t)
-    assert run(kediri, "2024-W07") == {"11"}  # the first build is a full one
+    assert run(kediri, "2024-W07") == {"11", *base}  # the first build is a full one
     same_as_full("2024-W07")
 
     # a correction saved later replaces the first export: posts of both files change
@@ -153,13 +156,13 @@ def test_a_weekly_build_equals_a_full_build_through_every_kind_of_change(kediri,
     shutil.copyfile(w08, landing / "2024-W08" / "35.06" / "ig (1).csv")
     run(kediri, "2024-W08")
     same_as_full("2024-W08")
-    (landing / "2024-W06" / "35.06").mkdir(parents=True)
-    shutil.move(w08, landing / "2024-W06" / "35.06" / "ig.csv")
+    (landing / "2024-W09" / "35.06").mkdir(parents=True)
+    shutil.move(w08, landing / "2024-W09" / "35.06" / "ig_dari_w08.csv")
     run(kediri, "2024-W09")
     same_as_full("2024-W09")
 
-    # everything read again
-    run(kediri, "2024-W09", reprocess=True)
+    # everything read again: every post changed, so the build is a full one
+    assert run(kediri, "2024-W09", reprocess=True) == {"12", "13", *base}
     same_as_full("2024-W09")
 
     # new keywords: what was computed for each post may be stale, so the build is full
@@ -167,7 +170,7 @@ def test_a_weekly_build_equals_a_full_build_through_every_kind_of_change(kediri,
     text = kediri.evaluation.read_text(encoding="utf-8")
     kediri.evaluation.write_text(text.replace('edukasi = [', 'edukasi = [\n  "sosialisasi",', 1), encoding="utf-8")
     computed = run(kediri, "2024-W09")
-    assert computed == {"12", "13", "14"}  # every post, not only the new one
+    assert computed == {"12", "13", "14", *base}  # every post, not only the new one
     same_as_full("2024-W09")
     con = connect(kediri.warehouse, read_only=True)
     try:

@@ -708,8 +708,11 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.register("_touched", pd.DataFrame({"relative_path": touched}, dtype="string"))
         con.register("_warnings", w_df)
         con.register("_per_file", pf_df)
-        for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine", "raw.row_warnings"):
-            con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
+        # only a file the warehouse knew has rows to replace; a week of new files skips
+        # scanning a year of rows for them
+        if any(e.get("first_seen_at") for e in manifest["files"]):
+            for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine", "raw.row_warnings"):
+                con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
         con.execute("delete from raw.files where relative_path in (select relative_path from _touched)")
         con.execute("insert into raw.files by name select * from _files")
         con.execute("insert into raw.post_snapshots by name select * from _posts")

@@ -340,12 +340,23 @@ def _can_build_incrementally(con: duckdb.DuckDBPyConnection, fingerprint: str) -
     return last == [(fingerprint,)] and needed <= tables
 
 
-def _choose_posts_to_build(con: duckdb.DuckDBPyConnection, incremental: bool) -> None:
-    scope = "changed_posts" if incremental else "all_posts"
-    sql = (sql_dir() / "build" / f"{scope}.sql").read_text(encoding="utf-8")
-    con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
+def _choose_posts_to_build(con: duckdb.DuckDBPyConnection, incremental: bool) -> bool:
+    """Fill ``meta.posts_to_build``; True when the build goes on incrementally. When most
+    posts changed anyway (``--reprocess``), computing all of them afresh is faster than
+    replacing them one by one."""
+    if incremental:
+        sql = (sql_dir() / "build" / "changed_posts.sql").read_text(encoding="utf-8")
+        con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
+        (changed, known) = con.sql(
+            "select (select count(*) from meta.posts_to_build), (select count(*) from core.posts)"
+        ).fetchall()[0]
+        incremental = changed <= known // 2
+    if not incremental:
+        sql = (sql_dir() / "build" / "all_posts.sql").read_text(encoding="utf-8")
+        con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
     (posts,) = con.sql("select count(*) from meta.posts_to_build").fetchall()[0]
     log.info("%s build: %s posts to compute", "incremental" if incremental else "full", posts)
+    return incremental
 
 
 def build(
@@ -373,7 +384,7 @@ def build(
             sql = model.path.read_text(encoding="utf-8")
             started = time.perf_counter()
             if model.incremental and not scope_ready:
-                _choose_posts_to_build(con, incremental)
+                incremental = _choose_posts_to_build(con, incremental)
                 scope_ready = True
             if model.incremental and incremental:
                 con.execute(
