@@ -5,12 +5,14 @@ Every Monday 06:00 WIB this DAG evaluates the ISO week (Monday–Sunday) that en
 night before:
 
 1. **find_new_files** — list exports in `<landing>/<YYYY-Www>/<office_code>/` for that
-   week and earlier ones that are new or changed (late exports fill their week in).
+   week and earlier ones that are new or changed (late exports fill their week in; an
+   office folder older than `MEDSOS_LATE_WEEKS` is listed only when it changed).
 2. **parse_files** — recognise each file's platform from its headers and normalise it.
 3. **validate_batch** — Great Expectations suite `expectations/post_snapshots.json` on
    the whole batch; failing rows go to quarantine, good rows go on.
 4. **load_batch** — one DuckDB transaction; re-runs replace, never duplicate.
-5. **build_tables** — rebuild `core.*` and `marts.*` from `sql/`.
+5. **build_tables** — rebuild `core.*` and `marts.*` from `sql/` (per-post tables only
+   for the posts whose files changed).
 6. **publish_copy** — refresh the read-only copy staff query.
 7. **render_summaries** — weekly emails per province and for KPU RI into the outbox.
 8. **send_summary** — mapped, one per summary: deliver it through the `smtp_default`
