@@ -345,14 +345,14 @@ def _choose_posts_to_build(con: duckdb.DuckDBPyConnection, incremental: bool) ->
     posts changed anyway (``--reprocess``), computing all of them afresh is faster than
     replacing them one by one."""
     if incremental:
-        sql = (sql_dir() / "build" / "changed_posts.sql").read_text(encoding="utf-8")
+        sql = (sql_dir() / "incremental" / "changed_posts.sql").read_text(encoding="utf-8")
         con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
         (changed, known) = con.sql(
             "select (select count(*) from meta.posts_to_build), (select count(*) from core.posts)"
         ).fetchall()[0]
         incremental = changed <= known // 2
     if not incremental:
-        sql = (sql_dir() / "build" / "all_posts.sql").read_text(encoding="utf-8")
+        sql = (sql_dir() / "incremental" / "all_posts.sql").read_text(encoding="utf-8")
         con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
     (posts,) = con.sql("select count(*) from meta.posts_to_build").fetchall()[0]
     log.info("%s build: %s posts to compute", "incremental" if incremental else "full", posts)
@@ -366,7 +366,7 @@ def build(
     published copy never see half-built tables, and a failure leaves the previous state.
 
     Models marked ``incremental`` are recomputed only for the posts whose files changed
-    since the last build (``sql/build/changed_posts.sql``); ``full`` or any change of SQL,
+    since the last build (``sql/incremental/changed_posts.sql``); ``full`` or any change of SQL,
     thresholds or keywords recomputes them for every post."""
     built = []
     with transaction(con):
