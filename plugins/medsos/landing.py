@@ -16,6 +16,7 @@ import hashlib
 import os
 import zipfile
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from datetime import UTC, datetime
 from pathlib import Path
 from stat import S_ISREG
@@ -125,6 +126,7 @@ def _sha_of_info(info: zipfile.ZipInfo) -> str:
     return hashlib.sha256(f"{info.filename}|{info.file_size}|{info.CRC}".encode()).hexdigest()
 
 
+@lru_cache(maxsize=4096)  # the same office folders come back every week
 def _office_from_folder(name: str) -> tuple[str | None, str | None]:
     try:
         code = normalise_office_code(name)
@@ -141,37 +143,51 @@ SYSTEM_PREFIXES = ("._", ".~lock.", "~$", ".medsos-partial-")
 
 
 def _ignored(path: Path) -> bool:
-    return path.name in IGNORED_NAMES or path.name.startswith(SYSTEM_PREFIXES)
+    return _ignored_name(path.name)
 
 
-def _files_under(folder: Path, folders: dict[Path, int] | None = None) -> list[tuple[Path, os.stat_result]]:
+def _ignored_name(name: str) -> bool:
+    return name in IGNORED_NAMES or name.startswith(SYSTEM_PREFIXES)
+
+
+def _files_under(folder: str, folders: dict[str, int] | None = None) -> list[tuple[str, os.stat_result]]:
     """Every file (and link) below ``folder``, sorted, each with its own ``lstat``; links
-    are not followed. One directory scan instead of several calls per file matters when
-    a weekly run walks a year of national history. ``folders`` receives the modification
-    time of ``folder`` and of each folder below it, taken before it is listed."""
-    out: list[tuple[Path, os.stat_result]] = []
+    are not followed. One directory scan instead of several calls per file, and plain
+    strings instead of Path objects, matter when a weekly run walks a national landing
+    zone. ``folders`` receives the modification time of ``folder`` and of each folder
+    below it, taken before it is listed."""
+    out: list[tuple[str, os.stat_result]] = []
     if folders is not None:
-        folders[folder] = folder.stat().st_mtime_ns
+        folders[folder] = os.stat(folder).st_mtime_ns
     with os.scandir(folder) as it:
         entries = sorted(it, key=lambda e: e.name)
     for entry in entries:
-        if _ignored(Path(entry.name)):
+        if _ignored_name(entry.name):
             continue
         if entry.is_dir(follow_symlinks=False):
-            out.extend(_files_under(Path(entry.path), folders))
+            out.extend(_files_under(entry.path, folders))
         else:
-            out.append((Path(entry.path), entry.stat(follow_symlinks=False)))
+            out.append((entry.path, entry.stat(follow_symlinks=False)))
     return out
 
 
+def _relative(root: str, path: str) -> str:
+    """``path`` below the landing folder ``root`` as 'a/b/c' (a string slice: this runs
+    for every file of a scan)."""
+    if path.startswith(root + os.sep):
+        return path[len(root) + 1:].replace(os.sep, "/")
+    return os.path.relpath(path, root).replace(os.sep, "/")
+
+
 def _entries(
-    landing: Path, path: Path, week: str, office_code: str | None, problem: str | None,
+    landing: Path, path: Path | str, week: str, office_code: str | None, problem: str | None,
     known: dict[str, tuple[int, str, str]], stat: os.stat_result | None = None,
 ) -> list[LandingFile]:
     """The manifest entries of one landing file (several for a downloaded ZIP)."""
-    rel = path.relative_to(landing).as_posix()
+    path = str(path)
+    rel = _relative(str(landing), path)
     if stat is None:
-        stat = path.lstat()
+        stat = os.lstat(path)
     if not S_ISREG(stat.st_mode):
         # a link could point anywhere on the server; only real files are read
         return [LandingFile(rel, week, office_code, "", 0,
@@ -183,8 +199,8 @@ def _entries(
         "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).strftime(MODIFIED_FORMAT),
     }
     too_big = _too_big(stat.st_size)
-    if problem is None and too_big is None and path.suffix.lower() == ".zip":
-        members = _zip_members(path, rel, base)
+    if problem is None and too_big is None and path.lower().endswith(".zip"):
+        members = _zip_members(Path(path), rel, base)
         if members is not None:
             return members
     before = known.get(rel)
@@ -192,7 +208,7 @@ def _entries(
     return [
         LandingFile(
             relative_path=rel,
-            sha256=before[2] if unchanged else sha256_of(path),
+            sha256=before[2] if unchanged else sha256_of(Path(path)),
             size_bytes=stat.st_size,
             **(base | {"problem": base["problem"] or (too_big and f"{rel}: {too_big}")}),
         )
@@ -203,7 +219,7 @@ def _entries(
 class Scan:
     files: list[LandingFile]  # every file read or stat'ed in this scan
     problems: list[str]  # what is wrong with the folder layout itself
-    folders: dict[str, int]  # 'YYYY-Www/<office>[/<subfolder>…]' -> the folder's mtime (ns)
+    folders: dict[str, int]  # listed 'YYYY-Www/<office>[/<subfolder>…]' -> the folder's mtime (ns)
     unchanged: set[str]  # office folders not listed again: nothing was added, removed or renamed
 
 
@@ -253,24 +269,27 @@ def scan(
     for path, mtime in (folder_mtimes or {}).items():
         recorded.setdefault("/".join(path.split("/")[:2]), []).append((path, mtime))
 
+    root = str(landing)
+
     def unchanged_since_recorded(folder: str) -> bool:
-        if folder not in dict(recorded.get(folder, ())):
+        times = recorded.get(folder, ())
+        if not any(path == folder for path, _ in times):
             return False
         try:
-            return all((landing / path).stat().st_mtime_ns == mtime for path, mtime in recorded[folder])
+            return all(os.stat(os.path.join(root, path)).st_mtime_ns == mtime for path, mtime in times)
         except OSError:  # a folder inside was removed
             return False
 
     if not landing.is_dir():
         return Scan(files, [f"landing folder {landing} does not exist"], folders, unchanged)
 
-    def add(path: Path, week: str, office_code: str | None, problem: str | None, stat=None) -> None:
+    def add(path: Path | str, week: str, office_code: str | None, problem: str | None, stat=None) -> None:
         files.extend(_entries(landing, path, week, office_code, problem, known or {}, stat))
 
-    def add_tree(folder: Path, week: str, office_code: str | None, problem: str | None,
-                 times: dict[Path, int] | None = None) -> None:
+    def add_tree(folder: Path | str, week: str, office_code: str | None, problem: str | None,
+                 times: dict[str, int] | None = None) -> None:
         # under a misplaced folder every file is listed, each rejected with the reason
-        for path, stat in _files_under(folder, times):
+        for path, stat in _files_under(str(folder), times):
             add(path, week, office_code, problem, stat)
 
     for week_dir in sorted(p for p in landing.iterdir()):
@@ -291,26 +310,27 @@ def scan(
         if since_week and weeks.week_start(week_dir.name) < weeks.week_start(since_week):
             continue
         recent = always_list_from is None or weeks.week_start(week_dir.name) >= weeks.week_start(always_list_from)
-        for office_dir in sorted(week_dir.iterdir()):
-            if _ignored(office_dir):
+        with os.scandir(week_dir) as it:
+            office_dirs = sorted(it, key=lambda e: e.name)
+        for office_dir in office_dirs:
+            if _ignored_name(office_dir.name):
                 continue
-            if not office_dir.is_dir() or office_dir.is_symlink():
+            if not office_dir.is_dir(follow_symlinks=False):
                 problem = "a file directly in the week folder; put it in the office's folder (e.g. 2024-W07/35.06/)"
                 problems.append(f"{week_dir.name}/{office_dir.name}: {problem}")
-                add(office_dir, week_dir.name, None, problem)
+                add(office_dir.path, week_dir.name, None, problem)
                 continue
             office_code, office_problem = _office_from_folder(office_dir.name)
             if office_problem:
                 problems.append(f"{week_dir.name}/{office_dir.name}/: {office_problem}")
-                add_tree(office_dir, week_dir.name, None, office_problem)
+                add_tree(office_dir.path, week_dir.name, None, office_problem)
                 continue
             folder = f"{week_dir.name}/{office_dir.name}"
             if not recent and unchanged_since_recorded(folder):
                 unchanged.add(folder)
-                folders.update(recorded[folder])
                 continue
             # times are taken before listing: a file added meanwhile shows on the next run
-            times: dict[Path, int] = {}
-            add_tree(office_dir, week_dir.name, office_code, None, times)
-            folders.update((path.relative_to(landing).as_posix(), mtime) for path, mtime in times.items())
+            times: dict[str, int] = {}
+            add_tree(office_dir.path, week_dir.name, office_code, None, times)
+            folders.update((_relative(root, path), mtime) for path, mtime in times.items())
     return Scan(files, problems, folders, unchanged)

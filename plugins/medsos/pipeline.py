@@ -167,8 +167,9 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
                 "select distinct office_folder(relative_path) from raw.files where status = 'duplicate'"
             ).fetchall()
         }
+        recorded = folder_mtimes
         folder_mtimes = {
-            path: mtime for path, mtime in folder_mtimes.items()
+            path: mtime for path, mtime in recorded.items()
             if "/".join(path.split("/")[:2]) not in with_copies
         }
         # fingerprints of the files a scan may list (--reprocess reads every file again)
@@ -188,6 +189,12 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         found = landing.scan(settings.landing, week, known=None if reprocess else fingerprints,
                              folder_mtimes=folder_mtimes, always_list_from=list_from)
         files, layout_problems = found.files, found.problems
+        # what the load records of the folders: the times of those listed now replace what
+        # was recorded of them and of folders that are gone; unchanged ones stay as they are
+        forget = sorted(
+            path for path in recorded
+            if path[:8] <= week and "/".join(path.split("/")[:2]) not in found.unchanged
+        )
         con.register("_unlisted", pd.DataFrame({"folder": sorted(found.unchanged)}, dtype="string"))
         con.register("_listed_sha", pd.DataFrame({"sha256": sorted({f.sha256 for f in files})}, dtype="string"))
         known = {
@@ -275,7 +282,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     batch.write_json(
         FILES_JSON,
         {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent,
-         "folders": found.folders},
+         "folders": found.folders, "folders_forgotten": forget},
     )
     log.info("%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
              len(files), week, len(found.unchanged), len(entries))
@@ -725,8 +732,9 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.register("_folders", pd.DataFrame(
             {"folder": list(manifest.get("folders", {})), "modified_ns": list(manifest.get("folders", {}).values())}
         ).astype({"folder": "string", "modified_ns": "int64"}))
-        con.execute("delete from meta.landing_folders where split_part(folder, '/', 1) <= ?", [batch.week])
-        con.execute("insert into meta.landing_folders by name select * from _folders")
+        con.register("_forgotten", pd.DataFrame({"folder": manifest.get("folders_forgotten", [])}, dtype="string"))
+        con.execute("delete from meta.landing_folders where folder in (select folder from _forgotten)")
+        con.execute("insert or replace into meta.landing_folders by name select * from _folders")
         con.execute(
             """insert or replace into raw.runs
                (run_id, iso_week, started_at, status, files_seen, files_processed, rows_loaded, rows_quarantined)
