@@ -16,8 +16,8 @@ import hashlib
 import os
 import zipfile
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
 
