@@ -715,9 +715,13 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.register("_touched", pd.DataFrame({"relative_path": touched}, dtype="string"))
         con.register("_warnings", w_df)
         con.register("_per_file", pf_df)
-        # only a file the warehouse knew has rows to replace; a week of new files skips
-        # scanning a year of rows for them
-        if any(e.get("first_seen_at") for e in manifest["files"]):
+        # only a file the warehouse already lists has rows to replace; a week of new files
+        # skips scanning a year of rows for them. Asked inside the transaction, because
+        # another run may have loaded the same files since this one looked.
+        (listed,) = con.sql(
+            "select count(*) from raw.files where relative_path in (select relative_path from _touched)"
+        ).fetchall()[0]
+        if listed:
             for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine", "raw.row_warnings"):
                 con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
         con.execute("delete from raw.files where relative_path in (select relative_path from _touched)")
