@@ -146,6 +146,23 @@ def test_a_copy_loads_once_its_original_is_gone(kediri):
     assert ig_posts(kediri, "2024-W07") == ("reported", 1)
 
 
+def test_a_copy_loads_in_the_same_run_when_its_original_is_rejected(kediri):
+    text = IG_HEADER + ig_row("11", "02/13/2024 09:00")
+    first = drop(kediri.landing, "2024-W07", "35.06", "ig.csv", text, mtime=1_700_000_000)
+    drop(kediri.landing, "2024-W07", "35.06", "ig (1).csv", text, mtime=1_700_000_100)
+    run_week(kediri, "2024-W07")
+    # the original is moved into an earlier week folder, where its post is too new to be
+    # true: that run rejects it, so the copy must load now, not a run later
+    (kediri.landing / "2024-W05" / "35.06").mkdir(parents=True)
+    shutil.move(first, kediri.landing / "2024-W05" / "35.06" / "ig.csv")
+    run_week(kediri, "2024-W07")
+    statuses = dict(query(kediri, "select relative_path, status from raw.files"))
+    assert statuses["2024-W05/35.06/ig.csv"] == "rejected"
+    assert statuses["2024-W07/35.06/ig (1).csv"] == "loaded"
+    assert ig_posts(kediri, "2024-W07") == ("reported", 1)
+    assert query(kediri, "select count(*) from raw.post_snapshots") == [(1,)]
+
+
 def test_account_figure_files_are_not_a_delivery(kediri):
     folder = kediri.landing / "2024-W07" / "35.06"
     folder.mkdir(parents=True)

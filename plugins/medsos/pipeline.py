@@ -385,8 +385,6 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
         "rows_in_file": rows_in_file,
         "lists_posts": bool(getattr(parser, "lists_posts", True)),
     }
-    if entry.get("same_content_as") and rows_in_file:
-        return recognised | {"status": "duplicate", "duplicate_of": entry["same_content_as"]}, [], []
     return recognised | {
         "status": "parsed",
         "rows_parsed": len(result.post_records),
@@ -624,21 +622,44 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     for r in quarantine_rows:
         quarantined_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
 
+    def settled(e: dict[str, Any]) -> tuple[str, str | None]:
+        status, reason = e["status"], e.get("reason")
+        if status != "parsed":
+            return status, reason
+        loaded = int(loaded_per_file.get(e["relative_path"], 0))
+        bad = len(quarantined_per_file.get(e["relative_path"], ()))
+        if bad and not loaded:
+            return "rejected", f"all {bad} rows failed checks; see raw.quarantine"
+        if bad:
+            return "loaded_with_quarantine", f"{bad} of {bad + loaded} rows quarantined; see raw.quarantine"
+        return "loaded", reason
+
+    # A copy (the same bytes from the same office under another path) was read like any
+    # file. It is set aside only when its original loads, now or in an earlier run: when
+    # this run rejects the original (say it lies in a week folder its posts are too new
+    # for), the copy loads in its place instead of both being lost until the next run.
+    in_batch = {e["relative_path"]: e for e in manifest["files"]}
+    set_aside = set()
+    for e in manifest["files"]:
+        original = e.get("same_content_as")
+        if e["status"] == "parsed" and original and e.get("rows_in_file"):
+            if original not in in_batch or settled(in_batch[original])[0].startswith("loaded"):
+                e.update(status="duplicate", duplicate_of=original, warnings=[])
+                set_aside.add(e["relative_path"])
+    if set_aside:
+        quarantine_rows = [r for r in quarantine_rows if r["source_file"] not in set_aside]
+        warnings = [w for w in warnings if w.get("source_file") not in set_aside]
+        per_file = [r for r in per_file if r.get("source_file") not in set_aside]
+        for rel in set_aside:
+            quarantined_per_file.pop(rel, None)
+
     file_rows = []
     for e in manifest["files"]:
         rel = e["relative_path"]
         loaded = int(loaded_per_file.get(rel, 0))
         bad = len(quarantined_per_file.get(rel, ()))
-        status, reason = e["status"], e.get("reason")
-        if status == "parsed":
-            if bad and not loaded:
-                status, reason = "rejected", f"all {bad} rows failed checks; see raw.quarantine"
-            elif bad:
-                status = "loaded_with_quarantine"
-                reason = f"{bad} of {bad + loaded} rows quarantined; see raw.quarantine"
-            else:
-                status = "loaded"
-        elif status == "duplicate":
+        status, reason = settled(e)
+        if status == "duplicate":
             reason = f"same content as {e.get('duplicate_of')}; loaded once"
         elif status == "withdrawn":
             bad = 0
