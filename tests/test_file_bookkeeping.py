@@ -15,32 +15,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from instagram_exports import IG_HEADER, drop, ig_row
 
 from medsos.pipeline import run_week
 from medsos.warehouse import open_published
 
 FIXTURES = Path(__file__).parent / "fixtures"
-IG_HEADER = (
-    "Post ID,Account ID,Account username,Account name,Description,Duration (sec),Publish time,"
-    "Permalink,Post type,Data comment,Date,Views,Reach,Likes,Shares,Follows,Comments,Saves\n"
-)
-
-
-def ig_row(post_id: str, published: str, likes: int | str = 5) -> str:
-    return (
-        f'{post_id},900,kpu_kabkediri,"KPU Kediri","Info tahapan",0,{published},'
-        f"https://www.instagram.com/p/{post_id}/,IG image,,Lifetime,100,50,{likes},0,0,1,0\n"
-    )
-
-
-def drop(landing: Path, week: str, office: str, name: str, text: str, mtime: float | None = None) -> Path:
-    folder = landing / week / office
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    if mtime is not None:
-        os.utime(path, (mtime, mtime))
-    return path
 
 
 @pytest.fixture

@@ -16,31 +16,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from instagram_exports import IG_HEADER, ig_row
+from instagram_exports import drop as drop_export
 
 from medsos.config import PACKAGE_DIR
 from medsos.pipeline import build_tables, load_week, new_run_id
 from medsos.warehouse import build, connect
 
-IG_HEADER = (
-    "Post ID,Account ID,Account username,Account name,Description,Duration (sec),Publish time,"
-    "Permalink,Post type,Data comment,Date,Views,Reach,Likes,Shares,Follows,Comments,Saves\n"
-)
-
-
-def ig_row(post_id: str, published: str, likes: int | str = 5, caption: str = "Info tahapan pemilu") -> str:
-    return (
-        f'{post_id},900,kpu_kabkediri,"KPU Kediri","{caption}",0,{published},'
-        f"https://www.instagram.com/p/{post_id}/,IG image,,Lifetime,100,50,{likes},0,0,1,0\n"
-    )
-
 
 def drop(landing: Path, week: str, name: str, text: str, mtime: float) -> Path:
-    folder = landing / week / "35.06"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    os.utime(path, (mtime, mtime))
-    return path
+    return drop_export(landing, week, "35.06", name, text, mtime)
 
 
 @pytest.fixture

@@ -10,22 +10,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from instagram_exports import IG_HEADER, ig_row
 
 from medsos.pipeline import late_weeks, load_week, new_run_id
 from medsos.warehouse import connect
 
-IG_HEADER = (
-    "Post ID,Account ID,Account username,Account name,Description,Duration (sec),Publish time,"
-    "Permalink,Post type,Data comment,Date,Views,Reach,Likes,Shares,Follows,Comments,Saves\n"
-)
-
 
 def ig(*post_ids: str, likes: int = 5) -> str:
-    return IG_HEADER + "".join(
-        f'{p},900,kpu_kabkediri,"KPU Kediri","Info tahapan",0,01/03/2024 09:00,'
-        f"https://www.instagram.com/p/{p}/,IG image,,Lifetime,100,50,{likes},0,0,1,0\n"
-        for p in post_ids
-    )
+    return IG_HEADER + "".join(ig_row(p, "01/03/2024 09:00", likes) for p in post_ids)
 
 
 @pytest.fixture
