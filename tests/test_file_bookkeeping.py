@@ -143,6 +143,24 @@ def test_a_copy_loads_in_the_same_run_when_its_original_is_rejected(kediri):
     assert query(kediri, "select count(*) from raw.post_snapshots") == [(1,)]
 
 
+def test_of_two_copies_of_a_rejected_original_one_loads(kediri):
+    text = IG_HEADER + ig_row("11", "02/13/2024 09:00")
+    first = drop(kediri.landing, "2024-W07", "35.06", "ig.csv", text, mtime=1_700_000_000)
+    run_week(kediri, "2024-W08")
+    (kediri.landing / "2024-W05" / "35.06").mkdir(parents=True)
+    shutil.move(first, kediri.landing / "2024-W05" / "35.06" / "ig.csv")
+    drop(kediri.landing, "2024-W07", "35.06", "ig (1).csv", text, mtime=1_700_000_100)
+    drop(kediri.landing, "2024-W08", "35.06", "ig.csv", text, mtime=1_700_000_200)
+    for _ in range(2):  # and the next run leaves it so
+        run_week(kediri, "2024-W08")
+        files = {path: (status, of) for path, status, of in query(
+            kediri, "select relative_path, status, duplicate_of from raw.files")}
+        assert files["2024-W05/35.06/ig.csv"][0] == "rejected"
+        assert files["2024-W07/35.06/ig (1).csv"] == ("loaded", None)
+        assert files["2024-W08/35.06/ig.csv"] == ("duplicate", "2024-W07/35.06/ig (1).csv")
+        assert query(kediri, "select count(*) from raw.post_snapshots") == [(1,)]
+
+
 def test_account_figure_files_are_not_a_delivery(kediri):
     folder = kediri.landing / "2024-W07" / "35.06"
     folder.mkdir(parents=True)

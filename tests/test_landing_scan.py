@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,17 @@ def drop(landing: Path, relative: str, text: str) -> Path:
     return path
 
 
+def age(landing: Path) -> None:
+    """Date the folders changed in the last seconds a minute back, as if the offices had
+    dropped their files earlier: a folder changed moments before a scan is listed again
+    on the next run."""
+    now = time.time_ns()
+    past = now - 60 * 1_000_000_000
+    for folder in [p for p in landing.rglob("*") if p.is_dir()]:
+        if folder.stat().st_mtime_ns > now - 20 * 1_000_000_000:
+            os.utime(folder, ns=(past, past))
+
+
 def run(settings, week: str, reprocess: bool = False) -> dict:
     load_week(settings, week, new_run_id(week, "test"), reprocess=reprocess)
     con = connect(settings.warehouse, read_only=True)
@@ -52,6 +64,7 @@ def test_old_week_folders_are_listed_only_when_their_files_change(kediri):
     drop(landing, "2024-W01/35.06/ig.csv", ig("1"))
     drop(landing, "2024-W02/35.06/ig.csv", ig("2"))
     drop(landing, "2024-W10/35.06/ig.csv", ig("10"))
+    age(landing)
     first = run(kediri, "2024-W10")
     assert first["listed"] == 3 and first["posts"] == {"1", "2", "10"}
 
@@ -60,6 +73,7 @@ def test_old_week_folders_are_listed_only_when_their_files_change(kediri):
 
     # a late export added to an old week folder is found and loaded
     drop(landing, "2024-W01/35.06/ig_late.csv", ig("1", "101"))
+    age(landing)
     late = run(kediri, "2024-W10")
     assert late["files"]["2024-W01/35.06/ig_late.csv"] == "loaded" and "101" in late["posts"]
     assert late["listed"] == 3  # W01 again (2 files) and W10
@@ -79,6 +93,7 @@ def test_old_week_folders_are_listed_only_when_their_files_change(kediri):
     office_folder_time = sub.parent.parent.stat().st_mtime_ns
     drop(landing, "2024-W03/35.06/dari_hp/ig_2.csv", ig("303"))
     assert sub.parent.parent.stat().st_mtime_ns == office_folder_time
+    age(landing)
     assert "303" in run(kediri, "2024-W10")["posts"]
     # unzipped exports in a subfolder do not stop an unchanged folder from being passed over
     assert run(kediri, "2024-W10")["listed"] == 1
@@ -120,3 +135,31 @@ def test_the_number_of_recent_weeks_is_checked(monkeypatch):
         late_weeks()
     monkeypatch.setenv("MEDSOS_LATE_WEEKS", "12")
     assert late_weeks() == 12
+
+
+def test_a_folder_taken_away_and_put_back_loads_again(kediri, tmp_path):
+    landing = kediri.landing
+    drop(landing, "2024-W01/35.06/ig.csv", ig("1"))
+    drop(landing, "2024-W10/35.06/ig.csv", ig("10"))
+    age(landing)
+    run(kediri, "2024-W10")
+    folder, aside = landing / "2024-W01" / "35.06", tmp_path / "aside"
+    for reprocess in (False, True):
+        shutil.move(folder, aside)
+        assert run(kediri, "2024-W10", reprocess=reprocess)["files"]["2024-W01/35.06/ig.csv"] == "withdrawn"
+        shutil.move(aside, folder)  # a move keeps the folder's time
+        back = run(kediri, "2024-W10")
+        assert back["files"]["2024-W01/35.06/ig.csv"] == "loaded" and "1" in back["posts"]
+
+
+def test_a_folder_changed_moments_ago_is_listed_again(kediri):
+    landing = kediri.landing
+    drop(landing, "2024-W01/35.06/ig.csv", ig("1"))
+    drop(landing, "2024-W10/35.06/ig.csv", ig("10"))
+    run(kediri, "2024-W10")
+    # W01 changed seconds before the scan: a file saved in the same clock tick would not
+    # have changed its time, so it is not passed over yet
+    assert run(kediri, "2024-W10")["listed"] == 2
+    age(landing)
+    run(kediri, "2024-W10")
+    assert run(kediri, "2024-W10")["listed"] == 1

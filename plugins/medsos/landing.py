@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 import zipfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -270,6 +271,7 @@ def scan(
         recorded.setdefault("/".join(path.split("/")[:2]), []).append((path, mtime))
 
     root = str(landing)
+    settled_before = time.time_ns() - 10 * 1_000_000_000
 
     def unchanged_since_recorded(folder: str) -> bool:
         times = recorded.get(folder, ())
@@ -329,8 +331,13 @@ def scan(
             if not recent and unchanged_since_recorded(folder):
                 unchanged.add(folder)
                 continue
-            # times are taken before listing: a file added meanwhile shows on the next run
+            # times are taken before listing: a file added meanwhile shows on the next run.
+            # A folder changed in the last seconds is not trusted to be passed over later
+            # (a file added in the same clock tick would leave its time as it is; on a
+            # network share a tick can be two seconds), so it is recorded as 0.
             times: dict[str, int] = {}
             add_tree(office_dir.path, week_dir.name, office_code, None, times)
-            folders.update((_relative(root, path), mtime) for path, mtime in times.items())
+            folders.update(
+                (_relative(root, path), mtime if mtime < settled_before else 0) for path, mtime in times.items()
+            )
     return Scan(files, problems, folders, unchanged)

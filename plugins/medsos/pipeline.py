@@ -158,17 +158,15 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
 
     with open_warehouse(settings) as con:
         con.execute("create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')")
-        folder_mtimes = {} if reprocess else dict(
-            con.sql("select folder, modified_ns from meta.landing_folders").fetchall()
-        )
+        recorded = dict(con.sql("select folder, modified_ns from meta.landing_folders").fetchall())
         # a folder holding a copy is always listed: the copy loads once its original goes
         with_copies = {
             folder for (folder,) in con.sql(
                 "select distinct office_folder(relative_path) from raw.files where status = 'duplicate'"
             ).fetchall()
         }
-        recorded = folder_mtimes
-        folder_mtimes = {
+        # --reprocess lists every folder (what was recorded is still replaced or forgotten)
+        folder_mtimes = {} if reprocess else {
             path: mtime for path, mtime in recorded.items()
             if "/".join(path.split("/")[:2]) not in with_copies
         }
@@ -251,9 +249,11 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     for f in sorted(files, key=lambda f: (f.modified_at or "", f.relative_path)):
         before = known.get(f.relative_path)
         unchanged = before is not None and before["sha256"] == f.sha256
-        # a copy whose original has left the landing zone (or stopped loading) loads now
+        # a copy whose original has left the landing zone (or stopped loading) loads now,
+        # and so does a file put back where it was taken from
         orphaned = unchanged and before["status"] == "duplicate" and before["duplicate_of"] not in live_sha.values()
-        if unchanged and not reprocess and not orphaned:
+        returned = unchanged and before["status"] == "withdrawn"
+        if unchanged and not reprocess and not orphaned and not returned:
             continue
         entry = f.to_dict() | {
             "status": "rejected" if f.problem else "new",
@@ -638,14 +638,23 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     # file. It is set aside only when its original loads, now or in an earlier run: when
     # this run rejects the original (say it lies in a week folder its posts are too new
     # for), the copy loads in its place instead of both being lost until the next run.
+    # Several copies of one rejected original: the first that loads stands in for it and
+    # the others are copies of that one (the manifest lists the oldest first).
     in_batch = {e["relative_path"]: e for e in manifest["files"]}
+    stand_in: dict[str, str] = {}
     set_aside = set()
     for e in manifest["files"]:
         original = e.get("same_content_as")
         if e["status"] == "parsed" and original and e.get("rows_in_file"):
             if original not in in_batch or settled(in_batch[original])[0].startswith("loaded"):
-                e.update(status="duplicate", duplicate_of=original, warnings=[])
+                loads_instead = original
+            else:
+                loads_instead = stand_in.get(original)
+            if loads_instead:
+                e.update(status="duplicate", duplicate_of=loads_instead, warnings=[])
                 set_aside.add(e["relative_path"])
+            elif settled(e)[0].startswith("loaded"):
+                stand_in[original] = e["relative_path"]
     if set_aside:
         quarantine_rows = [r for r in quarantine_rows if r["source_file"] not in set_aside]
         warnings = [w for w in warnings if w.get("source_file") not in set_aside]

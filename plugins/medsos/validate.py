@@ -221,7 +221,8 @@ class Validator:
 
 def forget_old_results(gx_dir: Path, keep: int) -> int:
     """Delete all but the newest ``keep`` stored results of each suite, with their Data
-    Docs pages. Results are stored as ``validations/<suite>/<batch>/<run time>/…``, and
+    Docs pages. Results are stored as ``validations/<suite>/<run name>/<run time>/…`` (the
+    run name is ``__none__``: medsos does not name runs), and
     the run time (``20241231T235959.000000Z``) sorts as text. Returns folders deleted."""
     import shutil
 

@@ -318,7 +318,7 @@ def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, root: Path | None = None
     schema version, thresholds and keywords. When it changes, per-post results kept from
     the last build may be stale, so the build starts over."""
     root = root or sql_dir()
-    h = hashlib.sha256()
+    h = hashlib.sha256(duckdb.__version__.encode())  # a new DuckDB may compute differently
     for path in sorted([*root.glob("*/*.sql"), root / "models.txt"]):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
