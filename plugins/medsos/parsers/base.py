@@ -1130,6 +1130,14 @@ def insight_values(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def api_id_check(text: str | None, value: Any, name: str, what: str) -> str:
+    """``text`` (the id as a post is keyed) when it is a run of digits, as every platform's
+    ids are; else a CellError naming the JSON field and the ``value`` the API sent."""
+    if not text or not text.isdigit():
+        raise CellError(name, value, f"not {what}")
+    return text
+
+
 def api_field(convert, value: Any, name: str):
     """``convert(value, name)``, failing as a CellError naming the JSON field."""
     try:

@@ -32,6 +32,7 @@ from medsos.parsers.base import (
     Row,
     api_count,
     api_field,
+    api_id_check,
     build_result,
     collect_rows,
     daily_record,
@@ -277,8 +278,7 @@ class FacebookApi(ApiPullParser):
             api_id = str(item.get("id") or "")
             post_id = api_id.rsplit("_", 1)[-1] if api_id else None
             try:
-                if not post_id or not post_id.isdigit():
-                    raise CellError(f"{where}.id", item.get("id"), "not a Graph API post id")
+                api_id_check(post_id, item.get("id"), f"{where}.id", "a Graph API post id")
                 published = api_field(parse_utc, item.get("created_time"), f"{where}.created_time")
                 numbers = {
                     "likes": api_field(api_count, ((item.get("reactions") or {}).get("summary") or {}).get("total_count"),

@@ -24,6 +24,7 @@ from medsos.parsers.base import (
     RawFile,
     api_count,
     api_field,
+    api_id_check,
     build_result,
     header_index,
     insight_values,
@@ -196,8 +197,7 @@ class InstagramApi(ApiPullParser):
         for resp, where, item in pull.listed("media"):
             post_id = str(item.get("id") or "")
             try:
-                if not post_id.isdigit():
-                    raise CellError(f"{where}.id", item.get("id"), "not an Instagram media id")
+                api_id_check(post_id, item.get("id"), f"{where}.id", "an Instagram media id")
                 published = api_field(parse_utc, item.get("timestamp"), f"{where}.timestamp")
                 if not start <= published < end:
                     continue

@@ -39,6 +39,7 @@ from medsos.parsers.base import (
     Row,
     api_count,
     api_field,
+    api_id_check,
     build_result,
     collect_rows,
     daily_record,
@@ -353,8 +354,7 @@ class TikTokApi(ApiPullParser):
         for resp, where, video in pull.listed("video_list", "data.videos"):
             video_id = str(video.get("id") or "")
             try:
-                if not video_id.isdigit():
-                    raise CellError(f"{where}.id", video.get("id"), "not a TikTok video id")
+                api_id_check(video_id, video.get("id"), f"{where}.id", "a TikTok video id")
                 created = api_field(api_count, video.get("create_time"), f"{where}.create_time")
                 if created is None:
                     raise CellError(f"{where}.create_time", None, "missing, a publish time is required")

@@ -33,6 +33,7 @@ from medsos.parsers.base import (
     Row,
     api_count,
     api_field,
+    api_id_check,
     build_result,
     collect_rows,
     daily_record,
@@ -245,8 +246,7 @@ class XApi(ApiPullParser):
         for resp, where, item in pull.listed("tweets"):
             post_id = str(item.get("id") or "")
             try:
-                if not post_id.isdigit():
-                    raise CellError(f"{where}.id", item.get("id"), "not an X post id")
+                api_id_check(post_id, item.get("id"), f"{where}.id", "an X post id")
                 published = api_field(parse_utc, item.get("created_at"), f"{where}.created_at")
                 m = item.get("public_metrics") or {}
                 n = {name: api_field(api_count, m.get(name), f"{where}.public_metrics.{name}")
