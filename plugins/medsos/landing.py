@@ -172,6 +172,11 @@ def _files_under(folder: str, folders: dict[str, int] | None = None) -> list[tup
     return out
 
 
+def office_folder(path: str) -> str:
+    """The office folder ('YYYY-Www/<office>') a relative landing path lies in."""
+    return "/".join(path.split("/")[:2])
+
+
 def _relative(root: str, path: str) -> str:
     """``path`` below the landing folder ``root`` as 'a/b/c' (a string slice: this runs
     for every file of a scan)."""
@@ -268,7 +273,7 @@ def scan(
     unchanged: set[str] = set()
     recorded: dict[str, list[tuple[str, int]]] = {}  # office folder -> its folders' times
     for path, mtime in (folder_mtimes or {}).items():
-        recorded.setdefault("/".join(path.split("/")[:2]), []).append((path, mtime))
+        recorded.setdefault(office_folder(path), []).append((path, mtime))
 
     root = str(landing)
     settled_before = time.time_ns() - 10 * 1_000_000_000

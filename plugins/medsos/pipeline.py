@@ -168,7 +168,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         # --reprocess lists every folder (what was recorded is still replaced or forgotten)
         folder_mtimes = {} if reprocess else {
             path: mtime for path, mtime in recorded.items()
-            if "/".join(path.split("/")[:2]) not in with_copies
+            if landing.office_folder(path) not in with_copies
         }
         # fingerprints of the files a scan may list (--reprocess reads every file again)
         fingerprints = {} if reprocess else {
@@ -191,7 +191,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         # was recorded of them and of folders that are gone; unchanged ones stay as they are
         forget = sorted(
             path for path in recorded
-            if path[:8] <= week and "/".join(path.split("/")[:2]) not in found.unchanged
+            if path[:8] <= week and landing.office_folder(path) not in found.unchanged
         )
         con.register("_unlisted", pd.DataFrame({"folder": sorted(found.unchanged)}, dtype="string"))
         con.register("_listed_sha", pd.DataFrame({"sha256": sorted({f.sha256 for f in files})}, dtype="string"))
