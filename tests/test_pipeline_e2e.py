@@ -38,6 +38,17 @@ def test_every_file_loads_and_nothing_is_quarantined(loaded):
     assert q(con, "select count(*) from raw.quarantine") == [(0,)]
 
 
+def test_each_run_leaves_data_docs_pages_of_its_three_suites(loaded):
+    settings, plan, results, con = loaded
+    site = settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+    index = (site / "index.html").read_text()
+    for suite in ("files", "post_snapshots", "account_daily"):
+        pages = sorted((site / "validations" / suite).glob("*/*/*.html"))
+        # every weekly run validated each suite once (the sample has fewer weeks than are kept)
+        assert len(pages) == len(plan.weeks), suite
+        assert all(p.relative_to(site).parent.as_posix() in index for p in pages), suite
+
+
 def test_cadence_posts_match_the_generator(loaded):
     settings, plan, results, con = loaded
     rows = q(

@@ -245,7 +245,9 @@ def test_data_docs_keep_the_last_runs_so_validation_does_not_slow_down(tmp_path,
     site = tmp_path / "gx" / "gx" / "uncommitted"
     df = with_checks([good_post(1)])
     for _ in range(4):
-        Validator(tmp_path / "gx").run(df, "post_snapshots", PARAMS)
+        validator = Validator(tmp_path / "gx")
+        validator.run(df, "post_snapshots", PARAMS)
+        assert validator.build_docs().is_file()
     stored = sorted((site / "validations" / "post_snapshots").glob("*/*"))
     pages = sorted((site / "data_docs" / "local_site" / "validations" / "post_snapshots").glob("*/*"))
     assert len(stored) == 2 and [p.name for p in pages] == [p.name for p in stored]

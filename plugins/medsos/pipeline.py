@@ -35,6 +35,7 @@ from medsos.parsers.base import (
     POST_COLUMNS,
     FileContext,
     ParseError,
+    conform,
     frame,
     read_raw,
 )
@@ -106,7 +107,7 @@ def read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
         df = con.execute("select * from read_parquet(?)", [str(path)]).df()
     finally:
         con.close()
-    return frame(df.to_dict("records"), columns) if len(df) else frame([], columns)
+    return conform(df, columns)
 
 
 # --------------------------------------------------------------------------- stages
@@ -428,11 +429,11 @@ def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
 
     registry = {(a.office_code, a.platform): a for a in load_accounts(accounts_path)}
 
-    def matches(row) -> bool | None:
-        reg = registry.get((row["office_code"], row["platform"]))
+    def matches(account: tuple) -> bool | None:
+        office_code, platform, file_id, file_handle = account
+        reg = registry.get((office_code, platform))
         if reg is None:
             return None
-        file_id, file_handle = row["account_id"], row["account_handle"]
         if reg.account_id and isinstance(file_id, str) and file_id:
             return file_id.strip() == reg.account_id.strip()
         if isinstance(file_handle, str) and file_handle:
@@ -440,18 +441,22 @@ def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
             return file_handle.strip().lstrip("@").lower() in names
         return None
 
+    # a national week has ~50,000 rows but only a few thousand accounts: each distinct
+    # (office, platform, id, handle) is compared once
+    def values(column: str) -> list:
+        return [None if pd.isna(v) else v for v in posts[column].astype(object)]
+
+    accounts = zip(*(values(c) for c in ("office_code", "platform", "account_id", "account_handle")), strict=True)
+    seen: dict[tuple, bool | None] = {}
     out = posts.copy()
     out["account_matches_registry"] = pd.array(
-        [matches(r) for r in posts.to_dict("records")] if len(posts) else [], dtype="boolean"
+        [seen[a] if a in seen else seen.setdefault(a, matches(a)) for a in accounts], dtype="boolean"
     )
-    launch = posts["platform"].map(PLATFORM_LAUNCH)
-    out["published_after_platform_launch"] = pd.array(
-        [
-            None if pd.isna(p) or pd.isna(lt) else bool(p >= lt)
-            for p, lt in zip(posts["published_at"], launch, strict=True)
-        ],
-        dtype="boolean",
-    )
+    launch = pd.to_datetime(posts["platform"].map(PLATFORM_LAUNCH), utc=True)
+    published = pd.to_datetime(posts["published_at"], utc=True)
+    after = pd.array((published >= launch).to_numpy(), dtype="boolean")
+    after[(published.isna() | launch.isna()).to_numpy()] = pd.NA
+    out["published_after_platform_launch"] = after
     return out
 
 
@@ -563,7 +568,7 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     # the manifest counts the copies, so every row of the file is accounted for)
     accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
     copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
-    write_frame(frame(accepted.to_dict("records"), POST_COLUMNS), batch.folder / ACCEPTED_POSTS)
+    write_frame(conform(accepted, POST_COLUMNS), batch.folder / ACCEPTED_POSTS)
 
     daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
     daily = daily[~daily["source_file"].isin(rejected_files)]
@@ -578,8 +583,9 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
         if e["relative_path"] in copies_per_file:
             e["rows_duplicate"] = int(copies_per_file[e["relative_path"]])
     batch.write_json(FILES_JSON, manifest)
-    write_frame(frame(daily_ok.to_dict("records"), ACCOUNT_DAILY_COLUMNS), batch.folder / ACCOUNT_DAILY)
+    write_frame(conform(daily_ok, ACCOUNT_DAILY_COLUMNS), batch.folder / ACCOUNT_DAILY)
 
+    validator.build_docs()
     batch.write_json(QUARANTINE_JSON, held)
     batch.write_json(WARNINGS_JSON, warned)
     batch.write_json(VALIDATION_JSON, {"results": results, "per_file": per_file})

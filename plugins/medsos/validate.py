@@ -93,6 +93,7 @@ class Validator:
             self.docs_index = None
         self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.ctx.data_sources.add_or_update_pandas(name="medsos")
+        self._docs_pending: list = []  # results (and their suites) Data Docs has no page of yet
 
     def _suite(self, spec: dict[str, Any]):
         from great_expectations.expectations.expectation_configuration import (
@@ -130,24 +131,35 @@ class Validator:
         work = df.reset_index(drop=True).copy()
         work[ROW_KEY] = range(len(work))
 
-        from great_expectations.checkpoint import UpdateDataDocsAction
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
 
         suite = self._suite(spec)
         vd = self.ctx.validation_definitions.add_or_update(
             self._gx.ValidationDefinition(name=suite_name, data=self._batch_definition(suite_name), suite=suite)
         )
-        actions = [UpdateDataDocsAction(name="data_docs")] if self.docs_index else []
         checkpoint = self.ctx.checkpoints.add_or_update(
             self._gx.Checkpoint(
                 name=f"medsos_{suite_name}",
                 validation_definitions=[vd],
-                actions=actions,
+                actions=[],
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
             )
         )
         run = checkpoint.run(batch_parameters={"dataframe": work}, expectation_parameters=parameters or {})
-        (result,) = run.run_results.values()
+        ((identifier, result),) = run.run_results.items()
+        if self.docs_index:
+            self._docs_pending += [identifier, ExpectationSuiteIdentifier(name=suite_name)]
         return self._route(work, spec, result)
+
+    def build_docs(self) -> Path | None:
+        """Add this run's pages to the Data Docs site, once for all its suites (what GX's
+        UpdateDataDocsAction does per checkpoint: each build renders the index again)."""
+        if self.docs_index and self._docs_pending:
+            self.ctx.build_data_docs(resource_identifiers=self._docs_pending, build_index=True)
+            self._docs_pending = []
+        return self.docs_index
 
     def _route(self, work: pd.DataFrame, spec: dict[str, Any], result) -> ValidationOutcome:
         failures: list[dict[str, Any]] = []
@@ -243,4 +255,7 @@ def forget_old_results(gx_dir: Path, keep: int) -> int:
 def run_suite(df: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None,
               gx_dir: Path | None = None) -> ValidationOutcome:
     """One-off validation (tests, ad-hoc checks); the pipeline keeps one Validator per run."""
-    return Validator(gx_dir).run(df, suite_name, parameters)
+    validator = Validator(gx_dir)
+    outcome = validator.run(df, suite_name, parameters)
+    validator.build_docs()
+    return outcome

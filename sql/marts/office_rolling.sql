@@ -64,21 +64,55 @@ gaps as (
 
 ),
 
+gaps_per_week as (
+
+    -- one row per office, platform and week with posts: the week's longest gap (ending on
+    -- one of its post days) and its last post day
+    select
+        office_code,
+        platform,
+        date_trunc('week', local_date) as week_start,
+        max(gap_days) as longest_gap,
+        max(local_date) as last_post_date
+
+    from gaps
+    group by all
+
+),
+
 gap_per_week as (
 
+    -- the 13 weeks ending each week are 13 rows at most, so this join grows with the
+    -- weeks of history, not with their square
     select
         windows.office_code,
         windows.platform,
         windows.iso_week,
-        max(gaps.gap_days) filter (where gaps.local_date >= windows.week_start - interval 84 day) as longest_gap_between_posts,
-        max(gaps.local_date) as last_post_date
+        max(gaps_per_week.longest_gap) as longest_gap_between_posts
 
     from windows
-    inner join gaps
-        on gaps.office_code = windows.office_code
-        and gaps.platform = windows.platform
-        and gaps.local_date <= windows.week_start + interval 6 day
+    inner join gaps_per_week
+        on gaps_per_week.office_code = windows.office_code
+        and gaps_per_week.platform = windows.platform
+        and gaps_per_week.week_start between windows.week_start - interval 84 day and windows.week_start
     group by all
+
+),
+
+last_post as (
+
+    -- the last post day up to the end of each week, however long ago
+    select
+        windows.office_code,
+        windows.platform,
+        windows.iso_week,
+        gaps_per_week.last_post_date
+
+    from windows
+    asof inner join gaps_per_week
+        on gaps_per_week.office_code = windows.office_code
+        and gaps_per_week.platform = windows.platform
+        and gaps_per_week.week_start <= windows.week_start
 
 ),
 
@@ -96,16 +130,17 @@ final as (
         windows.weeks_active_last_13,
         windows.weeks_in_last_13,
         windows.current_streak_weeks,
-        gap_per_week.last_post_date,
+        last_post.last_post_date,
         case
-            when gap_per_week.last_post_date is not null then greatest(
+            when last_post.last_post_date is not null then greatest(
                 coalesce(gap_per_week.longest_gap_between_posts, 0),
-                cast(windows.week_start + interval 6 day as date) - gap_per_week.last_post_date
+                cast(windows.week_start + interval 6 day as date) - last_post.last_post_date
             )
         end as longest_gap_days_13w
 
     from windows
     left join gap_per_week using (office_code, platform, iso_week)
+    left join last_post using (office_code, platform, iso_week)
 
 )
 
