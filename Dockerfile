@@ -14,8 +14,8 @@ USER airflow
 RUN pip install --no-cache-dir "uv==0.13.8" \
  && cd /opt/medsos \
  && uv export --frozen --no-dev --no-emit-project --no-hashes -o /tmp/requirements.txt \
- && uv pip install --system --no-cache -r /tmp/requirements.txt \
- && uv pip install --system --no-cache --no-deps -e /opt/medsos \
+ && uv pip install --system --no-cache --compile-bytecode -r /tmp/requirements.txt \
+ && uv pip install --system --no-cache --compile-bytecode --no-deps -e /opt/medsos \
  && rm /tmp/requirements.txt
 
 ENV MEDSOS_PROJECT_DIR=/opt/medsos \

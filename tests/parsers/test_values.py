@@ -170,3 +170,28 @@ def test_excel_serial_dates():
 def test_counts_beyond_any_real_count_are_refused(text):
     with pytest.raises(ValueError):
         parse_count(text)
+
+
+def test_a_frame_read_back_from_parquet_keeps_every_value_and_type(tmp_path):
+    """The batch files between stages are converted column by column (``conform``); they
+    must come back exactly as ``frame`` builds them from rows, NULLs of every type included."""
+    import pandas as pd
+
+    from medsos.parsers.base import POST_COLUMNS, conform, frame
+    from medsos.pipeline import read_frame, write_frame
+
+    rows = [
+        {"platform": "instagram", "office_code": "35.06", "post_id": "17912345678901234567",
+         "published_at": datetime(2024, 3, 4, 1, 2, 3, 456789).astimezone(), "published_local": datetime(2024, 3, 4, 8, 2),
+         "views": 1_234_567_890, "likes": 0, "duration_seconds": 12.5, "caption": "=1+1 #Pemilu", "source_row": 2},
+        {"platform": "x", "office_code": "35", "post_id": "1", "views": None, "likes": None, "caption": None,
+         "duration_seconds": None, "published_at": None, "published_local": None, "source_row": 3},
+    ]
+    expected = frame(rows, POST_COLUMNS)
+    path = tmp_path / "posts.parquet"
+    write_frame(expected, path)
+    back = read_frame(path, POST_COLUMNS)
+    pd.testing.assert_frame_equal(back, expected)
+    # a frame with columns in another order, one missing and a gap in its index
+    shuffled = expected[list(reversed(POST_COLUMNS))].drop(columns=["saves"]).set_axis([5, 9])
+    pd.testing.assert_frame_equal(conform(shuffled, POST_COLUMNS), expected)
