@@ -162,3 +162,117 @@ def test_a_weekly_build_equals_a_full_build_through_every_kind_of_change(kediri,
         assert con.sql("select content_category from core.posts where post_id = '14'").fetchall() == [("edukasi",)]
     finally:
         con.close()
+
+
+def computed(settings, table: str) -> int:
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        return con.sql(f"select count(*) from {table}").fetchall()[0][0]
+    finally:
+        con.close()
+
+
+def test_the_weekly_tables_equal_a_full_build_week_by_week_on_every_platform(settings, tmp_path):
+    """The Jawa Timur sample (every platform, follower histories, overlapping export
+    windows) week by week; then follower exports withdrawn and downloaded again."""
+    from medsos.sample import build_plan, write_sample
+
+    plan = build_plan()
+    write_sample(settings.landing, plan)
+    for week in plan.weeks:
+        run(settings, week)
+        assert differences_from_a_full_build(settings, week, tmp_path) == {}, week
+    last = plan.weeks[-1]
+    # the last week's build recomputed its own week and the one before (the exports
+    # overlap it), not the whole history
+    con = connect(settings.warehouse, read_only=True)
+    try:
+        weeks_built = sorted(w for (w,) in con.sql("select iso_week from meta.weeks_to_build").fetchall())
+        days_built, all_days = con.sql(
+            "select (select count(*) from meta.days_to_build), (select count(*) from core.account_daily)"
+        ).fetchall()[0]
+        followers = [
+            (week, path) for week, path in con.sql(
+                """select delivery_week, source_file from core.files_in_force
+                   where source_file in (select source_file from raw.account_daily)
+                   order by delivery_week, source_file"""
+            ).fetchall()
+        ]
+    finally:
+        con.close()
+    assert weeks_built == plan.weeks[-2:]
+    assert 0 < days_built < all_days / 2
+    assert {w for w, _ in followers} >= {plan.weeks[0], plan.weeks[3]}
+
+    # an early follower export withdrawn: its days lose it, and so do the weeks after
+    first = next(p for w, p in followers if w == plan.weeks[0])
+    (settings.landing / first).unlink()
+    run(settings, last)
+    assert differences_from_a_full_build(settings, last, tmp_path) == {}
+    assert computed(settings, "meta.weeks_to_build") == len(plan.weeks)
+
+    # a middle week's follower export downloaded again with other bytes (loaded again)
+    middle = settings.landing / next(p for w, p in followers if w == plan.weeks[3])
+    middle.write_bytes(middle.read_bytes() + b"\n")
+    os.utime(middle, (middle.stat().st_mtime + 60,) * 2)
+    run(settings, last)
+    assert differences_from_a_full_build(settings, last, tmp_path) == {}
+    assert 0 < computed(settings, "meta.weeks_to_build") < len(plan.weeks)
+
+
+def test_a_change_to_the_registry_makes_the_build_full(kediri, tmp_path):
+    t = 1_700_000_000
+    base = [str(n) for n in range(901, 911)]
+    drop(kediri.landing, "2024-W05", "ig.csv", IG_HEADER + "".join(ig_row(n, "01/30/2024 09:00") for n in base), t)
+    drop(kediri.landing, "2024-W08", "ig.csv", IG_HEADER + ig_row("12", "02/20/2024 09:00"), t + 100)
+    run(kediri, "2024-W07")
+    assert run(kediri, "2024-W08") == {"12"}
+    assert computed(kediri, "meta.weeks_to_build") == 1  # only the new week
+    # the account was opened in week 8: the weeks before are no longer evaluated for it
+    kediri.accounts.write_text(
+        "office_code,platform,handle,active_from\n35.06,instagram,kpu_kabkediri,2024-02-19\n", encoding="utf-8"
+    )
+    assert run(kediri, "2024-W08") == {"12", *base}
+    assert computed(kediri, "meta.weeks_to_build") == 4  # 2024-W05 to 2024-W08
+    assert differences_from_a_full_build(kediri, "2024-W08", tmp_path) == {}
+
+
+def test_a_change_that_reaches_back_recomputes_the_weeks_it_reaches(kediri, tmp_path):
+    """A later export can move a post to another week, or restate follower counts of
+    earlier days; the weeks they reach back to, and those after them, are recomputed."""
+    t = 1_700_000_000
+    kediri.accounts.write_text(
+        "office_code,platform,handle,active_from\n35.06,instagram,kpu_kabkediri,\n35.06,tiktok,kpukediri,\n",
+        encoding="utf-8",
+    )
+
+    def followers(week: str, first_day: int, days: int, count: int, mtime: float) -> None:
+        rows = "".join(f'"2024/02/{first_day + d:02d}","{count + d}","1"\n' for d in range(days))
+        drop(kediri.landing, week, "followers.csv",
+             '"Date","Followers","Difference in followers from previous day"\n' + rows, mtime)
+
+    base = [str(n) for n in range(901, 911)]
+    drop(kediri.landing, "2024-W05", "ig.csv", IG_HEADER + "".join(ig_row(n, "01/30/2024 09:00") for n in base), t)
+    followers("2024-W06", 1, 11, 1000, t)  # 1 to 11 February: weeks 5 and 6
+    drop(kediri.landing, "2024-W07", "ig.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"), t + 100)
+    for week in ("2024-W06", "2024-W07"):
+        run(kediri, week)
+    drop(kediri.landing, "2024-W08", "ig.csv", IG_HEADER + ig_row("12", "02/20/2024 09:00"), t + 200)
+    run(kediri, "2024-W08")
+    assert computed(kediri, "meta.weeks_to_build") == 1
+    assert differences_from_a_full_build(kediri, "2024-W08", tmp_path) == {}
+
+    # next week's export shows post 11 published a week later (a time zone fixed): week 7
+    # loses it although nothing was delivered for week 7
+    drop(kediri.landing, "2024-W09", "ig.csv",
+         IG_HEADER + ig_row("11", "02/20/2024 10:00") + ig_row("13", "02/27/2024 09:00"), t + 300)
+    assert run(kediri, "2024-W09") == {"11", "13"}
+    assert computed(kediri, "meta.weeks_to_build") == 3  # weeks 7, 8 and 9
+    assert differences_from_a_full_build(kediri, "2024-W09", tmp_path) == {}
+
+    # a follower history delivered in week 9 restates 1 to 25 February: the followers of
+    # weeks 5 to 9 change
+    followers("2024-W09", 1, 25, 2000, t + 400)
+    run(kediri, "2024-W09")
+    assert computed(kediri, "meta.weeks_to_build") == 5
+    assert differences_from_a_full_build(kediri, "2024-W09", tmp_path) == {}

@@ -270,12 +270,22 @@ def calendar_frame(first_year: int = 2020, last_year: int = 2030) -> pd.DataFram
 # --------------------------------------------------------------------------- models
 
 
+# What an incremental model is recomputed by once built (sql/models.txt: 'by post' and so
+# on): the table of keys to compute (sql/incremental/changed_<unit>s.sql, or
+# all_<unit>s.sql in a full build) and the columns that key the model's rows.
+INCREMENTAL_UNITS = {
+    "post": ("meta.posts_to_build", ("platform", "office_code", "post_id")),
+    "day": ("meta.days_to_build", ("platform", "office_code", "metric_date")),
+    "week": ("meta.weeks_to_build", ("iso_week",)),
+}
+
+
 @dataclass(frozen=True)
 class Model:
     layer: str
     name: str
     path: Path
-    incremental: bool = False  # recomputed per post once built (see sql/models.txt)
+    incremental: str | None = None  # 'post', 'day' or 'week' (see sql/models.txt)
 
     @property
     def table(self) -> str:
@@ -304,12 +314,16 @@ def models(folder: Path | None = None) -> list[Model]:
         layer, _, file = entry.partition("/")
         if layer not in LAYER_SCHEMA:
             raise ValueError(f"sql/models.txt: '{entry}' is not in staging/, intermediate/ or marts/")
-        if options not in ([], ["incremental"]) or (options and layer == "staging"):
-            raise ValueError(f"sql/models.txt: '{raw.strip()}': after a table's file only 'incremental' may follow")
+        units = [["by", unit] for unit in INCREMENTAL_UNITS]
+        if (options and options not in units) or (options and layer == "staging"):
+            raise ValueError(
+                f"sql/models.txt: '{raw.strip()}': after a table's file only "
+                f"{', '.join(repr(' '.join(u)) for u in units)} may follow"
+            )
         path = root / layer / file
         if not path.is_file():
             raise ValueError(f"sql/models.txt lists {entry}, which does not exist")
-        out.append(Model(layer, path.stem, path, incremental=bool(options)))
+        out.append(Model(layer, path.stem, path, incremental=options[1] if options else None))
     return out
 
 
@@ -325,6 +339,10 @@ def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, root: Path | None = None
     for query in (
         "select * exclude (report_through_week, report_through_week_start) from core.evaluation_settings",
         "select * from core.content_lexicon order by all",
+        # which weeks each office is evaluated on (registry, offices, calendar)
+        "select * from core.accounts order by all",
+        "select * from core.offices order by all",
+        "select * from core.calendar_weeks order by all",
     ):
         h.update(repr(con.sql(query).fetchall()).encode())
     return h.hexdigest()
@@ -340,23 +358,51 @@ def _can_build_incrementally(con: duckdb.DuckDBPyConnection, fingerprint: str) -
     return last == [(fingerprint,)] and needed <= tables
 
 
-def _choose_posts_to_build(con: duckdb.DuckDBPyConnection, incremental: bool) -> bool:
-    """Fill ``meta.posts_to_build``; True when the build goes on incrementally. When most
-    posts changed anyway (``--reprocess``), computing all of them afresh is faster than
-    replacing them one by one."""
+def _incremental_sql(name: str) -> str:
+    return (sql_dir() / "incremental" / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -> bool:
+    """Fill the table of ``unit`` keys to compute (``meta.posts_to_build``,
+    ``meta.days_to_build`` or ``meta.weeks_to_build``); True when the build goes on
+    incrementally. When most posts changed anyway (``--reprocess``), computing everything
+    afresh is faster than replacing rows one by one, so the build turns full."""
+    table, _ = INCREMENTAL_UNITS[unit]
     if incremental:
-        sql = (sql_dir() / "incremental" / "changed_posts.sql").read_text(encoding="utf-8")
-        con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
-        (changed, known) = con.sql(
-            "select (select count(*) from meta.posts_to_build), (select count(*) from core.posts)"
-        ).fetchall()[0]
-        incremental = changed <= known // 2
+        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'changed_{unit}s')}")
+        if unit == "post":
+            (changed, known) = con.sql(
+                "select (select count(*) from meta.posts_to_build), (select count(*) from core.posts)"
+            ).fetchall()[0]
+            incremental = changed <= known // 2
+            if incremental:
+                # the weeks the changed posts are in now, before they are recomputed
+                con.execute(
+                    """create or replace table meta.post_weeks_before as
+                       select distinct iso_week from core.posts
+                       semi join meta.posts_to_build using (platform, office_code, post_id)"""
+                )
     if not incremental:
-        sql = (sql_dir() / "incremental" / "all_posts.sql").read_text(encoding="utf-8")
-        con.execute(f"create or replace table meta.posts_to_build as\n{sql}")
-    (posts,) = con.sql("select count(*) from meta.posts_to_build").fetchall()[0]
-    log.info("%s build: %s posts to compute", "incremental" if incremental else "full", posts)
+        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'all_{unit}s')}")
+    (n,) = con.sql(f"select count(*) from {table}").fetchall()[0]
+    log.info("%s build: %s %ss to compute", "incremental" if incremental else "full", n, unit)
     return incremental
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
+    """Delete the model's rows for the keys being computed, insert them afresh."""
+    table, keys = INCREMENTAL_UNITS[model.incremental]
+    if model.incremental == "week":
+        # and the weeks no longer reported (the first delivery withdrawn, say)
+        con.execute(
+            f"""delete from {model.table}
+                where iso_week in (select iso_week from {table})
+                   or iso_week not in (select iso_week from core.reporting_weeks)"""
+        )
+    else:
+        on = " and ".join(f"t.{k} = s.{k}" for k in keys)
+        con.execute(f"delete from {model.table} as t using {table} as s where {on}")
+    con.execute(f"insert into {model.table} by name select * from (\n{sql}\n)")
 
 
 def build(
@@ -365,9 +411,10 @@ def build(
     """Rebuild reference tables, core and marts in one transaction: readers of the
     published copy never see half-built tables, and a failure leaves the previous state.
 
-    Models marked ``incremental`` are recomputed only for the posts whose files changed
-    since the last build (``sql/incremental/changed_posts.sql``); ``full`` or any change of SQL,
-    thresholds or keywords recomputes them for every post."""
+    Models marked ``by post``, ``by day`` or ``by week`` in ``sql/models.txt`` are
+    recomputed only for what the files that changed since the last build touch
+    (``sql/incremental/changed_*.sql``); ``full`` or any change of SQL, thresholds,
+    keywords or the registry recomputes everything."""
     built = []
     with transaction(con):
         write_reference_tables(con, settings, through_week)
@@ -377,22 +424,23 @@ def build(
             # the standing of every file at the last build, to see which ones changed
             con.execute(
                 """create or replace table meta.files_in_force_before as
-                   select source_file, is_in_force, processed_at from core.files_in_force"""
+                   select source_file, delivery_week, is_in_force, processed_at from core.files_in_force"""
             )
-        scope_ready = False
+        ready: list[str] = []
         for model in models():
             sql = model.path.read_text(encoding="utf-8")
             started = time.perf_counter()
-            if model.incremental and not scope_ready:
-                incremental = _choose_posts_to_build(con, incremental)
-                scope_ready = True
+            if model.incremental and model.incremental not in ready:
+                if model.incremental == "week" and not {"post", "day"} <= set(ready):
+                    raise ValueError(f"sql/models.txt: {model.path.name} (by week) must come after "
+                                     "the tables built by post and by day, which it reads")
+                if incremental and not ready:
+                    # core.files_in_force is built: which files changed since the last build
+                    con.execute(f"create or replace table meta.changed_files as\n{_incremental_sql('changed_files')}")
+                incremental = _choose_keys(con, model.incremental, incremental)
+                ready.append(model.incremental)
             if model.incremental and incremental:
-                con.execute(
-                    f"""delete from {model.table} as t using meta.posts_to_build as p
-                        where t.platform = p.platform and t.office_code = p.office_code
-                          and t.post_id = p.post_id"""
-                )
-                con.execute(f"insert into {model.table} by name select * from (\n{sql}\n)")
+                _replace_rows(con, model, sql)
             else:
                 con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
             log.info("built %s in %.2f s", model.table, time.perf_counter() - started)
@@ -403,7 +451,8 @@ def build(
                 else:
                     _comment(con, model.table, desc)
             built.append(model.table)
-        con.execute("drop table if exists meta.files_in_force_before")
+        for scratch in ("files_in_force_before", "changed_files", "post_weeks_before"):
+            con.execute(f"drop table if exists meta.{scratch}")
         con.execute("delete from meta.last_build")
         con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])
     return built

@@ -1,13 +1,23 @@
 -- Account-level daily figures, one row per office, platform and day. Several exports can
 -- cover the same day (a follower history and an overview, or overlapping downloads):
 -- each figure comes from the most recent export that has it, because platforms revise
--- their last days and not every export carries every figure.
+-- their last days and not every export carries every figure. covering_files lists every
+-- export in force that covered the day. Built incrementally: only the days in
+-- meta.days_to_build (all of them in a full build) are computed again.
 
 with
 
+days_to_build as (
+
+    select * from meta.days_to_build
+
+),
+
 daily as (
 
-    select * from staging.stg_account_daily
+    select *
+    from staging.stg_account_daily
+    semi join days_to_build using (platform, office_code, metric_date)
 
 ),
 
@@ -45,7 +55,8 @@ merged as (
         arg_max(metric_definition, recency) filter (where followers_gained is not null) as followers_gained_definition,
         max(snapshot_at) as snapshot_at,
         arg_max(source_file, recency) as source_file,
-        count(*) as exports_covering_day
+        count(*) as exports_covering_day,
+        list_sort(list(distinct source_file)) as covering_files
 
     from in_force
     group by platform, office_code, metric_date

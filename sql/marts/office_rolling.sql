@@ -3,7 +3,8 @@
 -- (a missing export counts as not met); current_streak_weeks = consecutive weeks up to
 -- this one that met it; longest_gap_days_13w = the longest run of days without a post in
 -- the 13 weeks ending this week, counting the days since the last post (NULL when no post
--- is known).
+-- is known). Built incrementally for the weeks in meta.weeks_to_build (all in a full
+-- build), each still looking back over every earlier week.
 
 with
 
@@ -46,6 +47,14 @@ windows as (
 
 ),
 
+output_weeks as (
+
+    select *
+    from windows
+    semi join meta.weeks_to_build using (iso_week)
+
+),
+
 post_days as (
 
     select distinct office_code, platform, local_date from core.posts
@@ -85,16 +94,16 @@ gap_per_week as (
     -- the 13 weeks ending each week are 13 rows at most, so this join grows with the
     -- weeks of history, not with their square
     select
-        windows.office_code,
-        windows.platform,
-        windows.iso_week,
+        output_weeks.office_code,
+        output_weeks.platform,
+        output_weeks.iso_week,
         max(gaps_per_week.longest_gap) as longest_gap_between_posts
 
-    from windows
+    from output_weeks
     inner join gaps_per_week
-        on gaps_per_week.office_code = windows.office_code
-        and gaps_per_week.platform = windows.platform
-        and gaps_per_week.week_start between windows.week_start - interval 84 day and windows.week_start
+        on gaps_per_week.office_code = output_weeks.office_code
+        and gaps_per_week.platform = output_weeks.platform
+        and gaps_per_week.week_start between output_weeks.week_start - interval 84 day and output_weeks.week_start
     group by all
 
 ),
@@ -103,42 +112,42 @@ last_post as (
 
     -- the last post day up to the end of each week, however long ago
     select
-        windows.office_code,
-        windows.platform,
-        windows.iso_week,
+        output_weeks.office_code,
+        output_weeks.platform,
+        output_weeks.iso_week,
         gaps_per_week.last_post_date
 
-    from windows
+    from output_weeks
     asof inner join gaps_per_week
-        on gaps_per_week.office_code = windows.office_code
-        and gaps_per_week.platform = windows.platform
-        and gaps_per_week.week_start <= windows.week_start
+        on gaps_per_week.office_code = output_weeks.office_code
+        and gaps_per_week.platform = output_weeks.platform
+        and gaps_per_week.week_start <= output_weeks.week_start
 
 ),
 
 final as (
 
     select
-        windows.office_code,
-        windows.office_name,
-        windows.province_code,
-        windows.platform,
-        windows.iso_week,
-        windows.week_start,
-        windows.weeks_active_last_4,
-        windows.weeks_in_last_4,
-        windows.weeks_active_last_13,
-        windows.weeks_in_last_13,
-        windows.current_streak_weeks,
+        output_weeks.office_code,
+        output_weeks.office_name,
+        output_weeks.province_code,
+        output_weeks.platform,
+        output_weeks.iso_week,
+        output_weeks.week_start,
+        output_weeks.weeks_active_last_4,
+        output_weeks.weeks_in_last_4,
+        output_weeks.weeks_active_last_13,
+        output_weeks.weeks_in_last_13,
+        output_weeks.current_streak_weeks,
         last_post.last_post_date,
         case
             when last_post.last_post_date is not null then greatest(
                 coalesce(gap_per_week.longest_gap_between_posts, 0),
-                cast(windows.week_start + interval 6 day as date) - last_post.last_post_date
+                cast(output_weeks.week_start + interval 6 day as date) - last_post.last_post_date
             )
         end as longest_gap_days_13w
 
-    from windows
+    from output_weeks
     left join gap_per_week using (office_code, platform, iso_week)
     left join last_post using (office_code, platform, iso_week)
 

@@ -3,6 +3,7 @@
 -- active_from date falls in), weeks without posts included. data_status is 'missing' when the office delivered no usable export for
 -- that platform and week: then the counts are NULL (unknown), never 0.
 -- met_weekly_minimum: posts >= min_posts_per_week (evaluation.toml, default 1).
+-- Built incrementally: only the weeks in meta.weeks_to_build (all in a full build).
 
 with
 
@@ -27,9 +28,17 @@ accounts as (
 
 ),
 
+weeks_to_build as (
+
+    select iso_week from meta.weeks_to_build
+
+),
+
 reporting_weeks as (
 
-    select iso_week, week_start from core.reporting_weeks
+    select iso_week, week_start
+    from core.reporting_weeks
+    semi join weeks_to_build using (iso_week)
 
 ),
 
@@ -45,7 +54,9 @@ grid as (
 
 deliveries as (
 
-    select office_code, platform, delivery_week as iso_week from core.deliveries
+    select office_code, platform, delivery_week as iso_week
+    from core.deliveries
+    semi join weeks_to_build on weeks_to_build.iso_week = core.deliveries.delivery_week
 
 ),
 
@@ -53,6 +64,7 @@ posts as (
 
     select office_code, platform, iso_week, local_date, is_overtagged, content_category
     from core.posts
+    semi join weeks_to_build using (iso_week)
 
 ),
 

@@ -3,6 +3,7 @@
 -- engagement_rate_per_view = interactions / views; engagement_rate_per_follower =
 -- interactions / followers at the end of the week. Each rate is NULL when its
 -- denominator is unknown or zero. Counts are NULL for weeks whose export is missing.
+-- Built incrementally, like marts.weekly_cadence, for the weeks in meta.weeks_to_build.
 
 with
 
@@ -10,12 +11,15 @@ cadence as (
 
     select office_code, office_name, province_code, platform, iso_week, week_start, data_status
     from marts.weekly_cadence
+    semi join meta.weeks_to_build using (iso_week)
 
 ),
 
 posts as (
 
-    select * from core.posts
+    select *
+    from core.posts
+    semi join meta.weeks_to_build using (iso_week)
 
 ),
 
