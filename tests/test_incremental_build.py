@@ -183,11 +183,14 @@ def test_the_weekly_tables_equal_a_full_build_week_by_week_on_every_platform(set
         run(settings, week)
         assert differences_from_a_full_build(settings, week, tmp_path) == {}, week
     last = plan.weeks[-1]
-    # the last week's build recomputed its own week and the one before (the exports
-    # overlap it), not the whole history
+    # the last week's build recomputed its own week's posting, and the engagement of the
+    # weeks whose posts the exports showed again (YouTube lists every video), not all
     con = connect(settings.warehouse, read_only=True)
     try:
         weeks_built = sorted(w for (w,) in con.sql("select iso_week from meta.weeks_to_build").fetchall())
+        engagement_built = sorted(
+            w for (w,) in con.sql("select iso_week from meta.engagement_weeks_to_build").fetchall()
+        )
         days_built, all_days = con.sql(
             "select (select count(*) from meta.days_to_build), (select count(*) from core.account_daily)"
         ).fetchall()[0]
@@ -200,7 +203,8 @@ def test_the_weekly_tables_equal_a_full_build_week_by_week_on_every_platform(set
         ]
     finally:
         con.close()
-    assert weeks_built == plan.weeks[-2:]
+    assert weeks_built == plan.weeks[-1:]
+    assert plan.weeks[-2:] == engagement_built[-2:] and len(engagement_built) < len(plan.weeks)
     assert 0 < days_built < all_days / 2
     assert {w for w, _ in followers} >= {plan.weeks[0], plan.weeks[3]}
 
@@ -209,7 +213,7 @@ def test_the_weekly_tables_equal_a_full_build_week_by_week_on_every_platform(set
     (settings.landing / first).unlink()
     run(settings, last)
     assert differences_from_a_full_build(settings, last, tmp_path) == {}
-    assert computed(settings, "meta.weeks_to_build") == len(plan.weeks)
+    assert computed(settings, "meta.weeks_to_build") == len(plan.weeks)  # a delivery of the first week
 
     # a middle week's follower export downloaded again with other bytes (loaded again)
     middle = settings.landing / next(p for w, p in followers if w == plan.weeks[3])
@@ -217,7 +221,7 @@ def test_the_weekly_tables_equal_a_full_build_week_by_week_on_every_platform(set
     os.utime(middle, (middle.stat().st_mtime + 60,) * 2)
     run(settings, last)
     assert differences_from_a_full_build(settings, last, tmp_path) == {}
-    assert 0 < computed(settings, "meta.weeks_to_build") < len(plan.weeks)
+    assert 0 < computed(settings, "meta.engagement_weeks_to_build") < len(plan.weeks)
 
 
 def test_a_change_to_the_registry_makes_the_build_full(kediri, tmp_path):
@@ -268,11 +272,13 @@ def test_a_change_that_reaches_back_recomputes_the_weeks_it_reaches(kediri, tmp_
          IG_HEADER + ig_row("11", "02/20/2024 10:00") + ig_row("13", "02/27/2024 09:00"), t + 300)
     assert run(kediri, "2024-W09") == {"11", "13"}
     assert computed(kediri, "meta.weeks_to_build") == 3  # weeks 7, 8 and 9
+    assert computed(kediri, "meta.engagement_weeks_to_build") == 3
     assert differences_from_a_full_build(kediri, "2024-W09", tmp_path) == {}
 
     # a follower history delivered in week 9 restates 1 to 25 February: the followers of
-    # weeks 5 to 9 change
+    # weeks 5 to 9 change, their posting does not
     followers("2024-W09", 1, 25, 2000, t + 400)
     run(kediri, "2024-W09")
-    assert computed(kediri, "meta.weeks_to_build") == 5
+    assert computed(kediri, "meta.engagement_weeks_to_build") == 5
+    assert computed(kediri, "meta.weeks_to_build") == 1  # the delivery week
     assert differences_from_a_full_build(kediri, "2024-W09", tmp_path) == {}

@@ -277,6 +277,7 @@ INCREMENTAL_UNITS = {
     "post": ("meta.posts_to_build", ("platform", "office_code", "post_id")),
     "day": ("meta.days_to_build", ("platform", "office_code", "metric_date")),
     "week": ("meta.weeks_to_build", ("iso_week",)),
+    "engagement week": ("meta.engagement_weeks_to_build", ("iso_week",)),
 }
 
 
@@ -285,7 +286,7 @@ class Model:
     layer: str
     name: str
     path: Path
-    incremental: str | None = None  # 'post', 'day' or 'week' (see sql/models.txt)
+    incremental: str | None = None  # a key of INCREMENTAL_UNITS (see sql/models.txt)
 
     @property
     def table(self) -> str:
@@ -314,7 +315,7 @@ def models(folder: Path | None = None) -> list[Model]:
         layer, _, file = entry.partition("/")
         if layer not in LAYER_SCHEMA:
             raise ValueError(f"sql/models.txt: '{entry}' is not in staging/, intermediate/ or marts/")
-        units = [["by", unit] for unit in INCREMENTAL_UNITS]
+        units = [["by", *unit.split()] for unit in INCREMENTAL_UNITS]
         if (options and options not in units) or (options and layer == "staging"):
             raise ValueError(
                 f"sql/models.txt: '{raw.strip()}': after a table's file only "
@@ -323,7 +324,7 @@ def models(folder: Path | None = None) -> list[Model]:
         path = root / layer / file
         if not path.is_file():
             raise ValueError(f"sql/models.txt lists {entry}, which does not exist")
-        out.append(Model(layer, path.stem, path, incremental=options[1] if options else None))
+        out.append(Model(layer, path.stem, path, incremental=" ".join(options[1:]) or None))
     return out
 
 
@@ -368,22 +369,25 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
     incrementally. When most posts changed anyway (``--reprocess``), computing everything
     afresh is faster than replacing rows one by one, so the build turns full."""
     table, _ = INCREMENTAL_UNITS[unit]
+    name = unit.replace(" ", "_") + "s"
     if incremental:
-        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'changed_{unit}s')}")
+        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'changed_{name}')}")
         if unit == "post":
             (changed, known) = con.sql(
                 "select (select count(*) from meta.posts_to_build), (select count(*) from core.posts)"
             ).fetchall()[0]
             incremental = changed <= known // 2
             if incremental:
-                # the weeks the changed posts are in now, before they are recomputed
+                # the changed posts as they are now, before they are recomputed: which
+                # weeks they leave, and whether their week's posting changes
                 con.execute(
-                    """create or replace table meta.post_weeks_before as
-                       select distinct iso_week from core.posts
+                    """create or replace table meta.posts_before as
+                       select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category
+                       from core.posts
                        semi join meta.posts_to_build using (platform, office_code, post_id)"""
                 )
     if not incremental:
-        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'all_{unit}s')}")
+        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'all_{name}')}")
     (n,) = con.sql(f"select count(*) from {table}").fetchall()[0]
     log.info("%s build: %s %ss to compute", "incremental" if incremental else "full", n, unit)
     return incremental
@@ -392,7 +396,7 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
 def _replace_rows(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
     """Delete the model's rows for the keys being computed, insert them afresh."""
     table, keys = INCREMENTAL_UNITS[model.incremental]
-    if model.incremental == "week":
+    if keys == ("iso_week",):
         # and the weeks no longer reported (the first delivery withdrawn, say)
         con.execute(
             f"""delete from {model.table}
@@ -431,9 +435,10 @@ def build(
             sql = model.path.read_text(encoding="utf-8")
             started = time.perf_counter()
             if model.incremental and model.incremental not in ready:
-                if model.incremental == "week" and not {"post", "day"} <= set(ready):
-                    raise ValueError(f"sql/models.txt: {model.path.name} (by week) must come after "
-                                     "the tables built by post and by day, which it reads")
+                needs = {"week": {"post", "day"}, "engagement week": {"post", "day", "week"}}
+                if not needs.get(model.incremental, set()) <= set(ready):
+                    raise ValueError(f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
+                                     f"after the tables built by {' and by '.join(sorted(needs[model.incremental]))}")
                 if incremental and not ready:
                     # core.files_in_force is built: which files changed since the last build
                     con.execute(f"create or replace table meta.changed_files as\n{_incremental_sql('changed_files')}")
@@ -451,7 +456,7 @@ def build(
                 else:
                     _comment(con, model.table, desc)
             built.append(model.table)
-        for scratch in ("files_in_force_before", "changed_files", "post_weeks_before"):
+        for scratch in ("files_in_force_before", "changed_files", "posts_before"):
             con.execute(f"drop table if exists meta.{scratch}")
         con.execute("delete from meta.last_build")
         con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])

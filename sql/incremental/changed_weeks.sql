@@ -1,35 +1,41 @@
--- The ISO weeks an incremental build recomputes in the weekly marts: every reporting week
--- from the earliest one anything changed in. The weeks after it are recomputed too,
--- because marts.office_rolling carries a week into later ones (streaks, the last post
--- before a week, 13-week windows) and marts.weekly_engagement takes followers from the
--- 28 days before a week's end.
+-- The ISO weeks an incremental build recomputes in marts.weekly_cadence and
+-- marts.office_rolling: every reporting week from the earliest one whose posting changed
+-- (a post added, removed, moved to another week or day, or given another content
+-- category or hashtag count; a delivery made or withdrawn; the week starting or stopping
+-- being reported). The weeks after it are recomputed too, because office_rolling carries
+-- a week into later ones (streaks, the last post before a week, 13-week windows). New
+-- numbers for old posts (a YouTube export lists every video) change no week here: they
+-- change marts.weekly_engagement (sql/incremental/changed_engagement_weeks.sql).
 
 with
 
-post_weeks_before as (
+posting_before as (
 
-    -- the weeks the changed posts were in before this build recomputed them
-    select iso_week from meta.post_weeks_before
+    -- what the changed posts were before this build recomputed them
+    select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category
+    from meta.posts_before
 
 ),
 
-post_weeks_now as (
+posting_now as (
 
-    select iso_week
+    select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category
     from core.posts
     semi join meta.posts_to_build using (platform, office_code, post_id)
+
+),
+
+posting_changes as (
+
+    (select * from posting_before except select * from posting_now)
+    union all
+    (select * from posting_now except select * from posting_before)
 
 ),
 
 delivery_weeks as (
 
     select delivery_week as iso_week from meta.changed_files
-
-),
-
-day_weeks as (
-
-    select strftime(metric_date, '%G-W%V') as iso_week from meta.days_to_build
 
 ),
 
@@ -56,10 +62,8 @@ weeks_in_or_out as (
 
 touched as (
 
-    select iso_week from post_weeks_before
-    union all select iso_week from post_weeks_now
+    select iso_week from posting_changes
     union all select iso_week from delivery_weeks
-    union all select iso_week from day_weeks
     union all select iso_week from weeks_in_or_out
 
 ),

@@ -3,7 +3,7 @@
 -- engagement_rate_per_view = interactions / views; engagement_rate_per_follower =
 -- interactions / followers at the end of the week. Each rate is NULL when its
 -- denominator is unknown or zero. Counts are NULL for weeks whose export is missing.
--- Built incrementally, like marts.weekly_cadence, for the weeks in meta.weeks_to_build.
+-- Built incrementally: only the weeks in meta.engagement_weeks_to_build (all in a full build).
 
 with
 
@@ -11,7 +11,7 @@ cadence as (
 
     select office_code, office_name, province_code, platform, iso_week, week_start, data_status
     from marts.weekly_cadence
-    semi join meta.weeks_to_build using (iso_week)
+    semi join meta.engagement_weeks_to_build using (iso_week)
 
 ),
 
@@ -19,7 +19,7 @@ posts as (
 
     select *
     from core.posts
-    semi join meta.weeks_to_build using (iso_week)
+    semi join meta.engagement_weeks_to_build using (iso_week)
 
 ),
 
