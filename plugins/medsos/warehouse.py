@@ -363,6 +363,12 @@ def _incremental_sql(name: str) -> str:
     return (sql_dir() / "incremental" / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def _note_changed_files(con: duckdb.DuckDBPyConnection) -> None:
+    """``meta.changed_files``: the files whose standing changed since the last build."""
+    sql = _incremental_sql("changed_files")
+    con.execute(f"create or replace table meta.changed_files as\n{sql}")
+
+
 def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -> bool:
     """Fill the table of ``unit`` keys to compute (``meta.posts_to_build``,
     ``meta.days_to_build`` or ``meta.weeks_to_build``); True when the build goes on
@@ -371,7 +377,8 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
     table, _ = INCREMENTAL_UNITS[unit]
     name = unit.replace(" ", "_") + "s"
     if incremental:
-        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'changed_{name}')}")
+        sql = _incremental_sql(f"changed_{name}")
+        con.execute(f"create or replace table {table} as\n{sql}")
         if unit == "post":
             (changed, known) = con.sql(
                 "select (select count(*) from meta.posts_to_build), (select count(*) from core.posts)"
@@ -387,7 +394,8 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
                        semi join meta.posts_to_build using (platform, office_code, post_id)"""
                 )
     if not incremental:
-        con.execute(f"create or replace table {table} as\n{_incremental_sql(f'all_{name}')}")
+        sql = _incremental_sql(f"all_{name}")
+        con.execute(f"create or replace table {table} as\n{sql}")
     (n,) = con.sql(f"select count(*) from {table}").fetchall()[0]
     log.info("%s build: %s %ss to compute", "incremental" if incremental else "full", n, unit)
     return incremental
@@ -404,8 +412,8 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> Non
                    or iso_week not in (select iso_week from core.reporting_weeks)"""
         )
     else:
-        on = " and ".join(f"t.{k} = s.{k}" for k in keys)
-        con.execute(f"delete from {model.table} as t using {table} as s where {on}")
+        where = " and ".join(f"t.{k} = s.{k}" for k in keys)
+        con.execute(f"delete from {model.table} as t using {table} as s where {where}")
     con.execute(f"insert into {model.table} by name select * from (\n{sql}\n)")
 
 
@@ -440,8 +448,7 @@ def build(
                     raise ValueError(f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
                                      f"after the tables built by {' and by '.join(sorted(needs[model.incremental]))}")
                 if incremental and not ready:
-                    # core.files_in_force is built: which files changed since the last build
-                    con.execute(f"create or replace table meta.changed_files as\n{_incremental_sql('changed_files')}")
+                    _note_changed_files(con)  # core.files_in_force is built by now
                 incremental = _choose_keys(con, model.incremental, incremental)
                 ready.append(model.incremental)
             if model.incremental and incremental:
@@ -456,8 +463,8 @@ def build(
                 else:
                     _comment(con, model.table, desc)
             built.append(model.table)
-        for scratch in ("files_in_force_before", "changed_files", "posts_before"):
-            con.execute(f"drop table if exists meta.{scratch}")
+        for table in ("meta.files_in_force_before", "meta.changed_files", "meta.posts_before"):
+            con.execute(f"drop table if exists {table}")
         con.execute("delete from meta.last_build")
         con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])
     return built
