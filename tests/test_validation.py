@@ -254,3 +254,13 @@ def test_data_docs_keep_the_last_runs_so_validation_does_not_slow_down(tmp_path,
     index = (site / "data_docs" / "local_site" / "index.html").read_text()
     linked = set(re.findall(r"validations/post_snapshots/[^/]+/(\d{8}T\d{6}\.\d+Z)/", index))
     assert linked == {p.name for p in stored}
+
+
+def test_a_batch_that_fails_a_table_check_still_gets_its_data_docs_page(tmp_path):
+    validator = Validator(tmp_path / "gx")
+    validator.run(with_checks([good_post(1)]), "post_snapshots", PARAMS)  # page built later
+    df = with_checks([good_post(2)]).drop(columns=["permalink"])
+    with pytest.raises(ValueError, match="expect_table_columns_to_match_set"):
+        validator.run(df, "post_snapshots", PARAMS)
+    site = tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+    assert len(list((site / "validations" / "post_snapshots").glob("*/*/*.html"))) == 2

@@ -151,7 +151,11 @@ class Validator:
         ((identifier, result),) = run.run_results.items()
         if self.docs_index:
             self._docs_pending += [identifier, ExpectationSuiteIdentifier(name=suite_name)]
-        return self._route(work, spec, result)
+        try:
+            return self._route(work, spec, result)
+        except Exception:
+            self.build_docs()  # a batch that fails a table check: its page is the one to read
+            raise
 
     def build_docs(self) -> Path | None:
         """Add this run's pages to the Data Docs site, once for all its suites (what GX's

@@ -355,7 +355,7 @@ def _can_build_incrementally(con: duckdb.DuckDBPyConnection, fingerprint: str) -
         f"{schema}.{name}"
         for schema, name in con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
     }
-    needed = {"core.files_in_force", *(m.table for m in models() if m.incremental)}
+    needed = {"core.files_in_force", "core.reporting_weeks", *(m.table for m in models() if m.incremental)}
     return last == [(fingerprint,)] and needed <= tables
 
 
@@ -371,8 +371,8 @@ def _note_changed_files(con: duckdb.DuckDBPyConnection) -> None:
 
 def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -> bool:
     """Fill the table of ``unit`` keys to compute (``meta.posts_to_build``,
-    ``meta.days_to_build`` or ``meta.weeks_to_build``); True when the build goes on
-    incrementally. When most posts changed anyway (``--reprocess``), computing everything
+    ``meta.days_to_build``, ``meta.weeks_to_build``, ``meta.engagement_weeks_to_build``);
+    True when the build goes on incrementally. When most posts changed anyway (``--reprocess``), computing everything
     afresh is faster than replacing rows one by one, so the build turns full."""
     table, _ = INCREMENTAL_UNITS[unit]
     name = unit.replace(" ", "_") + "s"
@@ -423,7 +423,7 @@ def build(
     """Rebuild reference tables, core and marts in one transaction: readers of the
     published copy never see half-built tables, and a failure leaves the previous state.
 
-    Models marked ``by post``, ``by day`` or ``by week`` in ``sql/models.txt`` are
+    Models marked ``by post``, ``by day``, ``by week`` or ``by engagement week`` in ``sql/models.txt`` are
     recomputed only for what the files that changed since the last build touch
     (``sql/incremental/changed_*.sql``); ``full`` or any change of SQL, thresholds,
     keywords or the registry recomputes everything."""
@@ -438,6 +438,7 @@ def build(
                 """create or replace table meta.files_in_force_before as
                    select source_file, delivery_week, is_in_force, processed_at from core.files_in_force"""
             )
+            con.execute("create or replace table meta.reporting_weeks_before as select iso_week from core.reporting_weeks")
         ready: list[str] = []
         for model in models():
             sql = model.path.read_text(encoding="utf-8")
@@ -463,7 +464,8 @@ def build(
                 else:
                     _comment(con, model.table, desc)
             built.append(model.table)
-        for table in ("meta.files_in_force_before", "meta.changed_files", "meta.posts_before"):
+        for table in ("meta.files_in_force_before", "meta.reporting_weeks_before", "meta.changed_files",
+                      "meta.posts_before"):
             con.execute(f"drop table if exists {table}")
         con.execute("delete from meta.last_build")
         con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])

@@ -45,34 +45,36 @@ reporting_weeks as (
 
 ),
 
-built_weeks as (
+reporting_weeks_before as (
 
-    select distinct iso_week from marts.weekly_cadence
+    select iso_week from meta.reporting_weeks_before
 
 ),
 
 weeks_in_or_out as (
 
     -- a week that starts or stops being reported (the first delivery withdrawn, say)
-    select iso_week from reporting_weeks anti join built_weeks using (iso_week)
+    select iso_week from reporting_weeks anti join reporting_weeks_before using (iso_week)
     union all
-    select iso_week from built_weeks anti join reporting_weeks using (iso_week)
+    select iso_week from reporting_weeks_before anti join reporting_weeks using (iso_week)
 
 ),
 
-touched as (
+changed_week_starts as (
 
-    select iso_week from posting_changes
-    union all select iso_week from delivery_weeks
-    union all select iso_week from weeks_in_or_out
+    -- a post's week from its date: a post from before the calendar (an old video) still
+    -- changes the gaps and last post days of every reported week after it
+    select cast(date_trunc('week', local_date) as date) as week_start from posting_changes
+    union all
+    select calendar.week_start
+    from (select iso_week from delivery_weeks union all select iso_week from weeks_in_or_out) as weeks
+    inner join core.calendar_weeks as calendar using (iso_week)
 
 ),
 
 first_change as (
 
-    select min(calendar.week_start) as week_start
-    from touched
-    inner join core.calendar_weeks as calendar using (iso_week)
+    select min(week_start) as week_start from changed_week_starts
 
 ),
 
