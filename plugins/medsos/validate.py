@@ -154,7 +154,12 @@ class Validator:
         try:
             return self._route(work, spec, result)
         except Exception:
-            self.build_docs()  # a batch that fails a table check: its page is the one to read
+            # a batch that fails a table check: its page is the one to read (and a failure
+            # to draw it must not hide why the batch failed)
+            try:
+                self.build_docs()
+            except Exception:
+                log.exception("could not build the Data Docs pages of %s", suite_name)
             raise
 
     def build_docs(self) -> Path | None:
