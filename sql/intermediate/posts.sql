@@ -110,3 +110,6 @@ final as (
 )
 
 select * from final
+-- stored in order of publication: a weekly build replaces the posts of the last weeks,
+-- which then lie together at the end of the table instead of in every part of it
+order by iso_week, platform, office_code, post_id
