@@ -270,14 +270,25 @@ def calendar_frame(first_year: int = 2020, last_year: int = 2030) -> pd.DataFram
 # --------------------------------------------------------------------------- models
 
 
-# What an incremental model is recomputed by once built (sql/models.txt: 'by post' and so
-# on): the table of keys to compute (sql/incremental/changed_<unit>s.sql, or
-# all_<unit>s.sql in a full build) and the columns that key the model's rows.
+@dataclass(frozen=True)
+class Unit:
+    """What an incremental model is recomputed by once built (sql/models.txt: 'by post'
+    and so on)."""
+
+    table: str  # the keys to compute: sql/incremental/<changed>.sql, or <every>.sql in a full build
+    keys: tuple[str, ...]  # the columns that key the model's rows
+    changed: str
+    every: str
+    reads: frozenset[str] = frozenset()  # units whose keys the changed SQL reads (built before)
+
+
 INCREMENTAL_UNITS = {
-    "post": ("meta.posts_to_build", ("platform", "office_code", "post_id")),
-    "day": ("meta.days_to_build", ("platform", "office_code", "metric_date")),
-    "week": ("meta.weeks_to_build", ("iso_week",)),
-    "engagement week": ("meta.engagement_weeks_to_build", ("iso_week",)),
+    "post": Unit("meta.posts_to_build", ("platform", "office_code", "post_id"), "changed_posts", "all_posts"),
+    "day": Unit("meta.days_to_build", ("platform", "office_code", "metric_date"), "changed_days", "all_days"),
+    "week": Unit("meta.weeks_to_build", ("iso_week",), "changed_weeks", "all_weeks",
+                 frozenset({"post", "day"})),
+    "engagement week": Unit("meta.engagement_weeks_to_build", ("iso_week",), "changed_engagement_weeks",
+                            "all_weeks", frozenset({"post", "day", "week"})),
 }
 
 
@@ -372,18 +383,19 @@ def _note_changed_files(con: duckdb.DuckDBPyConnection) -> None:
 def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -> bool:
     """Fill the table of ``unit`` keys to compute (``meta.posts_to_build``,
     ``meta.days_to_build``, ``meta.weeks_to_build``, ``meta.engagement_weeks_to_build``);
-    True when the build goes on incrementally. When most posts changed anyway (``--reprocess``), computing everything
-    afresh is faster than replacing rows one by one, so the build turns full."""
-    table, _ = INCREMENTAL_UNITS[unit]
-    name = unit.replace(" ", "_") + "s"
+    True when the build goes on incrementally. When most posts changed anyway
+    (``--reprocess``), computing everything afresh is faster than replacing rows one by
+    one, so the build turns full."""
+    spec = INCREMENTAL_UNITS[unit]
+    table = spec.table
     if incremental:
-        sql = _incremental_sql(f"changed_{name}")
+        sql = _incremental_sql(spec.changed)
         con.execute(f"create or replace table {table} as\n{sql}")
         if unit == "post":
-            (changed, known) = con.sql(
+            (posts_changed, posts_known) = con.sql(
                 "select (select count(*) from meta.posts_to_build), (select count(*) from core.posts)"
             ).fetchall()[0]
-            incremental = changed <= known // 2
+            incremental = posts_changed <= posts_known // 2
             if incremental:
                 # the changed posts as they are now, before they are recomputed: which
                 # weeks they leave, and whether their week's posting changes
@@ -394,7 +406,7 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
                        semi join meta.posts_to_build using (platform, office_code, post_id)"""
                 )
     if not incremental:
-        sql = _incremental_sql(f"all_{name}")
+        sql = _incremental_sql(spec.every)
         con.execute(f"create or replace table {table} as\n{sql}")
     (n,) = con.sql(f"select count(*) from {table}").fetchall()[0]
     log.info("%s build: %s %ss to compute", "incremental" if incremental else "full", n, unit)
@@ -403,8 +415,9 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
 
 def _replace_rows(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
     """Delete the model's rows for the keys being computed, insert them afresh."""
-    table, keys = INCREMENTAL_UNITS[model.incremental]
-    if keys == ("iso_week",):
+    spec = INCREMENTAL_UNITS[model.incremental]
+    table = spec.table
+    if spec.keys == ("iso_week",):
         # and the weeks no longer reported (the first delivery withdrawn, say)
         con.execute(
             f"""delete from {model.table}
@@ -412,7 +425,7 @@ def _replace_rows(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> Non
                    or iso_week not in (select iso_week from core.reporting_weeks)"""
         )
     else:
-        where = " and ".join(f"t.{k} = s.{k}" for k in keys)
+        where = " and ".join(f"t.{k} = s.{k}" for k in spec.keys)
         con.execute(f"delete from {model.table} as t using {table} as s where {where}")
     con.execute(f"insert into {model.table} by name select * from (\n{sql}\n)")
 
@@ -444,10 +457,10 @@ def build(
             sql = model.path.read_text(encoding="utf-8")
             started = time.perf_counter()
             if model.incremental and model.incremental not in ready:
-                needs = {"week": {"post", "day"}, "engagement week": {"post", "day", "week"}}
-                if not needs.get(model.incremental, set()) <= set(ready):
+                reads = INCREMENTAL_UNITS[model.incremental].reads
+                if not reads <= set(ready):
                     raise ValueError(f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
-                                     f"after the tables built by {' and by '.join(sorted(needs[model.incremental]))}")
+                                     f"after the tables built by {' and by '.join(sorted(reads))}")
                 if incremental and not ready:
                     _note_changed_files(con)  # core.files_in_force is built by now
                 incremental = _choose_keys(con, model.incremental, incremental)

@@ -1,4 +1,5 @@
--- The ISO weeks a full build computes in the weekly marts: every reporting week.
+-- The ISO weeks a full build computes in the weekly marts (cadence, rolling and
+-- engagement): every reporting week.
 
 with
 
