@@ -268,52 +268,36 @@ def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding
     return RawFile(path, relative_path, encoding, [RawSheet(None, header, rows, preamble)])
 
 
-XLSX_FULL_READ_BYTES = 20 * 1024 * 1024
-
-
-def _cell_value(cell: Any) -> Any:
-    """A cell's value, or its link target when the visible text is only a label."""
-    value = cell.value
-    link = getattr(cell, "hyperlink", None)
-    target = getattr(link, "target", None)
+def _linked(value: Any, target: str | None) -> Any:
+    """A cell's value, or its link target when the visible text is only a label (TikTok
+    Studio puts the video link in a hyperlink whose visible text can be the title)."""
     if target and target.startswith(("http://", "https://")):
         if not (isinstance(value, str) and value.strip().startswith(("http://", "https://"))):
             return target
     return value
 
 
-def read_xlsx(source: Path | io.BytesIO, relative_path: str, path: Path | None = None) -> RawFile:
-    from openpyxl import load_workbook
+def read_xlsx(data: bytes, relative_path: str, path: Path) -> RawFile:
+    from medsos.parsers.xlsx_cells import UnreadableWorkbook, read_sheets
 
-    path = path or (source if isinstance(source, Path) else Path(relative_path))
-    size = source.getbuffer().nbytes if isinstance(source, io.BytesIO) else source.stat().st_size
-    # Read-only mode streams big workbooks but drops hyperlinks; TikTok Studio puts the
-    # video link in a hyperlink whose visible text can be the title, so exports of a
-    # normal size are opened fully.
-    streamed = size > XLSX_FULL_READ_BYTES
-    try:
-        wb = load_workbook(source, read_only=streamed, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for junk
-        raise ParseError(f"{relative_path}: not a readable XLSX workbook ({exc})") from exc
     sheets: list[RawSheet] = []
     try:
-        for ws in wb.worksheets:
+        for title, sheet_rows, links in read_sheets(data):
             header: list[str] | None = None
             rows: list[tuple[int, list[Any]]] = []
-            for idx, row_cells in enumerate(ws.iter_rows(values_only=streamed), start=1):
-                cells = list(row_cells) if streamed else [_cell_value(c) for c in row_cells]
+            for idx, values in sheet_rows:
+                if links:
+                    values = [_linked(v, links.get((idx, col))) for col, v in enumerate(values, start=1)]
+                if not any(v not in (None, "") for v in values):
+                    continue
                 if header is None:
-                    if not any(v not in (None, "") for v in cells):
-                        continue
-                    header = ["" if v is None else str(v).strip() for v in cells]
+                    header = ["" if v is None else str(v).strip() for v in values]
                     continue
-                if not any(v not in (None, "") for v in cells):
-                    continue
-                rows.append((idx, cells))
+                rows.append((idx, values))
             if header is not None:
-                sheets.append(RawSheet(ws.title, header, rows))
-    finally:
-        wb.close()
+                sheets.append(RawSheet(title, header, rows))
+    except UnreadableWorkbook as exc:
+        raise ParseError(f"{relative_path}: not a readable XLSX workbook ({exc})") from exc
     if not sheets:
         raise ParseError(f"{relative_path}: workbook has no sheet with a header row")
     return RawFile(path, relative_path, "xlsx", sheets)
@@ -356,7 +340,7 @@ def read_raw(path: Path, relative_path: str | None = None, data: bytes | None = 
         raise ParseError(f"{rel}: empty file")
     name = rel.rsplit("::", 1)[-1].lower()
     if data[:2] == b"PK":
-        return read_xlsx(io.BytesIO(data), rel, path)
+        return read_xlsx(data, rel, path)
     if name.endswith(".jsonl"):
         return read_jsonl(data, path, rel)
     text, encoding = _decode(data, rel)
