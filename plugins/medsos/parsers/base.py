@@ -389,6 +389,17 @@ def is_missing(value: Any) -> bool:
 _COMPACT = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*([kKmMbB]|rb|jt)$")
 
 
+# keyed by decimal_comma: (thousands grouped, plain digits, '12.0' with a zero fraction)
+_COUNT_SHAPES = {
+    comma: (re.compile(rf"-?\d{{1,3}}({t}\d{{3}})+"), re.compile(r"-?\d+"), re.compile(rf"-?\d+{d}0+"))
+    for comma, t, d in ((False, ",", r"\."), (True, r"\.", ","))
+}
+# keyed by decimal_comma: (thousands grouped with an optional fraction, plain with one)
+_DECIMAL_SHAPES = {
+    comma: (re.compile(rf"-?\d{{1,3}}({t}\d{{3}})+({d}\d+)?"), re.compile(rf"-?\d+({d}\d+)?"))
+    for comma, t, d in ((False, ",", r"\."), (True, r"\.", ","))
+}
+
 COUNT_LIMIT = 2**53  # larger than any real count; beyond it a cell is garbage, not a number
 
 
@@ -423,15 +434,15 @@ def _parse_count(value: Any, *, decimal_comma: bool = False) -> int | None:
         number = float(m.group(1).replace(",", "."))
         factor = {"k": 1e3, "rb": 1e3, "m": 1e6, "jt": 1e6, "b": 1e9}[m.group(2).lower()]
         return int(round(number * factor))
-    thousands = "." if decimal_comma else ","
-    decimal = "," if decimal_comma else "."
-    t, d = re.escape(thousands), re.escape(decimal)
-    if re.fullmatch(rf"-?\d{{1,3}}({t}\d{{3}})+", text):
-        return int(text.replace(thousands, ""))
-    if re.fullmatch(r"-?\d+", text):
+    if text.isascii() and text.isdigit():  # by far the most common cell
         return int(text)
-    if re.fullmatch(rf"-?\d+{d}0+", text):  # '12.0' from spreadsheets
-        return int(text.split(decimal)[0])
+    grouped, plain, trailing_zeros = _COUNT_SHAPES[decimal_comma]
+    if grouped.fullmatch(text):
+        return int(text.replace("." if decimal_comma else ",", ""))
+    if plain.fullmatch(text):
+        return int(text)
+    if trailing_zeros.fullmatch(text):  # '12.0' from spreadsheets
+        return int(text.split("," if decimal_comma else ".")[0])
     raise ValueError(f"not a count: {value!r}")
 
 
@@ -442,13 +453,11 @@ def parse_decimal(value: Any, *, decimal_comma: bool = False) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
-    thousands = "." if decimal_comma else ","
-    decimal = "," if decimal_comma else "."
-    t, d = re.escape(thousands), re.escape(decimal)
-    if re.fullmatch(rf"-?\d{{1,3}}({t}\d{{3}})+({d}\d+)?", text):
-        text = text.replace(thousands, "")
-    if re.fullmatch(rf"-?\d+({d}\d+)?", text):
-        return float(text.replace(decimal, "."))
+    grouped, plain = _DECIMAL_SHAPES[decimal_comma]
+    if grouped.fullmatch(text):
+        text = text.replace("." if decimal_comma else ",", "")
+    if plain.fullmatch(text):
+        return float(text.replace(",", ".") if decimal_comma else text)
     raise ValueError(f"not a number: {value!r}")
 
 
@@ -491,15 +500,27 @@ def parse_fixed_datetime(value: Any, formats: tuple[str, ...]) -> datetime:
         return datetime.combine(value, time())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return excel_serial_to_datetime(float(value))
-    text = re.sub(r"\s+", " ", str(value).strip())
-    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+    text = _SPACES.sub(" ", str(value).strip())
+    if _SERIAL.fullmatch(text):
         return excel_serial_to_datetime(float(text))
+    parsed = _strptime_first(text, formats)
+    if parsed is None:
+        raise ValueError(f"not a date in the expected format ({' or '.join(formats)}): {value!r}")
+    return parsed
+
+
+_SPACES = re.compile(r"\s+")
+_SERIAL = re.compile(r"\d{5}(\.\d+)?")
+
+
+@lru_cache(maxsize=65536)  # the same day label repeats in every office's daily export
+def _strptime_first(text: str, formats: tuple[str, ...]) -> datetime | None:
     for fmt in formats:
         try:
             return datetime.strptime(text, fmt)
         except ValueError:
             continue
-    raise ValueError(f"not a date in the expected format ({' or '.join(formats)}): {value!r}")
+    return None
 
 
 def to_instant(local: datetime, tz: ZoneInfo) -> datetime:
