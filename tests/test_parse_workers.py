@@ -2,29 +2,48 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from medsos import pipeline
 from medsos.sample import build_plan, write_sample
 
 
-@pytest.mark.parametrize("workers", ["2"])
-def test_worker_processes_give_the_same_batch_as_one_process(settings, monkeypatch, workers):
+def parse_week(settings, run_id):
+    batch = pipeline.find_new_files(settings, "2024-W07", run_id)
+    counts = pipeline.parse_files(settings, batch)
+    posts = pipeline.read_frame(batch.folder / pipeline.PARSED_POSTS, pipeline.POST_COLUMNS)
+    daily = pipeline.read_frame(batch.folder / pipeline.ACCOUNT_DAILY, pipeline.ACCOUNT_DAILY_COLUMNS)
+    manifest = batch.read_json(pipeline.FILES_JSON)["files"]
+    return counts, posts, daily, manifest
+
+
+def files_in_workers(caplog) -> list[int]:
+    return [int(m.group(1)) for r in caplog.records
+            if (m := re.search(r"parse: \d+ files in this process, (\d+) in workers", r.getMessage()))]
+
+
+@pytest.mark.parametrize("workers", ["2", "3"])
+def test_worker_processes_give_the_same_batch_as_one_process(settings, monkeypatch, caplog, workers):
+    caplog.set_level(logging.INFO, logger="medsos.pipeline")
     write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W07"))
     # a landing file that cannot be read, to see rejections come back from a worker too
     (settings.landing / "2024-W07" / "35.06" / "rusak.csv").write_bytes(b"\x00\x01 junk")
-    outcomes = []
-    for n in ("1", workers):
-        monkeypatch.setenv("MEDSOS_PARSE_WORKERS", n)
-        monkeypatch.setattr(pipeline, "PARSE_IN_PARALLEL_FROM", 1)
-        batch = pipeline.find_new_files(settings, "2024-W07", f"workers_{n}")
-        counts = pipeline.parse_files(settings, batch)
-        posts = pipeline.read_frame(batch.folder / pipeline.PARSED_POSTS, pipeline.POST_COLUMNS)
-        daily = pipeline.read_frame(batch.folder / pipeline.ACCOUNT_DAILY, pipeline.ACCOUNT_DAILY_COLUMNS)
-        manifest = batch.read_json(pipeline.FILES_JSON)["files"]
-        outcomes.append((counts, posts, daily, manifest))
-    (c1, p1, d1, m1), (c2, p2, d2, m2) = outcomes
-    assert c1 == c2 and c1["files_parsed"] > 300 and c1["files_rejected"] == 1
-    assert p1.equals(p2) and d1.equals(d2)
-    assert m1 == m2
+    monkeypatch.setattr(pipeline, "PARSE_IN_PARALLEL_FROM", 1)
+    monkeypatch.setattr(pipeline, "PARSE_CHUNK", 4)
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "1")
+    alone = parse_week(settings, "alone")
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", workers)
+    shared = [parse_week(settings, "fresh_workers")]
+    # a backfill keeps its workers from batch to batch: by the second they are running
+    with pipeline.parse_workers_kept():
+        shared += [parse_week(settings, f"kept_workers_{i}") for i in range(2)]
+    (c1, p1, d1, m1) = alone
+    assert c1["files_parsed"] > 300 and c1["files_rejected"] == 1
+    for c2, p2, d2, m2 in shared:
+        assert c1 == c2 and p1.equals(p2) and d1.equals(d2) and m1 == m2
+    assert files_in_workers(caplog)[-1] > 0
+    assert pipeline._kept_pool is None
     assert pipeline._parse_workers(1000) >= 1

@@ -340,13 +340,16 @@ def run_backfill(settings: Settings, history: list[str], timed: _Timer, progress
     """(b): the history week by week as ``medsos backfill`` loads it, tables built once."""
     sc = Scenario("backfill", history)
     started = time.perf_counter()
-    for i, week in enumerate(history, start=1):
-        _load_week(settings, week, sc, timed)
-        if progress:
-            elapsed = time.perf_counter() - started
-            print(f"  (b) {i}/{len(history)} weeks ({week}) | {sc.files:,} files | "
-                  f"{sc.rows / max(elapsed, 1e-9):,.0f} rows/s | about {elapsed / i * (len(history) - i):,.0f} s left",
-                  file=sys.stderr, flush=True)
+    from medsos.pipeline import parse_workers_kept
+
+    with parse_workers_kept():
+        for i, week in enumerate(history, start=1):
+            _load_week(settings, week, sc, timed)
+            if progress:
+                elapsed = time.perf_counter() - started
+                print(f"  (b) {i}/{len(history)} weeks ({week}) | {sc.files:,} files | "
+                      f"{sc.rows / max(elapsed, 1e-9):,.0f} rows/s | about {elapsed / i * (len(history) - i):,.0f} s left",
+                      file=sys.stderr, flush=True)
     _finish(settings, history[-1], sc, timed)
     return sc
 

@@ -102,27 +102,35 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     """
     import time
 
-    from medsos.pipeline import build_tables, load_week, new_run_id, publish_copy, render_summaries
+    from medsos.pipeline import (
+        build_tables,
+        load_week,
+        new_run_id,
+        parse_workers_kept,
+        publish_copy,
+        render_summaries,
+    )
     from medsos.weeks import weeks_between
 
     settings = _settings(args)
     todo = weeks_between(args.first, args.last)
     started = time.monotonic()
     files = rows = quarantined = rejected = 0
-    for i, week in enumerate(todo, start=1):
-        result = load_week(settings, week, new_run_id(week, "backfill"), reprocess=args.reprocess)
-        files += result["files_processed"]
-        rows += result["rows_loaded"]
-        quarantined += result["rows_quarantined"]
-        rejected += result["files_rejected"]
-        elapsed = time.monotonic() - started
-        left = elapsed / i * (len(todo) - i)
-        done = round(30 * i / len(todo))
-        print(
-            f"[{'#' * done}{'.' * (30 - done)}] {i}/{len(todo)} weeks ({week}) | {files:,} files"
-            f" | {rows / max(elapsed, 1e-9):,.0f} rows/s | about {left:,.0f} s left",
-            flush=True,
-        )
+    with parse_workers_kept():
+        for i, week in enumerate(todo, start=1):
+            result = load_week(settings, week, new_run_id(week, "backfill"), reprocess=args.reprocess)
+            files += result["files_processed"]
+            rows += result["rows_loaded"]
+            quarantined += result["rows_quarantined"]
+            rejected += result["files_rejected"]
+            elapsed = time.monotonic() - started
+            left = elapsed / i * (len(todo) - i)
+            done = round(30 * i / len(todo))
+            print(
+                f"[{'#' * done}{'.' * (30 - done)}] {i}/{len(todo)} weeks ({week}) | {files:,} files"
+                f" | {rows / max(elapsed, 1e-9):,.0f} rows/s | about {left:,.0f} s left",
+                flush=True,
+            )
     build_started = time.monotonic()
     build_tables(settings, args.last)
     publish_copy(settings)

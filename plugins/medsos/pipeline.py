@@ -294,6 +294,11 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
 
 # Below this many files a batch is parsed in this process: starting workers costs more.
 PARSE_IN_PARALLEL_FROM = 400
+# Files handed to a worker at a time: big enough that sending them costs little, small
+# enough that the work evens out between the workers and this process.
+PARSE_CHUNK = 32
+
+_kept_pool: Any = None  # the parse workers of a run that keeps them (parse_workers_kept)
 
 
 def _parse_workers(files: int, workers: int | None = None) -> int:
@@ -301,28 +306,81 @@ def _parse_workers(files: int, workers: int | None = None) -> int:
     return 1 if files < PARSE_IN_PARALLEL_FROM else max(1, min(wanted, 8))
 
 
+def _start_parse_pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # spawn, not fork: the Airflow task process has threads that a fork would copy
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+
+
+@contextmanager
+def parse_workers_kept(workers: int | None = None):
+    """Keep one set of parse workers for every batch parsed inside this block.
+
+    A worker takes one to two seconds to start (Python, pandas, the parsers); a backfill
+    parses one batch a week, so starting workers for each would cost that every week.
+    """
+    global _kept_pool
+    n = _parse_workers(PARSE_IN_PARALLEL_FROM, workers)
+    if n <= 1 or _kept_pool is not None:
+        yield
+        return
+    with _start_parse_pool(n - 1) as pool:  # this process is the n-th
+        for _ in range(n - 1):
+            pool.submit(_warm_up)  # start them now, not when the first batch waits
+        _kept_pool = pool
+        try:
+            yield
+        finally:
+            _kept_pool = None
+
+
+def _warm_up() -> None:
+    import medsos.parsers  # noqa: F401
+
+
+def _parse_chunk(landing_root: Path, entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list, list]]:
+    return [_parse_entry(landing_root, e) for e in entries]
+
+
+def _parse_shared(pool, landing_root: Path, todo: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list, list]]:
+    """Parse ``todo`` with the pool's workers taking chunks from the front and this
+    process taking them from the back, until the two meet. This process would otherwise
+    wait idle while the workers start; what it parses also needs no sending back."""
+    chunks = [todo[i:i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
+    futures = [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
+    done: list[list | None] = [None] * len(chunks)
+    for i in range(len(chunks) - 1, -1, -1):
+        if not futures[i].cancel():
+            break  # a worker has it (and every chunk before it)
+        done[i] = _parse_chunk(landing_root, chunks[i])
+    here = sum(len(chunks[i]) for i, d in enumerate(done) if d is not None)
+    log.info("parse: %d files in this process, %d in workers", here, len(todo) - here)
+    return [r for i, f in enumerate(futures) for r in (done[i] if done[i] is not None else f.result())]
+
+
 def parse_files(settings: Settings, batch: Batch, workers: int | None = None) -> dict[str, int]:
     """Stage 2: recognise each new file from its headers and normalise it.
 
-    A big batch (a national week, a backfill) can be spread over ``workers`` processes
-    (default ``$MEDSOS_PARSE_WORKERS``, else 1); each file is read by exactly one of them
-    and the results come back in manifest order, so the outcome does not depend on the
-    number of workers. Workers are started with ``spawn``, which imports the caller's
-    main module again: the DAG and the ``medsos`` command ask for workers, a script of
-    your own should only do so under ``if __name__ == "__main__"``.
+    A big batch (a national week, a backfill) is shared between this process and
+    ``workers - 1`` more (default ``$MEDSOS_PARSE_WORKERS``, else 1), or the workers kept
+    by ``parse_workers_kept``; each file is read by exactly one of them and the results
+    come back in manifest order, so the outcome does not depend on the number of
+    workers. Workers are started with ``spawn``, which imports the caller's main module
+    again: the DAG and the ``medsos`` command ask for workers, a script of your own
+    should only do so under ``if __name__ == "__main__"``.
     """
     manifest = batch.read_json(FILES_JSON)
     todo = [e for e in manifest["files"] if e["status"] == "new"]
     for entry in manifest["files"]:
         entry.setdefault("parse_rejects", [])
     workers = _parse_workers(len(todo), workers)
-    if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        from multiprocessing import get_context
-
-        # spawn, not fork: the Airflow task process has threads that a fork would copy
-        with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-            results = list(pool.map(_parse_entry, repeat(settings.landing), todo, chunksize=32))
+    if workers > 1 and _kept_pool is not None:
+        results = _parse_shared(_kept_pool, settings.landing, todo)
+    elif workers > 1:
+        with _start_parse_pool(workers - 1) as pool:
+            results = _parse_shared(pool, settings.landing, todo)
     else:
         results = [_parse_entry(settings.landing, e) for e in todo]
     post_records: list[dict[str, Any]] = []
