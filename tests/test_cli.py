@@ -30,11 +30,14 @@ def test_sample_run_and_query_from_the_console_script(settings, tmp_path):
         "--published", str(settings.published), "--outbox", str(settings.outbox),
     ]
     subprocess.run([*medsos, "sample", "--from", "2024-W07", "--to", "2024-W07", "--landing", str(settings.landing)], check=True)
-    env_work = {"MEDSOS_WORK": str(tmp_path / "work")}
+    # Airflow's own default level: the run reaches Airflow (SMTP connection), whose
+    # logging must not land in the command's output
+    env_work = {"MEDSOS_WORK": str(tmp_path / "work"), "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO"}
     import os
 
     out = subprocess.run([*medsos, "run", "--week", "2024-W07", *flags], check=True, capture_output=True, text=True, env=os.environ | env_work)
     assert "rows:" in out.stdout and "0 quarantined" in out.stdout
+    assert all(line.startswith(("week ", "  ")) for line in out.stdout.splitlines()), out.stdout
     out = subprocess.run(
         [*medsos, "query", "select count(*) as n from marts.weekly_cadence where iso_week = '2024-W07'", "--format", "csv", *flags],
         check=True, capture_output=True, text=True,

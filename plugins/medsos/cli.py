@@ -277,6 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# commands that reach Airflow (the SMTP and API connections)
+AIRFLOW_COMMANDS = {"run", "pull"}
+
+
+def _log_to_stderr(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+    for noisy in ("great_expectations", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["national"]:
@@ -285,12 +300,14 @@ def main(argv: list[str] | None = None) -> int:
         return national.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("great_expectations", "matplotlib"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    _log_to_stderr(args.verbose)
+    if args.command in AIRFLOW_COMMANDS:
+        # Importing Airflow sends every log record to stdout, in its own format, from then
+        # on; stdout is the command's output (a summary, CSV). Import it now and put the
+        # logging back.
+        import airflow.sdk  # noqa: F401
+
+        _log_to_stderr(args.verbose)
     # big batches are parsed on every core (the console script guards its main module,
     # which the worker processes import again)
     os.environ.setdefault("MEDSOS_PARSE_WORKERS", str(os.cpu_count() or 1))
