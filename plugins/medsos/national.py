@@ -33,18 +33,13 @@ from pathlib import Path
 from medsos import weeks
 from medsos.registry import PLATFORMS, Office, load_offices
 from medsos.sample import (
-    DURATIONS,
     ID_LANGUAGE_OFFICES,
-    POST_TYPES,
     SamplePlan,
-    _caption,
     _digits,
-    _permalink,
-    _pick,
-    _post_id,
     _rng,
     _window_metrics,
     lifetime_metrics,
+    new_post,
     write_sample,
 )
 from medsos.sample.model import ExportRequest, ExportRow, SampleAccount, SamplePost
@@ -136,30 +131,8 @@ def week_posts(seed: int, account: SampleAccount, week: str, week_index: int) ->
     monday = weeks.week_start(week)
     count = posts_per_week(seed, account, week)
     days = sorted(monday + timedelta(days=rng.randrange(7)) for _ in range(count))
-    posts = []
-    for seq, day in enumerate(days):
-        published = datetime.combine(day, clock(rng.randint(7, 21), rng.randrange(60)))
-        category = _pick(rng, [("informasi_pemilu", 40), ("edukasi", 30), ("kegiatan", 30)])
-        tags = rng.choice([0, 2, 2, 3, 3, 4]) if rng.random() > 0.05 else 6
-        post_type = _pick(rng, POST_TYPES[account.platform])
-        # week_index can be -1 (the week before the first): keep ids positive and unique
-        post_id = _post_id(account.platform, account, published, (week_index + 1) * 1000 + seq)
-        duration = float(rng.randint(*DURATIONS[post_type])) if post_type in DURATIONS else None
-        posts.append(
-            SamplePost(
-                office_code=account.office_code,
-                platform=account.platform,
-                post_id=post_id,
-                published_local=published,
-                post_type=post_type,
-                caption=_caption(rng, account, category, tags, account.platform),
-                permalink=_permalink(account.platform, account, post_id, post_type),
-                category=category,
-                hashtags=0 if account.platform == "youtube" else tags,
-                duration_seconds=duration,
-            )
-        )
-    return posts
+    # week_index can be -1 (the week before the first): keep ids positive and unique
+    return [new_post(rng, account, day, (week_index + 1) * 1000 + seq) for seq, day in enumerate(days)]
 
 
 def office_plan(seed: int, office: Office, office_index: int, week_list: list[str]) -> SamplePlan:

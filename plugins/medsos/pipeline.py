@@ -20,7 +20,6 @@ import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo

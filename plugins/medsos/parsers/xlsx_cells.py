@@ -19,6 +19,14 @@ from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree as ET
 
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
+from openpyxl.utils.datetime import (
+    CALENDAR_MAC_1904,
+    CALENDAR_WINDOWS_1900,
+    from_excel,
+    from_ISO8601,
+)
+
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -67,8 +75,6 @@ def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
 
 def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[set[int], set[int]]:
     """Cell style indexes whose number format shows a date, and those showing a duration."""
-    from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
-
     if not part or part not in zf.namelist():
         return set(), set()
     root = ET.fromstring(zf.read(part))
@@ -114,8 +120,6 @@ class _Sheet:
         self.dates, self.durations, self.epoch = dates, durations, epoch
 
     def _value(self, c: ET.Element) -> Any:
-        from openpyxl.utils.datetime import from_ISO8601, from_excel
-
         kind = c.get("t", "n")
         if kind == "inlineStr":
             is_ = c.find(f"{MAIN}is")
@@ -177,8 +181,6 @@ def read_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[int, list[Any]]],
         wb = ET.fromstring(zf.read("xl/workbook.xml"))
     except (zipfile.BadZipFile, KeyError, ET.ParseError, ValueError, EOFError) as exc:
         raise UnreadableWorkbook(str(exc)) from exc
-    from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900
-
     pr = wb.find(f"{MAIN}workbookPr")
     epoch = CALENDAR_MAC_1904 if pr is not None and pr.get("date1904") in ("1", "true") else CALENDAR_WINDOWS_1900
     by_type = {t.rsplit("/", 1)[-1]: _part("xl/workbook.xml", target) for t, target, _ in wb_rels.values()}

@@ -217,35 +217,33 @@ def _week_posts(account: SampleAccount, week: str, week_index: int, seed: int) -
     if (account.office_code, account.platform) == case[:2] and week_index == case[2]:
         days += [monday + timedelta(days=2)] * case[3]
 
-    posts = []
-    for seq, day in enumerate(sorted(days)):
-        hour = rng.randint(7, 21)
-        published = datetime.combine(day, time(hour, rng.randrange(60)))
-        category = _pick(rng, [("informasi_pemilu", 40), ("edukasi", 30), ("kegiatan", 30)])
-        tags = rng.choice([0, 2, 2, 3, 3, 4]) if rng.random() > 0.05 else 6
-        if account.office_code == CASES["overtagged_office"]:
-            tags = rng.randint(7, 10)
-        post_type = _pick(rng, POST_TYPES[account.platform])
-        global_seq = week_index * 1000 + seq
-        post_id = _post_id(account.platform, account, published, global_seq)
-        duration = None
-        if post_type in DURATIONS:
-            duration = float(rng.randint(*DURATIONS[post_type]))
-        posts.append(
-            SamplePost(
-                office_code=account.office_code,
-                platform=account.platform,
-                post_id=post_id,
-                published_local=published,
-                post_type=post_type,
-                caption=_caption(rng, account, category, tags, account.platform),
-                permalink=_permalink(account.platform, account, post_id, post_type),
-                category=category,
-                hashtags=0 if account.platform == "youtube" else tags,
-                duration_seconds=duration,
-            )
-        )
-    return posts
+    overtagged = account.office_code == CASES["overtagged_office"]
+    return [new_post(rng, account, day, week_index * 1000 + seq, overtagged) for seq, day in enumerate(sorted(days))]
+
+
+def new_post(rng: random.Random, account: SampleAccount, day: date, number: int, overtagged: bool = False) -> SamplePost:
+    """One post of ``account`` on ``day``, drawn from ``rng`` (the sample and the national
+    generator share it); ``number`` makes its id unique within the account."""
+    published = datetime.combine(day, time(rng.randint(7, 21), rng.randrange(60)))
+    category = _pick(rng, [("informasi_pemilu", 40), ("edukasi", 30), ("kegiatan", 30)])
+    tags = rng.choice([0, 2, 2, 3, 3, 4]) if rng.random() > 0.05 else 6
+    if overtagged:
+        tags = rng.randint(7, 10)
+    post_type = _pick(rng, POST_TYPES[account.platform])
+    post_id = _post_id(account.platform, account, published, number)
+    duration = float(rng.randint(*DURATIONS[post_type])) if post_type in DURATIONS else None
+    return SamplePost(
+        office_code=account.office_code,
+        platform=account.platform,
+        post_id=post_id,
+        published_local=published,
+        post_type=post_type,
+        caption=_caption(rng, account, category, tags, account.platform),
+        permalink=_permalink(account.platform, account, post_id, post_type),
+        category=category,
+        hashtags=0 if account.platform == "youtube" else tags,
+        duration_seconds=duration,
+    )
 
 
 def lifetime_metrics(post: SamplePost, at: datetime) -> Metrics:
