@@ -38,6 +38,12 @@ def test_sample_run_and_query_from_the_console_script(settings, tmp_path):
     out = subprocess.run([*medsos, "run", "--week", "2024-W07", *flags], check=True, capture_output=True, text=True, env=os.environ | env_work)
     assert "rows:" in out.stdout and "0 quarantined" in out.stdout
     assert all(line.startswith(("week ", "  ")) for line in out.stdout.splitlines()), out.stdout
+    # Airflow that cannot start (a bad setting) costs the email, not the run
+    out = subprocess.run([*medsos, "run", "--week", "2024-W07", *flags], capture_output=True, text=True,
+                         env=os.environ | env_work | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "nosuchdb://"})
+    assert out.returncode == 0, out.stderr
+    assert all(line.startswith(("week ", "  ")) for line in out.stdout.splitlines()), out.stdout
+    assert "summaries are in the outbox only" in out.stdout and "Airflow could not be loaded" in out.stderr
     out = subprocess.run(
         [*medsos, "query", "select count(*) as n from marts.weekly_cadence where iso_week = '2024-W07'", "--format", "csv", *flags],
         check=True, capture_output=True, text=True,

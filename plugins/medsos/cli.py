@@ -304,10 +304,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in AIRFLOW_COMMANDS:
         # Importing Airflow sends every log record to stdout, in its own format, from then
         # on; stdout is the command's output (a summary, CSV). Import it now and put the
-        # logging back.
-        import airflow.sdk  # noqa: F401
-
+        # logging back. If Airflow cannot start (a bad setting), the command still runs:
+        # without it the summaries stay in the outbox, as the run reports.
+        failed = None
+        try:
+            import airflow.sdk  # noqa: F401
+        except Exception as exc:  # noqa: BLE001
+            failed = exc
         _log_to_stderr(args.verbose)
+        if failed is not None:
+            logging.getLogger(__name__).warning("Airflow could not be loaded (%s: %s)", type(failed).__name__, failed)
     # big batches are parsed on every core (the console script guards its main module,
     # which the worker processes import again)
     os.environ.setdefault("MEDSOS_PARSE_WORKERS", str(os.cpu_count() or 1))

@@ -350,10 +350,15 @@ def _parse_shared(pool, landing_root: Path, todo: list[dict[str, Any]]) -> list[
     chunks = [todo[i:i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
     futures = [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
     done: list[list | None] = [None] * len(chunks)
-    for i in range(len(chunks) - 1, -1, -1):
-        if not futures[i].cancel():
-            break  # a worker has it (and every chunk before it)
-        done[i] = _parse_chunk(landing_root, chunks[i])
+    try:
+        for i in range(len(chunks) - 1, -1, -1):
+            if not futures[i].cancel():
+                break  # a worker has it (and every chunk before it)
+            done[i] = _parse_chunk(landing_root, chunks[i])
+    except BaseException:
+        for f in futures:
+            f.cancel()  # a stopped task must not wait for the rest of the batch
+        raise
     here = sum(len(chunks[i]) for i, d in enumerate(done) if d is not None)
     log.info("parse: %d files in this process, %d in workers", here, len(todo) - here)
     return [r for i, f in enumerate(futures) for r in (done[i] if done[i] is not None else f.result())]

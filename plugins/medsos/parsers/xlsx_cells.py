@@ -58,19 +58,18 @@ def _part(base_part: str, target: str) -> str:
 
 
 def _text(si: ET.Element) -> str:
-    """A shared or inline string: its plain text, or its rich-text runs joined (phonetic
+    """A shared or inline string: its plain text and its rich-text runs joined (phonetic
     runs left out, as Excel shows them)."""
-    t = si.find(f"{MAIN}t")
-    if t is not None:
-        return t.text or ""
-    return "".join(r.findtext(f"{MAIN}t") or "" for r in si.findall(f"{MAIN}r"))
+    plain = si.findtext(f"{MAIN}t") or ""
+    return plain + "".join(r.findtext(f"{MAIN}t") or "" for r in si.findall(f"{MAIN}r"))
 
 
 def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     if not part or part not in zf.namelist():
         return []
     root = ET.fromstring(zf.read(part))
-    return [_text(si) for si in root.findall(f"{MAIN}si")]
+    # Excel writes a literal '_x' as '_x005F_x'; openpyxl undoes it this way
+    return [_text(si).replace("x005F_", "") for si in root.findall(f"{MAIN}si")]
 
 
 def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[set[int], set[int]]:
@@ -94,7 +93,7 @@ def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[set[int], set[i
 
 def _column(ref: str) -> int:
     n = 0
-    for ch in ref:
+    for ch in ref.upper():
         if "A" <= ch <= "Z":
             n = n * 26 + ord(ch) - 64
         else:
@@ -103,9 +102,16 @@ def _column(ref: str) -> int:
 
 
 def _split_ref(ref: str) -> tuple[int, int]:
-    col = _column(ref)
-    letters = len(ref) - len(ref.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
-    return int(ref[letters:]), col
+    """'B7' -> (7, 2)."""
+    letters = len(ref) - len(ref.upper().lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    return int(ref[letters:]), _column(ref)
+
+
+def _cells_of(ref: str) -> list[tuple[int, int]]:
+    """Every (row, column) of 'B7' or 'B7:D9', first row first."""
+    first, _, last = ref.partition(":")
+    (r1, c1), (r2, c2) = _split_ref(first), _split_ref(last or first)
+    return [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
 def _number(text: str) -> int | float:
@@ -115,6 +121,8 @@ def _number(text: str) -> int | float:
 
 
 class _Sheet:
+    """One worksheet part: its cells with a value, its merged ranges, its hyperlinks."""
+
     def __init__(self, zf, part, strings, dates, durations, epoch):
         self.zf, self.part, self.strings = zf, part, strings
         self.dates, self.durations, self.epoch = dates, durations, epoch
@@ -144,75 +152,100 @@ class _Sheet:
                 return "#VALUE!"
         return value
 
-    def rows(self) -> tuple[dict[int, dict[int, Any]], int, list[tuple[str, str]]]:
-        """{row number: {column: value}}, the widest column, and (range, link id) pairs."""
-        cells: dict[int, dict[int, Any]] = {}
-        width = 0
-        links: list[tuple[str, str]] = []
+    def read(self) -> tuple[dict[tuple[int, int], Any], list[str], list[tuple[str, str | None, str | None]]]:
+        """{(row, column): value} of the cells that have one, the merged ranges, and
+        (range, relationship id, location) of each hyperlink."""
+        cells: dict[tuple[int, int], Any] = {}
+        merged: list[str] = []
+        links: list[tuple[str, str | None, str | None]] = []
+        r = 0
         with self.zf.open(self.part) as stream:
             for _, el in ET.iterparse(stream, events=("end",)):
                 tag = el.tag
                 if tag == f"{MAIN}row":
-                    r = int(el.get("r"))
-                    row = cells.setdefault(r, {})
+                    # the row number may be left out (then it follows the last one)
+                    r = int(float(el.get("r"))) if el.get("r") else r + 1
                     col = 0
                     for c in el.iter(f"{MAIN}c"):
                         ref = c.get("r")
                         col = _column(ref) if ref else col + 1
-                        width = max(width, col)
                         value = self._value(c)
                         if value is not None:
-                            row[col] = value
+                            cells[(r, col)] = value
                     el.clear()
+                elif tag == f"{MAIN}mergeCell":
+                    merged.append(el.get("ref", ""))
                 elif tag == f"{MAIN}hyperlink":
-                    rid = el.get(f"{REL}id")
-                    if rid:
-                        links.append((el.get("ref", ""), rid))
-        return cells, width, links
+                    links.append((el.get("ref", ""), el.get(f"{REL}id"), el.get("location")))
+        return cells, merged, links
+
+
+def _workbook_part(zf: zipfile.ZipFile) -> str:
+    for kind, target, _ in _rels(zf, "").values():
+        if kind.endswith("/officeDocument"):
+            return _part("", target)
+    return "xl/workbook.xml"
 
 
 def read_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[int, list[Any]]], dict[tuple[int, int], str]]]:
     """Each worksheet in workbook order: (title, [(row number, values from column A to
-    the sheet's widest column)] for every row from 1 to the last, {(row, column):
-    hyperlink target})."""
+    the sheet's last column with a value)] for each row with a value, {(row, column):
+    hyperlink target}).
+
+    As openpyxl does: a merged range keeps only its first cell's value, and an empty
+    cell with a hyperlink shows the link's target (or its place in the workbook).
+    """
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-        wb_rels = _rels(zf, "xl/workbook.xml")
-        wb = ET.fromstring(zf.read("xl/workbook.xml"))
-    except (zipfile.BadZipFile, KeyError, ET.ParseError, ValueError, EOFError) as exc:
-        raise UnreadableWorkbook(str(exc)) from exc
-    pr = wb.find(f"{MAIN}workbookPr")
-    epoch = CALENDAR_MAC_1904 if pr is not None and pr.get("date1904") in ("1", "true") else CALENDAR_WINDOWS_1900
-    by_type = {t.rsplit("/", 1)[-1]: _part("xl/workbook.xml", target) for t, target, _ in wb_rels.values()}
-    try:
+        wb_part = _workbook_part(zf)
+        wb_rels = _rels(zf, wb_part)
+        wb = ET.fromstring(zf.read(wb_part))
+        pr = wb.find(f"{MAIN}workbookPr")
+        epoch = CALENDAR_MAC_1904 if pr is not None and pr.get("date1904") in ("1", "true") else CALENDAR_WINDOWS_1900
+        by_type = {t.rsplit("/", 1)[-1]: _part(wb_part, target) for t, target, _ in wb_rels.values()}
         strings = _shared_strings(zf, by_type.get("sharedStrings"))
         dates, durations = _style_kinds(zf, by_type.get("styles"))
-    except (KeyError, ET.ParseError, ValueError, zipfile.BadZipFile) as exc:
+    except (zipfile.BadZipFile, KeyError, ET.ParseError, ValueError, TypeError, EOFError) as exc:
         raise UnreadableWorkbook(str(exc)) from exc
     sheets = wb.find(f"{MAIN}sheets")
     for s in [] if sheets is None else sheets.findall(f"{MAIN}sheet"):
         kind, target, _ = wb_rels.get(s.get(f"{REL}id"), ("", "", ""))
-        if kind != WORKSHEET_TYPE:
-            continue  # chart sheets hold no cells
-        part = _part("xl/workbook.xml", target)
+        part = _part(wb_part, target)
+        if kind != WORKSHEET_TYPE or part not in zf.namelist():
+            continue  # chart sheets hold no cells; a sheet without its part is left out
         try:
-            cells, width, link_refs = _Sheet(zf, part, strings, dates, durations, epoch).rows()
-            sheet_rels = _rels(zf, part) if link_refs else {}
-        except (KeyError, ET.ParseError, ValueError, IndexError, zipfile.BadZipFile, EOFError) as exc:
+            yield _sheet_rows(zf, part, s.get("name", ""), strings, dates, durations, epoch)
+        except (KeyError, ET.ParseError, ValueError, TypeError, IndexError, zipfile.BadZipFile, EOFError) as exc:
             raise UnreadableWorkbook(f"sheet {s.get('name')!r}: {exc}") from exc
-        links: dict[tuple[int, int], str] = {}
-        for ref, rid in link_refs:
-            kind, target, _ = sheet_rels.get(rid, ("", "", ""))
-            if kind != HYPERLINK_TYPE or not ref:
-                continue
-            first, _, last = ref.partition(":")
-            (r1, c1), (r2, c2) = _split_ref(first), _split_ref(last or first)
-            for r in range(r1, r2 + 1):
-                for c in range(c1, c2 + 1):
-                    links[(r, c)] = target
-        last_row = max(cells, default=0)
-        rows = [
-            (r, [cells.get(r, {}).get(c) for c in range(1, width + 1)])
-            for r in range(1, last_row + 1)
-        ]
-        yield s.get("name", ""), rows, links
+
+
+def _sheet_rows(zf, part, title, strings, dates, durations, epoch):
+    cells, merged, link_refs = _Sheet(zf, part, strings, dates, durations, epoch).read()
+    covered: dict[tuple[int, int], tuple[int, int]] = {}  # cell -> its merged range's first cell
+    for ref in merged:
+        if ref:
+            first, *rest = _cells_of(ref)
+            for cell in rest:
+                covered[cell] = first
+                cells.pop(cell, None)
+    sheet_rels = _rels(zf, part) if link_refs else {}
+    links: dict[tuple[int, int], str] = {}
+    for ref, rid, location in link_refs:
+        if not ref:
+            continue
+        target = sheet_rels[rid][1] if rid and rid in sheet_rels else None
+        if ":" in ref:  # a range: its covered cells take no link
+            places = [cell for cell in _cells_of(ref) if cell not in covered]
+        else:  # one cell: a covered one passes its link to the range's first cell
+            (cell,) = _cells_of(ref)
+            places = [covered.get(cell, cell)]
+        for cell in places:
+            if target:
+                links[cell] = target
+            if cells.get(cell) is None and (target or location):
+                cells[cell] = target or location
+    width = max((c for _, c in cells), default=0)
+    by_row: dict[int, list[Any]] = {}
+    for (r, c), value in cells.items():
+        by_row.setdefault(r, [None] * width)[c - 1] = value
+    return title, sorted(by_row.items()), links
