@@ -17,7 +17,7 @@ import logging
 import os
 import re
 import shutil
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -300,9 +300,14 @@ PARSE_CHUNK = 32
 _kept_pool: Any = None  # the parse workers of a run that keeps them (parse_workers_kept)
 
 
-def _parse_workers(files: int, workers: int | None = None) -> int:
+def _parse_processes(workers: int | None = None) -> int:
+    """Processes a big batch is parsed by, this one included."""
     wanted = workers or int(os.environ.get("MEDSOS_PARSE_WORKERS", "1") or 1)
-    return 1 if files < PARSE_IN_PARALLEL_FROM else max(1, min(wanted, 8))
+    return max(1, min(wanted, 8))
+
+
+def _parse_workers(files: int, workers: int | None = None) -> int:
+    return 1 if files < PARSE_IN_PARALLEL_FROM else _parse_processes(workers)
 
 
 def _start_parse_pool(workers: int):
@@ -321,7 +326,7 @@ def parse_workers_kept(workers: int | None = None):
     parses one batch a week, so starting workers for each would cost that every week.
     """
     global _kept_pool
-    n = _parse_workers(PARSE_IN_PARALLEL_FROM, workers)
+    n = _parse_processes(workers)
     if n <= 1 or _kept_pool is not None:
         yield
         return
@@ -380,10 +385,8 @@ def parse_files(settings: Settings, batch: Batch, workers: int | None = None) ->
     for entry in manifest["files"]:
         entry.setdefault("parse_rejects", [])
     workers = _parse_workers(len(todo), workers)
-    if workers > 1 and _kept_pool is not None:
-        results = _parse_shared(_kept_pool, settings.landing, todo)
-    elif workers > 1:
-        with _start_parse_pool(workers - 1) as pool:
+    if workers > 1:
+        with nullcontext(_kept_pool) if _kept_pool is not None else _start_parse_pool(workers - 1) as pool:
             results = _parse_shared(pool, settings.landing, todo)
     else:
         results = [_parse_entry(settings.landing, e) for e in todo]

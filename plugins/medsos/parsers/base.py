@@ -389,16 +389,20 @@ def is_missing(value: Any) -> bool:
 _COMPACT = re.compile(r"^([0-9]+(?:[.,][0-9]+)?)\s*([kKmMbB]|rb|jt)$")
 
 
-# keyed by decimal_comma: (thousands grouped, plain digits, '12.0' with a zero fraction)
-_COUNT_SHAPES = {
-    comma: (re.compile(rf"-?\d{{1,3}}({t}\d{{3}})+"), re.compile(r"-?\d+"), re.compile(rf"-?\d+{d}0+"))
-    for comma, t, d in ((False, ",", r"\."), (True, r"\.", ","))
-}
-# keyed by decimal_comma: (thousands grouped with an optional fraction, plain with one)
-_DECIMAL_SHAPES = {
-    comma: (re.compile(rf"-?\d{{1,3}}({t}\d{{3}})+({d}\d+)?"), re.compile(rf"-?\d+({d}\d+)?"))
-    for comma, t, d in ((False, ",", r"\."), (True, r"\.", ","))
-}
+class _NumberShapes:
+    """How numbers are written in a file: English (1,234.5) or Indonesian (1.234,5)."""
+
+    def __init__(self, thousands: str, decimal: str):
+        self.thousands, self.decimal = thousands, decimal
+        t, d = re.escape(thousands), re.escape(decimal)
+        self.grouped = re.compile(rf"-?\d{{1,3}}({t}\d{{3}})+")  # 1,234,567
+        self.zero_fraction = re.compile(rf"-?\d+{d}0+")  # '12.0' from spreadsheets
+        self.grouped_with_fraction = re.compile(rf"-?\d{{1,3}}({t}\d{{3}})+({d}\d+)?")
+        self.with_fraction = re.compile(rf"-?\d+({d}\d+)?")
+
+
+_NUMBER_SHAPES = {False: _NumberShapes(",", "."), True: _NumberShapes(".", ",")}  # keyed by decimal_comma
+_PLAIN_INTEGER = re.compile(r"-?\d+")
 
 COUNT_LIMIT = 2**53  # larger than any real count; beyond it a cell is garbage, not a number
 
@@ -436,13 +440,13 @@ def _parse_count(value: Any, *, decimal_comma: bool = False) -> int | None:
         return int(round(number * factor))
     if text.isascii() and text.isdigit():  # by far the most common cell
         return int(text)
-    grouped, plain, trailing_zeros = _COUNT_SHAPES[decimal_comma]
-    if grouped.fullmatch(text):
-        return int(text.replace("." if decimal_comma else ",", ""))
-    if plain.fullmatch(text):
+    shapes = _NUMBER_SHAPES[decimal_comma]
+    if shapes.grouped.fullmatch(text):
+        return int(text.replace(shapes.thousands, ""))
+    if _PLAIN_INTEGER.fullmatch(text):
         return int(text)
-    if trailing_zeros.fullmatch(text):  # '12.0' from spreadsheets
-        return int(text.split("," if decimal_comma else ".")[0])
+    if shapes.zero_fraction.fullmatch(text):
+        return int(text.split(shapes.decimal)[0])
     raise ValueError(f"not a count: {value!r}")
 
 
@@ -453,11 +457,11 @@ def parse_decimal(value: Any, *, decimal_comma: bool = False) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     text = str(value).strip().replace("\u00a0", "").replace(" ", "").rstrip("%")
-    grouped, plain = _DECIMAL_SHAPES[decimal_comma]
-    if grouped.fullmatch(text):
-        text = text.replace("." if decimal_comma else ",", "")
-    if plain.fullmatch(text):
-        return float(text.replace(",", ".") if decimal_comma else text)
+    shapes = _NUMBER_SHAPES[decimal_comma]
+    if shapes.grouped_with_fraction.fullmatch(text):
+        text = text.replace(shapes.thousands, "")
+    if shapes.with_fraction.fullmatch(text):
+        return float(text.replace(shapes.decimal, "."))
     raise ValueError(f"not a number: {value!r}")
 
 

@@ -31,22 +31,21 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"
-HYPERLINK_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
 
 
 class UnreadableWorkbook(ValueError):
     """The bytes are not a workbook this reader can follow."""
 
 
-def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, str]]:
-    """Relationship id -> (type, target, target mode) of ``part``."""
+def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
+    """Relationship id -> (type, target) of ``part``."""
     folder, name = posixpath.split(part)
     path = posixpath.join(folder, "_rels", name + ".rels")
     if path not in zf.namelist():
         return {}
     root = ET.fromstring(zf.read(path))
     return {
-        r.get("Id"): (r.get("Type", ""), r.get("Target", ""), r.get("TargetMode", ""))
+        r.get("Id"): (r.get("Type", ""), r.get("Target", ""))
         for r in root.iter(f"{PKG_REL}Relationship")
     }
 
@@ -181,7 +180,7 @@ class _Sheet:
 
 
 def _workbook_part(zf: zipfile.ZipFile) -> str:
-    for kind, target, _ in _rels(zf, "").values():
+    for kind, target in _rels(zf, "").values():
         if kind.endswith("/officeDocument"):
             return _part("", target)
     return "xl/workbook.xml"
@@ -202,14 +201,14 @@ def read_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[int, list[Any]]],
         wb = ET.fromstring(zf.read(wb_part))
         pr = wb.find(f"{MAIN}workbookPr")
         epoch = CALENDAR_MAC_1904 if pr is not None and pr.get("date1904") in ("1", "true") else CALENDAR_WINDOWS_1900
-        by_type = {t.rsplit("/", 1)[-1]: _part(wb_part, target) for t, target, _ in wb_rels.values()}
+        by_type = {t.rsplit("/", 1)[-1]: _part(wb_part, target) for t, target in wb_rels.values()}
         strings = _shared_strings(zf, by_type.get("sharedStrings"))
         dates, durations = _style_kinds(zf, by_type.get("styles"))
     except (zipfile.BadZipFile, KeyError, ET.ParseError, ValueError, TypeError, EOFError) as exc:
         raise UnreadableWorkbook(str(exc)) from exc
     sheets = wb.find(f"{MAIN}sheets")
     for s in [] if sheets is None else sheets.findall(f"{MAIN}sheet"):
-        kind, target, _ = wb_rels.get(s.get(f"{REL}id"), ("", "", ""))
+        kind, target = wb_rels.get(s.get(f"{REL}id"), ("", ""))
         part = _part(wb_part, target)
         if kind != WORKSHEET_TYPE or part not in zf.namelist():
             continue  # chart sheets hold no cells; a sheet without its part is left out
