@@ -443,7 +443,8 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
             "reason": f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
             "the file was set aside, please send it to the data team",
         }, [], []
-    rows_in_file = len(result.post_records) + len(result.daily_records) + len(result.rejected_rows)
+    rows_in_file = (len(result.post_records) + len(result.daily_records) + len(result.rejected_rows)
+                    + len(result.skipped))
     recognised = {
         "platform": result.platform,
         "export_kind": result.kind,
@@ -454,7 +455,8 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
     return recognised | {
         "status": "parsed",
         "rows_parsed": len(result.post_records),
-        "notes": [n.message for n in result.notes],
+        "rows_skipped": len(result.skipped),
+        "notes": [n.message for n in result.notes] + _skipped_notes(result.skipped),
         "parse_rejects": [
             {
                 "source_file": entry["relative_path"],
@@ -472,6 +474,18 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
             for r in result.rejected_rows
         ],
     }, result.post_records, result.daily_records
+
+
+def _skipped_notes(skipped: list) -> list[str]:
+    """One warning per reason for the rows a parser skipped, with their row numbers."""
+    rows_by_reason: dict[str, list[int]] = {}
+    for p in skipped:
+        rows_by_reason.setdefault(p.message, []).append(p.row)
+    notes = []
+    for reason, rows in rows_by_reason.items():
+        shown = ", ".join(str(r) for r in rows[:10]) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+        notes.append(f"{len(rows)} row(s) skipped ({reason}): row {shown}")
+    return notes
 
 
 PLATFORM_LAUNCH = {
@@ -763,6 +777,7 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
                 "rows_loaded": loaded if status.startswith("loaded") else 0,
                 "rows_quarantined": bad,
                 "rows_duplicate": e.get("rows_duplicate", 0) if status.startswith("loaded") else 0,
+                "rows_skipped": e.get("rows_skipped", 0) if status.startswith("loaded") else 0,
                 "duplicate_of": e.get("duplicate_of"),
                 "superseded_by": None,
                 "run_id": batch.run_id,
@@ -776,7 +791,7 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         "relative_path", "delivery_week", "office_code", "sha256", "size_bytes", "platform",
         "export_kind", "encoding", "status", "status_reason", "rows_in_file", "rows_loaded",
         "rows_quarantined", "duplicate_of", "superseded_by", "run_id", "processed_at",
-        "first_seen_at", "file_modified_at", "lists_posts", "rows_duplicate",
+        "first_seen_at", "file_modified_at", "lists_posts", "rows_duplicate", "rows_skipped",
     ]).astype({"lists_posts": "boolean"})
     for column in ("processed_at", "first_seen_at", "file_modified_at"):
         files_df[column] = pd.to_datetime(files_df[column], utc=True)

@@ -30,6 +30,7 @@ renamed as (
         rows_loaded,
         rows_quarantined,
         rows_duplicate,
+        rows_skipped,
         duplicate_of,
         lists_posts,
 

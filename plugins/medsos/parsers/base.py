@@ -152,6 +152,11 @@ class ParseResult:
     # what the reader noticed without rejecting a row (a date column overruled by the
     # post id, a metric an API retired): kept in the manifest's status_reason
     notes: list[Problem] = field(default_factory=list)
+    # rows the platform writes that are no post and no day (X's ``status/undefined``
+    # rows, Meta's "An error occurred while computing metadata" rows): counted and named
+    # with the reason, neither loaded nor quarantined. A file's rows are
+    # posts + days + rejected + skipped.
+    skipped: list[Problem] = field(default_factory=list)
 
     @cached_property
     def posts(self) -> pd.DataFrame:
@@ -666,6 +671,7 @@ def build_result(
     rejected: list[dict[str, Any]],
     daily: list[dict[str, Any]] | None = None,
     notes: list[Problem] | None = None,
+    skipped: list[Problem] | None = None,
 ) -> ParseResult:
     problems = [
         Problem(raw.relative_path, r.get("source_row"), r.get("column"), cell_text(r.get("value")), r["message"])
@@ -679,7 +685,13 @@ def build_result(
         problems=problems,
         rejected_rows=rejected,
         notes=list(notes or []),
+        skipped=list(skipped or []),
     )
+
+
+def skip(raw: RawFile, row: Row, reason: str) -> Problem:
+    """A row that is no post and no day (see ``ParseResult.skipped``)."""
+    return Problem(raw.relative_path, row.number, None, None, reason)
 
 
 def reject(row: Row, sheet_name: str | None, exc: CellError, post_id: str | None = None) -> dict[str, Any]:
