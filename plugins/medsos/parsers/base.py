@@ -77,6 +77,12 @@ ACCOUNT_DAILY_COLUMNS: dict[str, str] = {
     "source_row": "Int64",
 }
 
+# Meta Business Suite writes ``Publish time`` (and the dates in its download names) on
+# the US Pacific clock, whatever the account's country: checked on real Instagram files,
+# where every post's permalink shortcode encodes an instant 7 h (PDT) or 8 h (PST) after
+# the ``Publish time`` written beside it.
+META_CLOCK = ZoneInfo("America/Los_Angeles")
+
 MISSING_MARKERS = {"", "-", "--", "—", "undefined", "n/a", "na", "null", "none"}
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from medsos.parsers.base import (
+    META_CLOCK,
     ApiPull,
     ApiPullParser,
     CellError,
@@ -47,6 +48,7 @@ from medsos.parsers.base import (
     require_columns,
     row_id,
     to_instant,
+    to_local,
 )
 
 # Meta writes US-style minutes in every UI language; nothing else is accepted.
@@ -145,6 +147,7 @@ class FacebookContent:
                 published = row.datetime("published", META_TIME_FORMATS)
                 if published is None:
                     raise CellError(row.header("published"), None, "empty, a publish time is required")
+                instant = to_instant(published, META_CLOCK)  # Meta's clock, not the office's
                 label = (row.text("post_type") or "").strip().lower()
                 if label not in POST_TYPES:
                     raise CellError(row.header("post_type"), row.raw("post_type"), "unknown Facebook post type")
@@ -156,8 +159,8 @@ class FacebookContent:
                         "account_handle": None,  # the export names the Page, not its handle
                         "account_id": row_id(row, "page_id") if row.text("page_id") else None,
                         "post_id": post_id,
-                        "published_at": to_instant(published, ctx.tz),
-                        "published_local": published,
+                        "published_at": instant,
+                        "published_local": to_local(instant, ctx.tz),
                         "publish_time_precision": "minute",
                         "post_type": POST_TYPES[label],
                         "caption": (title if len(title) >= len(desc) else desc) or None,

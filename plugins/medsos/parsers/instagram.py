@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from medsos.parsers.base import (
+    META_CLOCK,
     ApiPull,
     ApiPullParser,
     CellError,
@@ -37,6 +38,7 @@ from medsos.parsers.base import (
     require_columns,
     row_id,
     to_instant,
+    to_local,
 )
 from medsos.parsers.facebook import META_TIME_FORMATS, MetaDailyFollows
 
@@ -128,6 +130,7 @@ class InstagramContent:
                 published = row.datetime("published", META_TIME_FORMATS)
                 if published is None:
                     raise CellError(row.header("published"), None, "empty, a publish time is required")
+                instant = to_instant(published, META_CLOCK)  # Meta's clock, not the office's
                 label = (row.text("post_type") or "").strip().lower()
                 if label not in POST_TYPES:
                     raise CellError(row.header("post_type"), row.raw("post_type"), "unknown Instagram post type")
@@ -142,8 +145,8 @@ class InstagramContent:
                         "account_handle": row.text("username"),
                         "account_id": row_id(row, "account_id") if row.text("account_id") else None,
                         "post_id": post_id,
-                        "published_at": to_instant(published, ctx.tz),
-                        "published_local": published,
+                        "published_at": instant,
+                        "published_local": to_local(instant, ctx.tz),
                         "publish_time_precision": "minute",
                         "post_type": POST_TYPES[label],
                         "caption": row.text("description"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
              "September", "Oktober", "November", "Desember"]
@@ -16,6 +17,16 @@ MONTHS_ID_SHORT = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep"
 def digits(n: int, *parts: object) -> str:
     h = int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest(), 16)
     return str(h % 10**n).zfill(n)
+
+
+def meta_publish_time(published_local: datetime, office_code: str) -> str:
+    """``Publish time`` as Meta writes it: the instant on the US Pacific clock
+    (``MM/DD/YYYY HH:MM``), whatever the office's zone."""
+    from medsos.parsers.base import META_CLOCK
+    from medsos.registry import load_offices
+
+    office_zone = ZoneInfo(load_offices()[office_code].timezone)
+    return f"{published_local.replace(tzinfo=office_zone).astimezone(META_CLOCK):%m/%d/%Y %H:%M}"
 
 
 def meta_file_name(start: date, end: date, handle: str, platform: str) -> str:

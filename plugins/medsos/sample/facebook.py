@@ -3,7 +3,7 @@
 Always the English UI (no real Indonesian Facebook header has been seen, see
 platform-exports.md 1.2). UTF-8 with BOM, CRLF rows with ``\\n`` inside quoted captions,
 the 35 columns of the 2025+ export, ``Lifetime`` in ``Date``, counts with thousands
-commas (``"1,204"``), US-style ``Publish time``. Videos and reels carry a short
+commas (``"1,204"``), US-style ``Publish time`` on the US Pacific clock. Videos and reels carry a short
 ``Title`` (first caption line) and the whole caption in ``Description``, as real ones do;
 the parser takes the longer of the two.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medsos.sample._common import digits, en_count, meta_file_name, write_csv
+from medsos.sample._common import digits, en_count, meta_file_name, meta_publish_time, write_csv
 from medsos.sample.model import ExportRequest, ExportRow
 
 HEADER = [
@@ -53,7 +53,7 @@ def _row(request: ExportRequest, r: ExportRow, page_id: str) -> list[str]:
     return [
         p.post_id, page_id, request.account.display_name, title, description,
         "" if p.duration_seconds is None else f"{p.duration_seconds:g}",
-        f"{p.published_local:%m/%d/%Y %H:%M}", "", p.permalink, "No", "No", _label(p.post_type, p.caption),
+        meta_publish_time(p.published_local, p.office_code), "", p.permalink, "No", "No", _label(p.post_type, p.caption),
         "", "", "", "", "Lifetime", en_count(m.views), en_count(m.reach),
         en_count(interactions), en_count(m.likes), en_count(m.comments), en_count(m.shares),
         en_count(clicks), en_count(clicks // 2 if clicks is not None and photo else None),

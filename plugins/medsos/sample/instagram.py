@@ -3,14 +3,14 @@
 English: UTF-8 with BOM, the column order of platform-exports.md 2.1, ``Lifetime``,
 counts with thousands commas. Indonesian: plain UTF-8, the real files' reordered columns
 (2.2), ``Sepanjang Masa``, ``Gambar IG``/``Reel IG``/…; ``Waktu penerbitan`` stays
-US-style ``MM/DD/YYYY HH:MM`` in both. Images and carousels say ``0`` seconds.
+US-style ``MM/DD/YYYY HH:MM`` on the US Pacific clock in both, as Meta writes it. Images and carousels say ``0`` seconds.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from medsos.sample._common import en_count, meta_file_name, write_csv
+from medsos.sample._common import en_count, meta_file_name, meta_publish_time, write_csv
 from medsos.sample.model import ExportRequest, ExportRow
 
 HEADER_EN = [
@@ -41,7 +41,7 @@ def _row(request: ExportRequest, r: ExportRow, indonesian: bool) -> list[str]:
     a, p, m = request.account, r.post, r.metrics
     duration = "0" if p.duration_seconds is None else f"{p.duration_seconds:g}"
     follows = None if m.likes is None else m.likes // 25
-    published = f"{p.published_local:%m/%d/%Y %H:%M}"  # US style in both languages
+    published = meta_publish_time(p.published_local, p.office_code)  # US Pacific, in both languages
     start = [p.post_id, a.account_id or "", a.handle, a.display_name, p.caption, duration, published, p.permalink]
     if indonesian:
         n = _plain
