@@ -456,7 +456,7 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
         "status": "parsed",
         "rows_parsed": len(result.post_records),
         "rows_skipped": len(result.skipped),
-        "notes": [n.message for n in result.notes] + _skipped_notes(result.skipped),
+        "notes": raw.notes + [n.message for n in result.notes] + _skipped_notes(result.skipped),
         "parse_rejects": [
             {
                 "source_file": entry["relative_path"],

@@ -9,7 +9,7 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from medsos.parsers import detect
+from medsos.parsers import UnrecognisedExport, detect
 from medsos.parsers.base import ParseError, read_raw
 from medsos.sample import facebook as writer
 
@@ -205,12 +205,55 @@ def test_meta_daily_indonesian_instagram_title_routes_to_instagram(tmp_path):
     assert gained[0] == 3 and pd.isna(gained[1])  # '-' is unknown, never 0
 
 
-def test_meta_daily_file_of_another_metric_is_refused_with_the_reason(tmp_path):
+def test_meta_daily_file_of_another_metric_is_recognised_and_its_rows_skipped_with_the_reason(tmp_path):
     path = tmp_path / "Views (1).csv"
     path.write_bytes('sep=,\n"Tayangan"\n"Tanggal","Primary"\n"2025-08-01T00:00:00","120"\n'.encode("utf-16"))
     raw = read_raw(path, "w/35.06/Views (1).csv")
-    with pytest.raises(ParseError, match=r"w/35\.06/Views \(1\)\.csv: a Meta Business Suite daily file for 'tayangan'.*not part of the weekly evaluation"):
-        detect(raw).parse(raw, context("w/35.06/Views (1).csv"))
+    result = detect(raw).parse(raw, context("w/35.06/Views (1).csv"))
+    assert result.kind == "facebook_daily_other"
+    assert result.daily_records == [] and result.rejected_rows == []
+    (skipped,) = result.skipped
+    assert skipped.row == 4 and "'Tayangan'" in skipped.message and "not part of the weekly evaluation" in skipped.message
+
+
+def test_meta_daily_file_with_two_series_gives_each_platform_its_days(tmp_path):
+    # as Meta writes it since 2023: 'Follows' (the Page's) then 'Instagram follows', a blank line between
+    text = ('sep=,\r\n"Follows"\r\n"Date","Primary"\r\n"2023-07-08T00:00:00","7"\r\n"2023-07-09T00:00:00","14"\r\n'
+            '\r\n"Instagram follows"\r\n"Date","Primary"\r\n"2023-07-08T00:00:00","2"\r\n')
+    path = tmp_path / "Follows.csv"
+    path.write_bytes(text.encode("utf-16"))
+    raw = read_raw(path, "w/35.06/Follows.csv")
+    parser = detect(raw)
+    assert parser.kind == "facebook_daily_follows"
+    result = parser.parse(raw, context("w/35.06/Follows.csv"))
+    got = [(r["platform"], r["metric_date"].date().isoformat(), r["followers_gained"], r["source_row"])
+           for r in result.daily_records]
+    assert got == [("facebook", "2023-07-08", 7, 4), ("facebook", "2023-07-09", 14, 5), ("instagram", "2023-07-08", 2, 9)]
+
+
+def test_semicolon_resave_without_sep_line_is_read_and_says_so(tmp_path):
+    path = tmp_path / "Follows.csv"
+    path.write_text("Facebook follows;\nDate;Primary\n2025-10-31T00:00:00;4\n2025-11-01T00:00:00;2\n", encoding="utf-8")
+    raw = read_raw(path, "w/35.06/Follows.csv")
+    assert any("';'" in note and "saved again" in note for note in raw.notes)
+    result = detect(raw).parse(raw, context("w/35.06/Follows.csv"))
+    assert [r["followers_gained"] for r in result.daily_records] == [4, 2]
+
+
+def test_a_line_wrapped_resave_is_unwrapped_and_a_bad_one_keeps_a_reason(tmp_path):
+    good = tmp_path / "wrapped.csv"
+    good.write_text('"Post ID,""Page ID"",""Publish time"",Permalink,""Post type"""\n'
+                    '"1,2,""02/13/2024 16:00"",https://x/1,Photos"\n', encoding="utf-8")
+    raw = read_raw(good, "w/35.06/wrapped.csv")
+    assert raw.first_sheet().header == ["Post ID", "Page ID", "Publish time", "Permalink", "Post type"]
+    assert any("one quoted field" in note for note in raw.notes)
+    (post,) = detect(raw).parse(raw, context("w/35.06/wrapped.csv")).post_records
+    assert post["published_local"] == datetime(2024, 2, 14, 7, 0)  # 16:00 PST is 07:00 WIB the next day
+    bad = tmp_path / "notes.csv"
+    bad.write_text('"just some notes, nothing else, at all"\n"more notes, here"\n', encoding="utf-8")
+    raw = read_raw(bad, "w/35.06/notes.csv")
+    with pytest.raises(UnrecognisedExport, match=r"notes\.csv: not a known platform export\. Its header row is '.+'"):
+        detect(raw)
 
 
 def test_day_first_publish_time_is_refused_not_guessed(tmp_path):

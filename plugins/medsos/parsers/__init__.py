@@ -29,14 +29,18 @@ def detect(raw: RawFile) -> ExportParser:
         return matches[0]
     sheet = raw.first_sheet()
     shown = ", ".join(repr(h) for h in sheet.header[:8])
+    if not any(str(h).strip() for h in sheet.header[:8]):
+        shown = f"without column names ({len(sheet.header)} empty)"
     more = f" … ({len(sheet.header)} columns)" if len(sheet.header) > 8 else ""
+    titled = f" under the title {sheet.name!r}" if sheet.name and raw.encoding != "xlsx" else ""
+    resaved = "".join(f" Note: {note}." for note in raw.notes)
     if not matches:
         expected = "; ".join(p.description for p in ALL_PARSERS)
         raise UnrecognisedExport(
-            f"{raw.relative_path}: not a known platform export. Its header row is "
-            f"{shown}{more}. Expected one of: {expected}."
+            f"{raw.relative_path}: not a known platform export. Its header row{titled} is "
+            f"{shown}{more}.{resaved} Expected one of: {expected}."
         )
     names = ", ".join(p.kind for p in matches)
     raise UnrecognisedExport(
-        f"{raw.relative_path}: headers fit several exports ({names}); header row {shown}{more}."
+        f"{raw.relative_path}: headers fit several exports ({names}); header row {shown}{more}.{resaved}"
     )

@@ -124,6 +124,9 @@ class RawFile:
     relative_path: str
     encoding: str
     sheets: list[RawSheet]
+    # what reading the bytes found without failing (a spreadsheet re-save), for the
+    # file's warnings and for its rejection reason if no parser takes it
+    notes: list[str] = field(default_factory=list)
 
     def first_sheet(self) -> RawSheet:
         return self.sheets[0]
@@ -244,39 +247,121 @@ def _sniff_delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
+RESAVED_SEMICOLON = (
+    "separated by ';' instead of ',': the file was opened and saved again in a spreadsheet "
+    "(Excel in an Indonesian locale does this); read as it is, but send the platform's download unchanged"
+)
+RESAVED_WRAPPED = (
+    "every line was one quoted field: the file was opened in a spreadsheet as a single column and "
+    "saved again; the lines were unwrapped and read, but send the platform's download unchanged"
+)
+
+
+def _filled(cells: list[Any]) -> list[Any]:
+    """The cells without the empty ones at the end (``Facebook follows;`` is one cell)."""
+    end = len(cells)
+    while end and not str(cells[end - 1]).strip():
+        end -= 1
+    return cells[:end]
+
+
+def _unwrap(lines: list[tuple[int, list[str]]], delimiter: str, name: str) -> list[tuple[int, list[str]]] | None:
+    """The lines of a file whose every line a spreadsheet wrapped in one quoted field
+    (``"Video asset ID,""Page ID"",..."``), read again as the CSV they hold; None when
+    the file is not such a file."""
+    filled = [cells for _, cells in lines if _filled(cells)]
+    if not filled or any(len(cells) != 1 for cells in filled):
+        return None
+    if len(next(csv.reader([filled[0][0]], delimiter=delimiter))) < 3:
+        return None  # one column of plain text, not lines of a table
+    out = []
+    for number, cells in lines:
+        if not _filled(cells):
+            out.append((number, []))
+            continue
+        inner = list(csv.reader(io.StringIO(cells[0], newline=""), delimiter=delimiter))
+        if len(inner) != 1:
+            raise ParseError(f"{name}, line {number}: a wrapped line that does not hold one row of the table; "
+                             "the file was damaged by a spreadsheet. Export it again and send it unchanged.")
+        out.append((number, inner[0]))
+    return out
+
+
+def _titled(lines: list[tuple[int, list[str]]], after_sep: bool) -> bool:
+    """Whether the file is a series of titled tables (Meta's daily and Audience files): a
+    title line of one cell, then a header, then rows; the next title after a blank line."""
+    filled = [cells for _, cells in lines if _filled(cells)]
+    if len(filled) < 2 or len(_filled(filled[0])) != 1:
+        return False
+    return after_sep or len(_filled(filled[1])) >= 2
+
+
+def _sections(lines: list[tuple[int, list[str]]], preamble: list[str]) -> list[RawSheet]:
+    """One sheet per titled table, named by its title (``Follows``, ``Instagram follows``)."""
+    sheets: list[RawSheet] = []
+    current: RawSheet | None = None
+    expecting_title = True
+    for number, cells in lines:
+        if not _filled(cells):
+            expecting_title = True
+            continue
+        if expecting_title:
+            title = str(_filled(cells)[0]).strip() if len(_filled(cells)) == 1 else None
+            if title is not None:
+                current = RawSheet(title, [], [], [*preamble, title])
+                sheets.append(current)
+                expecting_title = False
+                continue
+            expecting_title = False
+        if current is None:  # a table without a title line
+            current = RawSheet(None, [], [], list(preamble))
+            sheets.append(current)
+        if not current.header:
+            current.header = [str(c).strip() for c in cells]
+        else:
+            current.rows.append((number, cells))
+    return sheets
+
+
 def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding: str) -> RawFile:
-    lines_preamble: list[str] = []
+    preamble: list[str] = []
     body = text
-    # Meta's UTF-16 daily files start with 'sep=,' then a title line, then the header.
-    if body.lower().startswith("sep="):
+    # Meta's daily and Audience files start with 'sep=,' (and a title line).
+    if body[:4].lower() == "sep=":
         first, _, body = body.partition("\n")
-        lines_preamble.append(first.strip())
-    offset = len(lines_preamble)
-    first_line = body.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(body, newline=""), delimiter=_sniff_delimiter(first_line))
-    rows: list[tuple[int, list[Any]]] = []
-    header: list[str] | None = None
-    preamble = list(lines_preamble)
+        preamble.append(first.strip())
+    offset = len(preamble)
+    delimiter = _sniff_delimiter(body.split("\n", 1)[0])
+    notes = [RESAVED_SEMICOLON] if delimiter == ";" and not preamble else []
+    reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
+    lines: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for cells in reader:
-            line_no = start + offset
+            lines.append((start + offset, cells))
             start = reader.line_num + 1
-            if header is None:
-                if len(cells) == 1 and lines_preamble and not rows:
-                    # metric title line of Meta daily files, e.g. "Facebook follows"
-                    preamble.append(cells[0])
-                    continue
-                header = [c.strip() for c in cells]
-                continue
-            if not any(str(c).strip() for c in cells):
-                continue
-            rows.append((line_no, cells))
     except csv.Error as exc:
         raise ParseError(f"{name}: unreadable CSV near line {reader.line_num + offset}: {exc}") from exc
-    if header is None:
+    unwrapped = _unwrap(lines, delimiter, name)
+    if unwrapped is not None:
+        lines = unwrapped
+        notes.append(RESAVED_WRAPPED)
+    if _titled(lines, bool(preamble)):
+        sheets = _sections(lines, preamble)
+    else:
+        header: list[str] | None = None
+        rows: list[tuple[int, list[Any]]] = []
+        for number, cells in lines:
+            if header is None:
+                if cells:
+                    header = [c.strip() for c in cells]
+                continue
+            if any(str(c).strip() for c in cells):
+                rows.append((number, cells))
+        sheets = [RawSheet(None, header, rows, preamble)] if header is not None else []
+    if not sheets:
         raise ParseError(f"{name}: empty file, no header row")
-    return RawFile(path, relative_path, encoding, [RawSheet(None, header, rows, preamble)])
+    return RawFile(path, relative_path, encoding, sheets, notes)
 
 
 def _linked(value: Any, target: str | None) -> Any:

@@ -1,24 +1,48 @@
-"""Meta Business Suite: Facebook Page "Content" export (Insights -> Content -> Export).
+"""Meta Business Suite exports of a Facebook Page, and the daily and Audience files that
+Facebook and Instagram share.
 
-UTF-8 with BOM, header in row 1, one row per post with lifetime-to-date numbers
-(``Date`` = ``Lifetime``). ``Publish time`` is US-style ``MM/DD/YYYY HH:MM`` without an
-offset, read strictly (never guessed day-first) as the office's local time. The 2025+
-export has ``Views``/``Reach``; the older one ``Impressions``/``People Reached``, a
-different metric, kept apart as ``meta_impressions_legacy``.
+``facebook_content`` (Insights -> Content -> Export): UTF-8 with BOM, header in row 1,
+one row per post with lifetime-to-date numbers (``Date`` = ``Lifetime``, which only
+describes the export and is not read). ``Publish time`` is US-style ``MM/DD/YYYY HH:MM``
+on the **US Pacific clock** (America/Los_Angeles), whatever the Page's country (proved on
+real files, see ``META_CLOCK``): it is turned into the instant, then into the office's
+wall clock for its week. The 2025+ export has ``Views``/``Reach``; the pre-2025 one
+``Impressions`` and ``Reach`` (older still: ``People reached``), impressions being a
+different metric, kept apart as ``meta_impressions_legacy``. Meta writes its own rows
+for posts it could not compute ("An error occurred while computing metadata for content
+with ID …", no Post ID, no publish time): they are skipped and counted.
+
+``facebook_videos`` (the Page's Videos export): ``Video asset ID`` instead of ``Post ID``,
+no permalink or post type, ``3-second video views`` as its views. Its ``Publish time`` is
+read on the same Pacific clock as the content export [assumed: no real Videos file with an
+independent clock has been seen]. A video is keyed by its video asset id, which is not
+the id the content export gives the same post (that one is in its ``/reel/<id>``
+permalink), so a Page that sends both exports lists such a video twice.
 
 Recognised by header names only: ``Post ID`` + ``Publish time`` + ``Permalink`` + a
 Page column (``Page ID`` / ``Page name``). Instagram's export has ``Account ID`` /
 ``Account username`` instead, and never a Page column.
 
-Also the per-metric daily files of Meta Business Suite (Insights -> Export), shared by
-Facebook and Instagram: UTF-16 with ``sep=,``, a title line naming the metric
-(``Facebook follows``, ``Pengikut Instagram``), then ``Date,Primary``. The follows files
-give new followers per day; the other metrics are not part of the evaluation and are
-refused with a message saying so.
+The per-metric daily files (Insights -> Export), UTF-16 with ``sep=,``: one or more
+series, each a title line naming the metric (``Follows`` = Facebook follows, ``Facebook
+follows``, ``Instagram follows``, ``Pengikut Instagram``, ``Views``, ``Facebook reach``)
+then ``Date,Primary``, series separated by a blank line. The follows series give new
+followers per day, on the platform their title names; the other series are not part of
+the evaluation and their rows are counted as skipped. ``Date`` is ``2025-01-01T00:00:00``
+(sometimes ``T01:00:00``): only the day is read.
+
+The Audience file (``sep=,``, titled tables: age and gender, top countries and cities,
+and sometimes ``Facebook followers`` / ``Instagram followers`` totals): the follower
+totals are loaded as the Page's and account's followers on the delivery week's last day
+(the file carries no date); the shares by age, country and city are not evaluated.
+
+Files a person might drop by mistake that are not account exports (Ads Manager reports,
+Google Analytics reports) are refused with a reason saying what they are.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from medsos.parsers.base import (
@@ -29,7 +53,9 @@ from medsos.parsers.base import (
     FileContext,
     ParseError,
     ParseResult,
+    Problem,
     RawFile,
+    RawSheet,
     Row,
     api_count,
     api_field,
@@ -47,6 +73,7 @@ from medsos.parsers.base import (
     reject,
     require_columns,
     row_id,
+    skip,
     to_instant,
     to_local,
 )
@@ -74,6 +101,7 @@ ALIASES_EN = {
     "comments": "comments",
     "shares": "shares",
     "seconds viewed": "seconds_viewed",
+    "data comment": "data_comment",
 }
 # PROVISIONAL Indonesian aliases (platform-exports.md 1.2): no real ID-locale Facebook
 # content export has been seen yet. These are the tokens Indonesian parsers look for and
@@ -95,6 +123,7 @@ ALIASES_ID = {
     "komentar": "comments",
     "frekuensi dibagikan": "shares",
     "detik ditonton": "seconds_viewed",
+    "komentar data": "data_comment",
 }
 ALIASES = {**ALIASES_EN, **ALIASES_ID}
 INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
@@ -140,8 +169,12 @@ class FacebookContent:
         legacy = "views" not in idx and "impressions" in idx
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
+        skipped: list[Problem] = []
         for row in iter_rows(sheet, idx):
             post_id = None
+            if meta_error_row(row):
+                skipped.append(skip(raw, row, META_ERROR_ROW))
+                continue
             try:
                 post_id = row_id(row, "post_id")
                 published = row.datetime("published", META_TIME_FORMATS)
@@ -166,7 +199,7 @@ class FacebookContent:
                         "caption": (title if len(title) >= len(desc) else desc) or None,
                         "permalink": row.text("permalink"),
                         "views": None if legacy else row.count("views", id_locale),
-                        "reach": row.count("reach_legacy" if legacy else "reach", id_locale),
+                        "reach": row.count("reach" if row.has("reach") else "reach_legacy", id_locale),
                         "impressions": row.count("impressions", id_locale) if legacy else None,
                         "likes": row.count("likes" if row.has("likes") else "likes_legacy", id_locale),
                         "comments": row.count("comments", id_locale),
@@ -178,11 +211,98 @@ class FacebookContent:
                 )
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, post_id))
-        return build_result(self.kind, self.platform, raw, records, rejected)
+        return build_result(self.kind, self.platform, raw, records, rejected, skipped=skipped)
 
 
-# Title line of a daily follows file -> platform. Meta translates the title with the UI.
+META_ERROR_ROW = "Meta's own row for a post it could not compute ('An error occurred while computing metadata'): no post id, no publish time"
+
+
+def meta_error_row(row: Row) -> bool:
+    """Meta's row for content it could not compute: no id, no time, only a comment."""
+    return not row.text("post_id") and not row.text("published") and bool(row.text("data_comment"))
+
+
+VIDEO_ALIASES = {
+    "video asset id": "post_id",
+    "page id": "page_id",
+    "page name": "page_name",
+    "title": "title",
+    "description": "description",
+    "duration (sec)": "duration",
+    "publish time": "published",
+    "permalink": "permalink",
+    "data comment": "data_comment",
+    "date": "date_scope",
+    "reach": "reach",
+    "3-second video views": "views",
+    "seconds viewed": "seconds_viewed",
+    "reactions": "likes",
+    "comments": "comments",
+    "shares": "shares",
+}
+
+
+class FacebookVideos:
+    """The Page's Videos export: one row per video, lifetime numbers."""
+
+    kind = "facebook_videos"
+    platform = "facebook"
+    description = "Meta Business Suite Facebook Videos export (CSV with Video asset ID, Page ID, Publish time)"
+
+    def matches(self, raw: RawFile) -> bool:
+        idx = header_index(raw.first_sheet(), VIDEO_ALIASES)
+        return {"post_id", "published", "views"} <= idx.keys() and bool({"page_id", "page_name"} & idx.keys())
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        idx = header_index(sheet, VIDEO_ALIASES)
+        refuse_day_first(raw, sheet, idx.get("published"), "Meta Business Suite")
+        skipped: list[Problem] = []
+
+        def make(row: Row) -> dict[str, Any] | None:
+            post_id = row_id(row, "post_id")
+            published = row.datetime("published", META_TIME_FORMATS)
+            if published is None:
+                raise CellError(row.header("published"), None, "empty, a publish time is required")
+            instant = to_instant(published, META_CLOCK)
+            seconds = row.decimal("seconds_viewed")
+            title, desc = row.text("title") or "", row.text("description") or ""
+            return {
+                **lineage(self.platform, ctx, raw, sheet, row),
+                "account_id": row_id(row, "page_id") if row.text("page_id") else None,
+                "post_id": post_id,
+                "published_at": instant,
+                "published_local": to_local(instant, ctx.tz),
+                "publish_time_precision": "minute",
+                "post_type": "video",
+                "caption": (title if len(title) >= len(desc) else desc) or None,
+                "permalink": row.text("permalink") or f"https://www.facebook.com/watch/?v={post_id}",
+                "views": row.count("views"),
+                "reach": row.count("reach"),
+                "likes": row.count("likes"),
+                "comments": row.count("comments"),
+                "shares": row.count("shares"),
+                "duration_seconds": row.duration("duration") or None,
+                "watch_time_hours": None if seconds is None else round(seconds / 3600, 6),
+                "metric_definition": "meta_video_3s_views",
+            }
+
+        records, rejected = [], []
+        for row in iter_rows(sheet, idx):
+            if meta_error_row(row):
+                skipped.append(skip(raw, row, META_ERROR_ROW))
+                continue
+            try:
+                records.append(make(row))
+            except CellError as exc:
+                rejected.append(reject(row, sheet.name, exc, row.text("post_id")))
+        return build_result(self.kind, self.platform, raw, records, rejected, skipped=skipped)
+
+
+# Title line of a daily follows series -> platform. Meta translates the title with the UI;
+# a bare "Follows" is Facebook's own title (2023-2025 downloads).
 FOLLOWS_TITLES = {
+    "follows": "facebook",
     "facebook follows": "facebook",
     "instagram follows": "instagram",
     "pengikut instagram": "instagram",
@@ -194,21 +314,32 @@ DAILY_ALIASES = {"date": "date", "tanggal": "date", "primary": "value"}
 DAILY_FORMATS = ("%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
 
 
-def meta_daily_title(raw: RawFile) -> str | None:
-    """The metric title of a Meta daily file, or None when the file is not one."""
-    sheet = raw.first_sheet()
-    if [norm_header(h) for h in sheet.header] not in (["date", "primary"], ["tanggal", "primary"]):
+def title_platform(title: str) -> str:
+    """The platform a Meta series title names; a title without one is Facebook's."""
+    return FOLLOWS_TITLES.get(title) or ("instagram" if "instagram" in title else "facebook")
+
+
+def meta_daily_series(raw: RawFile) -> list[tuple[str, RawSheet]] | None:
+    """``(normalised title, sheet)`` of every series of a Meta daily file, or None when
+    the file is not one (every table must be ``Date,Primary``)."""
+    if raw.encoding == "xlsx":
         return None
-    titles = [t for t in sheet.preamble if not t.lower().startswith("sep=")]
-    return norm_header(titles[-1]) if titles else ""
+    series = []
+    for sheet in raw.sheets:
+        if [norm_header(h) for h in sheet.header] not in (["date", "primary"], ["tanggal", "primary"]):
+            return None
+        titles = [t for t in sheet.preamble if not t.lower().startswith("sep=")]
+        series.append((norm_header(titles[-1]) if titles else "", sheet))
+    return series
 
 
-class MetaDailyFollows:
-    """Meta Business Suite daily follows file (one per platform): new followers per day.
+class MetaDaily:
+    """A Meta Business Suite daily file: the follows series load as new followers per day
+    on the platform their title names; the other series (views, reach, visits) are
+    recognised and their rows counted as skipped, since the evaluation does not use them.
 
-    The Facebook instance also takes the other Meta daily metric files (Views, Reach,
-    Tayangan, …), whose title does not say the platform, to refuse them with a clear
-    reason rather than an "unknown file".
+    The file belongs to the platform of its first follows series (else of its first
+    series), so one instance per platform, each taking the files that are its own.
     """
 
     lists_posts = False
@@ -219,34 +350,115 @@ class MetaDailyFollows:
         self.kind = f"{platform}_daily_follows"
 
     def matches(self, raw: RawFile) -> bool:
-        title = meta_daily_title(raw)
-        if title is None:
+        series = meta_daily_series(raw)
+        if not series:
             return False
-        return FOLLOWS_TITLES.get(title, "facebook") == self.platform
+        follows = [title for title, _ in series if title in FOLLOWS_TITLES]
+        return title_platform((follows or [series[0][0]])[0]) == self.platform
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
-        title = meta_daily_title(raw)
-        if title not in FOLLOWS_TITLES:
-            raise ParseError(
-                f"{raw.relative_path}: a Meta Business Suite daily file for '{title or 'an untitled metric'}'. "
-                "medsos reads only the daily follows files (Facebook follows, Instagram follows, "
-                "Pengikut Instagram) from these; this metric is not part of the weekly evaluation, "
-                "so the file need not be sent."
-            )
-        sheet = raw.first_sheet()
+        daily: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        skipped: list[Problem] = []
+        for title, sheet in meta_daily_series(raw) or []:
+            if title not in FOLLOWS_TITLES:
+                reason = f"daily '{sheet.name or 'untitled'}' figures, not part of the weekly evaluation"
+                skipped += [Problem(raw.relative_path, number, None, None, reason) for number, _ in sheet.rows]
+                continue
+            platform = FOLLOWS_TITLES[title]
 
-        def make(row: Row) -> dict[str, Any]:
-            day = row.datetime("date", DAILY_FORMATS)
-            if day is None:
-                raise CellError(row.header("date"), None, "empty, a date is required")
-            return daily_record(self.platform, ctx, raw, sheet, row, day.date(),
-                                definition="meta_daily_follows", gained=row.count("value"))
+            def make(row: Row, platform: str = platform, sheet: RawSheet = sheet) -> dict[str, Any]:
+                day = row.datetime("date", DAILY_FORMATS)
+                if day is None:
+                    raise CellError(row.header("date"), None, "empty, a date is required")
+                return daily_record(platform, ctx, raw, sheet, row, day.date(),
+                                    definition="meta_daily_follows", gained=row.count("value"))
 
-        daily, rejected = collect_rows(sheet, header_index(sheet, DAILY_ALIASES), make)
-        return build_result(self.kind, self.platform, raw, [], rejected, daily)
+            got, bad = collect_rows(sheet, header_index(sheet, DAILY_ALIASES), make)
+            daily += got
+            rejected += bad
+        kind = self.kind if daily or rejected else f"{self.platform}_daily_other"
+        return build_result(kind, self.platform, raw, [], rejected, daily, skipped=skipped)
 
 
-PARSERS = [FacebookContent(), MetaDailyFollows("facebook")]
+# Audience tables whose one number is an account's follower total, by title.
+AUDIENCE_TOTALS = {"facebook followers": "facebook", "instagram followers": "instagram"}
+AUDIENCE_TITLE_WORDS = ("age", "gender", "countries", "cities", "followers", "umur", "usia", "negara", "kota")
+
+
+class MetaAudience:
+    """The Audience file: titled tables of shares by age and gender, country and city, and
+    sometimes the follower totals of the Page and the Instagram account."""
+
+    kind = "facebook_audience"
+    platform = "facebook"
+    lists_posts = False
+    description = "Meta Business Suite Audience file ('sep=,', titled tables such as 'Age & gender', 'Top cities')"
+
+    def matches(self, raw: RawFile) -> bool:
+        if raw.encoding == "xlsx" or meta_daily_series(raw) is not None:
+            return False
+        titles = [norm_header(s.name or "") for s in raw.sheets]
+        return bool(titles) and all(t and any(w in t for w in AUDIENCE_TITLE_WORDS) for t in titles)
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        daily: list[dict[str, Any]] = []
+        rejected: list[dict[str, Any]] = []
+        skipped: list[Problem] = []
+        notes: list[Problem] = []
+        day = to_local(ctx.snapshot_at, ctx.tz).date() - timedelta(days=1)  # the delivery week's Sunday
+        for sheet in raw.sheets:
+            platform = AUDIENCE_TOTALS.get(norm_header(sheet.name or ""))
+            if platform is None or len(sheet.rows) != 1:
+                reason = f"audience shares ('{sheet.name}'), not part of the weekly evaluation"
+                skipped += [Problem(raw.relative_path, number, None, None, reason) for number, _ in sheet.rows]
+                continue
+            got, bad = collect_rows(sheet, {"value": 0}, lambda row, platform=platform, sheet=sheet: daily_record(
+                platform, ctx, raw, sheet, row, day, definition="meta_audience_followers",
+                followers=row.count("value")))
+            daily += got
+            rejected += bad
+            notes.append(Problem(raw.relative_path, sheet.rows[0][0], sheet.name, None,
+                                 f"the file carries no date: this follower total is counted on {day}, "
+                                 "the last day of the week it was delivered for"))
+        return build_result(self.kind, self.platform, raw, [], rejected, daily, notes=notes, skipped=skipped)
+
+
+class NotAnAccountExport:
+    """A file people download next to the exports that is no account export: recognised
+    only to refuse it with a reason that says what it is."""
+
+    platform = "facebook"
+    lists_posts = False
+
+    def __init__(self, kind: str, description: str, reason: str, looks_like):
+        self.kind, self.description, self.reason, self.looks_like = kind, description, reason, looks_like
+
+    def matches(self, raw: RawFile) -> bool:
+        return self.looks_like([norm_header(h) for h in raw.first_sheet().header])
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        raise ParseError(f"{raw.relative_path}: {self.reason}")
+
+
+NOT_EXPORTS = [
+    NotAnAccountExport(
+        "meta_ads_report", "Meta Ads Manager report (refused)",
+        "a Meta Ads Manager report (money spent on paid ads), not an export of the office's Page or "
+        "account; medsos evaluates the accounts' own posts, so this file is not needed",
+        lambda headers: {"reporting starts", "reporting ends"} <= set(headers)
+        or any(h.startswith("amount spent (") for h in headers),
+    ),
+    NotAnAccountExport(
+        "google_analytics_report", "Google Analytics report (refused)",
+        "a Google Analytics report (a website's visits; its first line is '# ----'), not a "
+        "social-media platform export; this file is not needed",
+        lambda headers: bool(headers) and headers[0].startswith("# ---"),
+    ),
+]
+
+
+PARSERS = [FacebookContent(), FacebookVideos(), MetaDaily("facebook"), MetaAudience(), *NOT_EXPORTS]
 
 
 FB_STATUS_TYPES = {"added_photos": "image", "added_video": "video"}

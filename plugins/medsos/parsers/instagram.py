@@ -4,11 +4,17 @@ Column order differs between accounts and exports, so columns are found by name 
 this module's own alias tables (Meta's Indonesian ``Tayangan`` means views here; on
 YouTube the same word means impressions). ``Date`` holds ``Lifetime`` / ``Sepanjang
 Masa``. ``Publish time`` / ``Waktu penerbitan`` is US-style ``MM/DD/YYYY HH:MM`` in both
-languages. Since 2025-04-21 Instagram reports ``Views``; older exports have
+languages, on the US Pacific clock (``META_CLOCK``; proved by the permalink shortcodes of
+real files), turned into the instant and then the office's wall clock. Since 2025-04-21 Instagram reports ``Views``; older exports have
 ``Impressions`` (and ``Plays`` for reels), kept apart as ``meta_impressions_legacy``.
 
 Collaboration posts owned by another account (another ``Account ID`` than the file's
-most frequent one) are kept, with that account's handle as written.
+most frequent one) are kept, with that account's handle as written: both accounts
+published them, and they count for the office (validation accepts a post of another
+account when the file also lists the office's own account).
+
+A copy whose owner removed the account and permalink columns is still recognised by its
+Instagram post types (``IG reel``, ``IG carousel``).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from medsos.parsers.base import (
     CellError,
     FileContext,
     ParseResult,
+    Problem,
     RawFile,
     api_count,
     api_field,
@@ -37,10 +44,11 @@ from medsos.parsers.base import (
     reject,
     require_columns,
     row_id,
+    skip,
     to_instant,
     to_local,
 )
-from medsos.parsers.facebook import META_TIME_FORMATS, MetaDailyFollows
+from medsos.parsers.facebook import META_ERROR_ROW, META_TIME_FORMATS, MetaDaily, meta_error_row
 
 ALIASES_EN = {
     "post id": "post_id",
@@ -61,6 +69,7 @@ ALIASES_EN = {
     "saves": "saves",
     "impressions": "impressions",  # pre-2025 export
     "plays": "plays",  # pre-2025 export, reels
+    "data comment": "data_comment",
 }
 # From real Indonesian exports (platform-exports.md 2.2).
 ALIASES_ID = {
@@ -81,6 +90,7 @@ ALIASES_ID = {
     "komentar": "comments",
     "frekuensi disimpan": "saves",
     "disimpan": "saves",
+    "komentar data": "data_comment",
 }
 ALIASES = {**ALIASES_EN, **ALIASES_ID}
 INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
@@ -112,7 +122,14 @@ class InstagramContent:
         if FACEBOOK_ONLY & {norm_header(h) for h in sheet.header}:
             return False
         idx = header_index(sheet, ALIASES)
-        return {"post_id", "published", "post_type"} <= idx.keys() and bool({"account_id", "username"} & idx.keys())
+        if not {"post_id", "published", "post_type"} <= idx.keys():
+            return False
+        if {"account_id", "username"} & idx.keys():
+            return True
+        # A copy whose owner removed the account columns: its post types still say Instagram.
+        labels = {str(cells[idx["post_type"]]).strip().lower() for _, cells in sheet.rows[:50]
+                  if idx["post_type"] < len(cells)}
+        return bool(labels) and labels <= set(POST_TYPES)
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
@@ -123,8 +140,12 @@ class InstagramContent:
         legacy = "views" not in idx and ("impressions" in idx or "plays" in idx)
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
+        skipped: list[Problem] = []
         for row in iter_rows(sheet, idx):
             post_id = None
+            if meta_error_row(row):
+                skipped.append(skip(raw, row, META_ERROR_ROW))
+                continue
             try:
                 post_id = row_id(row, "post_id")
                 published = row.datetime("published", META_TIME_FORMATS)
@@ -165,10 +186,10 @@ class InstagramContent:
                 )
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, post_id))
-        return build_result(self.kind, self.platform, raw, records, rejected)
+        return build_result(self.kind, self.platform, raw, records, rejected, skipped=skipped)
 
 
-PARSERS = [InstagramContent(), MetaDailyFollows("instagram")]
+PARSERS = [InstagramContent(), MetaDaily("instagram")]
 
 
 def ig_post_type(media_type: Any, product_type: Any) -> str:
