@@ -1032,7 +1032,11 @@ class AcknowledgedExport:
         return tuple(norm_header(h) for h in raw.first_sheet().header) == self.headers
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
-        return build_result(self.kind, self.platform, raw, [], [])
+        # every row is accounted for: counted as skipped, with the reason
+        reason = f"{self.description}: figures the weekly evaluation does not use"
+        skipped = [Problem(raw.relative_path, number, None, None, reason)
+                   for sheet in raw.sheets for number, _ in sheet.rows]
+        return build_result(self.kind, self.platform, raw, [], [], skipped=skipped)
 
 
 # --------------------------------------------------------------------------- API pulls
