@@ -11,6 +11,7 @@ from dataclasses import replace
 import duckdb
 import pytest
 
+from instagram_exports import meta_time
 from medsos.pipeline import run_week
 
 HEADER = (
@@ -20,8 +21,11 @@ HEADER = (
 
 
 def ig_row(post_id, handle, caption, published, views, likes, comments=1, shares=0):
+    """``published``: the office's wall clock (Mimika WIT, the others WIB), written as Meta
+    writes it, on the US Pacific clock."""
+    tz = "Asia/Jayapura" if handle == "kpumimika" else "Asia/Jakarta"
     return (
-        f'{post_id},900,{handle},"{handle}","{caption}",0,{published},'
+        f'{post_id},900,{handle},"{handle}","{caption}",0,{meta_time(published, tz)},'
         f"https://www.instagram.com/p/{post_id}/,IG image,,Lifetime,{views},{views // 2},{likes},{shares},0,{comments},0\n"
     )
 
@@ -179,6 +183,33 @@ def test_late_export_fills_its_week_on_the_next_run(golden):
     con2 = duckdb.connect(str(s.published), read_only=True)
     try:
         assert cadence(con2, "35.07", "2024-W07") == ("reported", 1, True)
+    finally:
+        con2.close()
+
+
+def test_missing_export_whose_posts_another_export_shows_meets_the_minimum(golden):
+    """Malang sent no W07 export, but its W08 export (Meta's date range reaches back) lists
+    a post published in W07: the week stays missing as a delivery, yet the office did post,
+    so it met the minimum and the province's posting activity counts it."""
+    s, con = golden
+    assert cadence(con, "35.07", "2024-W07") == ("missing", None, None)
+    con.close()
+    drop(s.landing, "2024-W08", "35.07", "malang_w08_range.csv", [
+        ig_row("3000", "kpu_kabmalang", "Apel pagi", "02/13/2024 07:00", 30, 1),
+    ], "kpu_kabmalang")
+    run_week(s, "2024-W08")
+    con2 = duckdb.connect(str(s.published), read_only=True)
+    try:
+        assert cadence(con2, "35.07", "2024-W07") == ("missing", None, True)
+        assert con2.execute(
+            """select posts_seen_in_other_exports from marts.weekly_cadence
+               where office_code = '35.07' and platform = 'instagram' and iso_week = '2024-W07'"""
+        ).fetchall() == [(1,)]
+        (row,) = con2.execute(
+            """select offices_expected, offices_reported, offices_missing, offices_met_minimum, posting_activity_pct
+               from marts.province_weekly where province_code = '35' and platform = 'instagram' and iso_week = '2024-W07'"""
+        ).fetchall()
+        assert row == (2, 1, 1, 1, 50.0)  # Kediri reported zero posts; Malang's seen post counts
     finally:
         con2.close()
 

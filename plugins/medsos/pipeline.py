@@ -502,7 +502,8 @@ def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
     """Columns the suite checks that need the registry or the platform's launch date.
 
     ``account_matches_registry`` is NULL (not checked) when the file names no account or
-    the office has no registered account on that platform.
+    the office has no registered account on that platform, and true for a collaboration
+    post (another account's, in a file that lists the office's own account too).
     """
     from medsos.registry import load_accounts
 
@@ -528,9 +529,16 @@ def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
     accounts = zip(*(values(c) for c in ("office_code", "platform", "account_id", "account_handle")), strict=True)
     seen: dict[tuple, bool | None] = {}
     out = posts.copy()
-    out["account_matches_registry"] = pd.array(
+    matched = pd.array(
         [seen[a] if a in seen else seen.setdefault(a, matches(a)) for a in accounts], dtype="boolean"
     )
+    # A post of another account in a file that also lists the office's own account is a
+    # collaboration post (Instagram co-authors): both accounts published it, so it counts
+    # for the office. A file where no account is the office's stays refused.
+    own_file = pd.Series(matched, index=posts.index).fillna(False).groupby(posts["source_file"]).transform("any")
+    collaboration = (pd.Series(matched, index=posts.index) == False) & own_file  # noqa: E712 - NA stays NA
+    matched[collaboration.fillna(False).to_numpy()] = True
+    out["account_matches_registry"] = matched
     launch = pd.to_datetime(posts["platform"].map(PLATFORM_LAUNCH), utc=True)
     published = pd.to_datetime(posts["published_at"], utc=True)
     after = pd.array((published >= launch).to_numpy(), dtype="boolean")

@@ -2,7 +2,8 @@
 -- for every office with a registered account on that platform (from the week its
 -- active_from date falls in), weeks without posts included. data_status is 'missing' when the office delivered no usable export for
 -- that platform and week: then the counts are NULL (unknown), never 0.
--- met_weekly_minimum: posts >= min_posts_per_week (evaluation.toml, default 1).
+-- met_weekly_minimum: posts >= min_posts_per_week (evaluation.toml, default 1); for a
+-- missing week, true when posts_seen_in_other_exports reach it, else NULL.
 -- Built incrementally: only the weeks in meta.weeks_to_build (all in a full build).
 
 with
@@ -129,9 +130,14 @@ final as (
         case when deliveries.office_code is not null then coalesce(weekly_posts.posts_edukasi, 0) end as posts_edukasi,
         case when deliveries.office_code is not null then coalesce(weekly_posts.posts_kegiatan, 0) end as posts_kegiatan,
         case when deliveries.office_code is not null then coalesce(weekly_posts.posts_lainnya, 0) end as posts_lainnya,
+        -- a week whose export is missing still met the minimum when the office's other
+        -- exports show enough posts published in it (what the office did counts); with
+        -- fewer seen it is unknown (NULL), since the missing export may list more
         case
             when deliveries.office_code is not null
                 then coalesce(weekly_posts.posts, 0) >= settings.min_posts_per_week
+            when weekly_posts.posts >= settings.min_posts_per_week
+                then true
         end as met_weekly_minimum,
         -- posts of a missing week that other exports happened to show; a lower bound only
         case when deliveries.office_code is null then coalesce(weekly_posts.posts, 0) end as posts_seen_in_other_exports
