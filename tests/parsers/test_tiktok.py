@@ -242,3 +242,127 @@ def test_hyperlink_cell_gives_its_link_not_its_label(parse_fixture):
     assert posts.loc["7335409035620862213", "views"] == 1200  # '1.2K'
     assert posts.loc["7335779035620862213", "post_type"] == "carousel"  # a /photo/ link
     assert result.problems == []
+
+
+def test_day_without_year_is_never_after_the_reference():
+    assert day_of("September 10", date(2024, 9, 10)) == date(2024, 9, 10)
+    assert day_of("September 11", date(2024, 9, 10)) == date(2023, 9, 11)
+    assert day_of("29 Februari", date(2027, 3, 1)) == date(2024, 2, 29)  # the latest leap year
+
+
+# --------------------------------------------------------------------------- days without a year
+
+FOLLOWER_HEADER = '"Date","Followers","Difference in followers from previous day"\n'
+WEEK_END = date(2024, 2, 18)  # conftest's delivery week 2024-W07 ends on Sunday 18 February
+
+
+def follower_file(tmp_path, days: list[str]):
+    path = tmp_path / "FollowerHistory.csv"
+    path.write_text(FOLLOWER_HEADER + "".join(f'"{d}","{100 + i}","1"\n' for i, d in enumerate(days)),
+                    encoding="utf-8")
+    return parse_path(path)
+
+
+def test_follower_days_across_new_year_end_on_or_before_the_week_end(tmp_path):
+    parser, result = follower_file(tmp_path, ["December 30", "December 31", "January 1", "February 18"])
+    assert parser.kind == "tiktok_follower_history" and result.rejected_rows == []
+    assert [d.date() for d in result.account_daily["metric_date"]] == [
+        date(2023, 12, 30), date(2023, 12, 31), date(2024, 1, 1), date(2024, 2, 18)]
+
+
+def test_follower_day_after_the_week_end_puts_the_file_a_year_back(tmp_path):
+    # never after the delivery week: a last day of 19 February is the previous year's
+    _, result = follower_file(tmp_path, ["February 17", "February 18", "February 19"])
+    assert [d.date() for d in result.account_daily["metric_date"]] == [
+        date(2023, 2, 17), date(2023, 2, 18), date(2023, 2, 19)]
+
+
+def test_newest_first_follower_file_is_read_in_its_order(tmp_path):
+    _, result = follower_file(tmp_path, ["February 2", "February 1", "January 31", "December 31", "December 30"])
+    assert result.rejected_rows == []
+    assert [d.date() for d in result.account_daily["metric_date"]] == [
+        date(2024, 2, 2), date(2024, 2, 1), date(2024, 1, 31), date(2023, 12, 31), date(2023, 12, 30)]
+    assert result.account_daily["followers"].tolist() == [100, 101, 102, 103, 104]
+
+
+def test_a_day_that_goes_back_is_quarantined_not_guessed(tmp_path):
+    _, result = follower_file(tmp_path, ["February 1", "February 2", "January 15", "February 3", "February 4"])
+    (bad,) = result.rejected_rows
+    assert (bad["source_row"], bad["column"], bad["value"]) == (4, "Date", "January 15")
+    assert "out of order" in bad["message"] and "'February 2' (row 3)" in bad["message"]
+    assert [d.date() for d in result.account_daily["metric_date"]] == [
+        date(2024, 2, 1), date(2024, 2, 2), date(2024, 2, 3), date(2024, 2, 4)]
+
+
+def test_a_stray_first_day_is_the_one_quarantined(tmp_path):
+    _, result = follower_file(tmp_path, ["June 5", "February 1", "February 2", "February 3"])
+    (bad,) = result.rejected_rows
+    assert (bad["source_row"], bad["value"]) == (2, "June 5")
+    assert [d.date() for d in result.account_daily["metric_date"]] == [
+        date(2024, 2, 1), date(2024, 2, 2), date(2024, 2, 3)]
+
+
+def test_a_repeated_day_is_quarantined(tmp_path):
+    _, result = follower_file(tmp_path, ["February 1", "February 2", "February 2", "February 3"])
+    assert [r["source_row"] for r in result.rejected_rows] == [4]
+    assert len(result.account_daily) == 3
+
+
+def test_studio_overview_days_without_a_year(tmp_path):
+    path = tmp_path / "Overview.csv"
+    path.write_text("Date,Video views,Net growth,New followers,Lost followers\n"
+                    "December 31,10,1,2,1\nJanuary 1,12,0,1,1\n", encoding="utf-8")
+    parser, result = parse_path(path)
+    assert parser.kind == "tiktok_overview" and result.rejected_rows == []
+    assert [d.date() for d in result.account_daily["metric_date"]] == [date(2023, 12, 31), date(2024, 1, 1)]
+
+
+# --------------------------------------------------------------------------- the export's Time
+
+CONTENT_HEADER = "Time,Video title,Video link,Post time,Total likes,Total comments,Total shares,Total views\n"
+
+
+def content_file(tmp_path, time_cells: list[str], post_time: str = "14 Februari"):
+    vid = tiktok_id(datetime(2024, 2, 14, 7, 5), 9)
+    lines = [f'"{t}",Judul,https://www.tiktok.com/@{HANDLE}/video/{vid},{post_time},1,2,3,40\n' for t in time_cells]
+    path = tmp_path / "Content.csv"
+    path.write_text(CONTENT_HEADER + "".join(lines), encoding="utf-8")
+    return parse_path(path)
+
+
+def test_time_as_a_day_is_the_snapshot_at_that_days_end(tmp_path):
+    _, result = content_file(tmp_path, ["February 16", "February 16"])
+    assert len(result.posts) == 2 and result.rejected_rows == [] and result.notes == []
+    end_of_day = datetime(2024, 2, 17, 0, 0, tzinfo=ZoneInfo(TZ)).astimezone(UTC)
+    assert (result.posts["snapshot_at"] == end_of_day).all()
+
+
+def test_unreadable_time_costs_no_row(tmp_path):
+    _, result = content_file(tmp_path, ["kemarin"])
+    assert len(result.posts) == 1 and result.rejected_rows == []
+    assert (result.posts["snapshot_at"] == datetime(2024, 2, 18, 17, 0, tzinfo=UTC)).all()  # the week's end
+    messages = [n.message for n in result.notes]
+    assert any("neither a time nor a day" in m for m in messages)
+    assert any("end of the delivery week (2024-02-18)" in m for m in messages)
+
+
+def test_empty_time_costs_no_row(tmp_path):
+    _, result = content_file(tmp_path, [""])
+    assert len(result.posts) == 1 and result.rejected_rows == []
+    (note,) = result.notes
+    assert "empty on every row" in note.message
+
+
+def test_post_time_with_a_clock_is_utc_and_checked_against_the_id(tmp_path):
+    vid = tiktok_id(datetime(2024, 2, 14, 7, 5), 9)  # 2024-02-14 00:05 UTC
+    path = tmp_path / "videos.csv"
+    path.write_text(
+        "Video title,Video link,Post time,Video views,Likes,Comments,Shares,Add to Favorites\n"
+        f"Tepat,https://www.tiktok.com/@{HANDLE}/video/{vid},2024/02/14 00:05:04,10,1,0,0,2\n"
+        f"Jam WIB,https://www.tiktok.com/@{HANDLE}/video/{vid[:-1]}8,2024/02/14 07:05:04,10,1,0,0,2\n",
+        encoding="utf-8")
+    parser, result = parse_path(path)
+    assert parser.kind == "tiktok_video_list" and len(result.posts) == 2
+    assert result.posts["saves"].tolist() == [2, 2]
+    (note,) = [n for n in result.notes if n.column == "Post time"]
+    assert note.row == 3 and "read as UTC" in note.message
