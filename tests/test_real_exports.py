@@ -17,9 +17,9 @@ from dataclasses import replace
 
 import duckdb
 import pytest
+from real_exports import REAL
 
 from medsos.cli import main
-from real_exports import REAL
 
 WEEK = "2026-W24"
 
@@ -36,7 +36,7 @@ SOURCES = {
     "tiktok/vintage": ("35.03", "tiktok", "vintagerest.bg"),
     "x/ropensci": ("35.08", "x", "rOpenSci"),
     "x/bankless": ("35.09", "x", "banklessDAO"),
-    "x/wormhole": ("35.10", "x", "wormhole"),
+    "x/wormhole": ("35.10", "x", "Wormhole_BR"),
     "x/koe": ("35.11", "x", "koe"),
     "youtube/dubby": ("35.12", "youtube", "dubby"),
     "youtube/ligardo": ("35.13", "youtube", "ligardo"),

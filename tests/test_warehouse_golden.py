@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import duckdb
 import pytest
-
 from instagram_exports import meta_time
+
 from medsos.pipeline import run_week
 
 HEADER = (

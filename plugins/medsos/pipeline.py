@@ -738,7 +738,8 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     set_aside = set()
     for e in manifest["files"]:
         original = e.get("same_content_as")
-        if e["status"] == "parsed" and original and e.get("rows_in_file"):
+        # a copy that loads no row (only skipped ones) sets nothing aside: it loads as itself
+        if e["status"] == "parsed" and original and (e.get("rows_in_file") or 0) > (e.get("rows_skipped") or 0):
             if original not in in_batch or settled(in_batch[original])[0].startswith("loaded"):
                 loads_instead = original
             else:

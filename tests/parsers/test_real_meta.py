@@ -17,9 +17,9 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from real_exports import REAL, instagram_shortcode_instant, parse_real, real_bytes, rows_accounted
 
 from medsos.parsers.base import ParseError
-from real_exports import REAL, instagram_shortcode_instant, parse_real, real_bytes, rows_accounted
 
 WEEK = "2026-W24"  # after the newest day any of these files shows
 PACIFIC, WIB = ZoneInfo("America/Los_Angeles"), ZoneInfo("Asia/Jakarta")
