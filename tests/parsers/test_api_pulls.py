@@ -101,6 +101,8 @@ def test_x_pull_maps_public_metrics_and_rejects_a_bad_time_by_line_and_field():
     posts = posts_by_id(result)
     first = posts["1757000000000000001"]
     assert (first["impressions"], first["likes"], first["comments"], first["shares"], first["saves"]) == (1500, 20, 1, 3, 2)
+    assert first["views"] == 1500  # impression_count is the post's views, as X's apps call it
+    assert first["metric_definition"] == "x_api_v2_public_metrics"
     assert first["permalink"] == "https://x.com/kpukabkediri/status/1757000000000000001"
     assert first["account_id"] == "1400000000000000001"  # looked up by handle during the pull
     # a negative count is read as written: the validation suite quarantines it

@@ -8,9 +8,9 @@ from datetime import datetime
 import pandas as pd
 import pytest
 
-from medsos.parsers import UnrecognisedExport, detect
+from medsos.parsers import ALL_PARSERS, UnrecognisedExport, detect
 from medsos.parsers.base import ParseError, read_raw
-from medsos.parsers.youtube import YouTubeTableData
+from medsos.parsers.youtube import YouTubeTableData, YouTubeTotals
 from medsos.sample import youtube as writer
 
 from .conftest import (
@@ -85,6 +85,7 @@ def test_english_fixture_values_and_total_row_skipped(parse_fixture):
     posts = result.posts.set_index("post_id")
     assert "Total" not in posts.index  # the Total row is not a video, and not a problem either
     assert all(p.row != 2 for p in result.problems)
+    assert [(p.row, p.message) for p in result.skipped] == [(2, "the channel total row")]  # but counted
     frm = posts.loc["2q4TS4z4Rpk"]
     assert frm["caption"] == "Ultimate Guide to Acing FRM Part I 2024: Exam Insights & Strategic Study Plan"
     assert frm["published_local"] == datetime(2024, 1, 6) and frm["publish_time_precision"] == "day"
@@ -136,10 +137,71 @@ def test_publish_time_with_a_time_of_day(parse_fixture):
 def test_chart_data_and_totals_are_recognised_and_load_nothing(fixture_file, name, kind):
     raw = read_raw(fixture_file("youtube", name), name)
     parser = detect(raw)
-    assert parser.kind == kind and parser.platform == "youtube"
+    assert parser.kind == kind and parser.platform == "youtube" and parser.lists_posts is False
     result = parser.parse(raw, context(name))
     assert result.kind == kind and result.posts.empty and result.account_daily.empty
     assert not result.problems
+    # nothing loaded, but every row is accounted for, with the reason
+    (skipped,) = result.skipped
+    assert skipped.row == 2 and skipped.message
+
+
+def _totals(tmp_path, text, name="Totals.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    raw = read_raw(path, name)
+    assert [p.kind for p in ALL_PARSERS if p.matches(raw)] == ["youtube_totals"]
+    parser = detect(raw)
+    return parser, parser.parse(raw, context(name))
+
+
+@pytest.mark.parametrize("metric", ["Views", "Engaged views", "Watch time (hours)", "Impressions",
+                                    "Estimated revenue (USD)"])
+def test_totals_with_any_other_single_metric_is_recognised_and_loads_nothing(tmp_path, metric):
+    parser, result = _totals(tmp_path, f"Date,{metric}\n2025-03-09,10\n2025-03-10,0.5\n")
+    assert parser.kind == "youtube_totals" and parser.lists_posts is False
+    assert result.post_records == [] and result.daily_records == [] and result.rejected_rows == []
+    assert [p.row for p in result.skipped] == [2, 3]
+    assert all(f"'{metric}'" in p.message for p in result.skipped)
+
+
+def test_subscribers_totals_are_the_net_change_per_day(tmp_path):
+    """Totals.csv with the metric Subscribers, in the real Totals shape (``Date,<metric>``,
+    ISO days, one row a day): the channel's net change per day, as account days."""
+    parser, result = _totals(tmp_path, "Date,Subscribers\n2025-03-09,3\n2025-03-10,-2\n2025-03-11,0\n")
+    assert parser.kind == "youtube_totals" and parser.lists_posts is False
+    days = {d["metric_date"].date().isoformat(): (d["followers"], d["followers_gained"], d["followers_lost"])
+            for d in result.daily_records}
+    assert days == {"2025-03-09": (None, 3, 0), "2025-03-10": (None, 0, 2), "2025-03-11": (None, 0, 0)}
+    assert {d["metric_definition"] for d in result.daily_records} == {"youtube_studio_subscribers_net"}
+    assert [d["source_row"] for d in result.daily_records] == [2, 3, 4]
+    assert result.skipped == [] and result.rejected_rows == []
+
+
+def test_subscribers_totals_in_indonesian_and_a_bad_cell(tmp_path):
+    parser, result = _totals(tmp_path, "Tanggal,Subscriber\n2025-03-09,1.204\n2025-03-10,banyak\n")
+    assert [(d["followers_gained"], d["followers_lost"]) for d in result.daily_records] == [(1204, 0)]
+    (bad,) = result.rejected_rows
+    assert (bad["source_row"], bad["column"], bad["value"]) == (3, "Subscriber", "banyak") and bad["message"]
+
+
+def test_meta_daily_files_are_not_youtube_totals(tmp_path):
+    # 'Date','Primary' under a title line is Meta's; only YouTube writes 'Date,<metric>' bare
+    path = tmp_path / "Follows.csv"
+    path.write_bytes("sep=,\nFollows\n\"Date\",\"Primary\"\n\"2025-03-09T00:00:00\",\"3\"\n".encode("utf-16"))
+    raw = read_raw(path, "Follows.csv")
+    assert "youtube_totals" not in [p.kind for p in ALL_PARSERS if p.matches(raw)]
+    path.write_text("Date,Primary\n2025-03-09,3\n", encoding="utf-8")
+    assert not YouTubeTotals().matches(read_raw(path, "Follows.csv"))
+
+
+def test_chart_data_with_another_metric_last_and_in_indonesian(tmp_path):
+    for header in ("Date,Content,Video title,Video publish time,Duration,Engaged views",
+                   "Tanggal,Konten,Judul video,Waktu publikasi video,Durasi,Penayangan"):
+        path = tmp_path / "Chart data.csv"
+        path.write_text(f'{header}\n2025-03-09,abcdefghijk,Judul,"Mar 9, 2025",3600,10\n', encoding="utf-8")
+        raw = read_raw(path, "Chart data.csv")
+        assert [p.kind for p in ALL_PARSERS if p.matches(raw)] == ["youtube_chart_data"]
 
 
 def test_missing_publish_time_column_is_refused(tmp_path):

@@ -1,18 +1,55 @@
 """X analytics exports.
 
-- ``account_analytics_content_<from>_<to>.csv`` (2024+): one row per post; ``Date`` is a
-  day without a time (``Tue, Jul 14, 2026``). The exact instant comes from the post id
-  (a snowflake: ``(id >> 22) + 1288834974657`` ms since the epoch).
-- The classic tweet-activity export (``Tweet id, …, time``) with UTC times
-  (``2024-03-15 18:42 +0000``), found in old backfills.
+- ``account_analytics_content_<from>_<to>.csv`` (2024+): one row per post. X changed its
+  header at least twice and both generations are read, by column name:
+
+  - early 2025: ``Post id,Date,Post text,Link,Impressions,…,Share,…``, ``Date`` =
+    ``Mon Feb 17 2025``;
+  - later: ``Post id,Date,Post text,Post Link,Impressions,…,Shares,…``, ``Date`` =
+    ``"Sun, Nov 9, 2025"``.
+
+  ``Date`` is a day without a time, in the zone of whoever downloaded the file (on the real
+  early-2025 file of a Brazilian account every row fits UTC-10 … UTC-3 and two posts made
+  between 00:00 and 03:00 UTC carry the previous day: not UTC). The exact instant comes from
+  the post id, a snowflake: ``(id >> 22) + 1288834974657`` ms since 1970 UTC (to the second);
+  ``Date`` is only the fallback, used (to the day, with a note) when the id's day is more
+  than a day away from it. An id that holds no time at all (longer than X's 64 bits) is no
+  X id: the row is quarantined. An empty ``Date`` costs nothing: the id has the time.
+
+  The newer export also writes phantom rows, a ``…/status/undefined`` link, no post id and
+  nothing but zeros: they are no post; they are skipped and counted
+  (``ParseResult.skipped``), never loaded nor quarantined. Such a row with counts that are
+  not zero is quarantined instead (it cannot be keyed to a post).
+- The classic tweet-activity export of analytics.twitter.com (``Tweet id, Tweet permalink,
+  Tweet text, time, impressions, …``, with ``promoted …`` twins written ``-``; counts can be
+  written ``1938.0``), found in old backfills. ``time`` is UTC (``2021-06-07 18:51 +0000``):
+  on every row of the real files it is the post id's instant cut to the minute. The
+  instant is the id's (to the second) when ``time`` agrees with it within a minute; else
+  ``time`` is kept (precision ``minute``) and the disagreement is noted.
+- The classic *daily* tweet-activity export (``Date,Tweets published,impressions,…``):
+  the account's day totals of tweet activity. It has no follower count (its ``follows``
+  column counts follows made from a tweet, not the account's followers or unfollows), so
+  nothing in it is loaded: it is recognised, lists no posts, and each of its days is
+  counted as a skipped row with that reason.
 - ``account_overview_analytics.csv``: one row per day, newest first, with ``New follows``
   and ``Unfollows`` (only this export has them; X revises its last days, so the latest
   export wins per day when the tables are built).
 
-Counts: Replies -> comments; Bookmarks -> saves; shares = Reposts + Shares when both
-columns are present (X splits re-posting from sharing a link or DM; both spread the
-post), else whichever one the file has. X reports impressions, not views (None).
-Recognised by header names only; the handle comes from ``Post Link``
+Counts: Replies -> comments; Bookmarks -> saves; shares = Reposts + Shares (``Share`` in
+the early-2025 header) when both columns are present (X splits re-posting from sharing a
+link or DM; both spread the post), else whichever one the file has.
+
+Views: X's impressions are its views. Since 2023 X labels a post's impression count
+"Views" in its apps (the eye icon under a post), and the analytics exports and the API's
+``impression_count`` are that same number. So ``views`` is filled from impressions in every
+X source (content export, classic tweet activity, API pull) and ``impressions`` keeps it
+too; ``metric_definition`` tells the sources apart. The classic export predates the
+"Views" label: its impressions counted the same thing (times the tweet was seen), so
+they are read as views as well, for one cross-platform views column over the whole
+history; a comparison that must exclude pre-2023 numbers can filter on
+``metric_definition = 'x_tweet_activity_legacy'``.
+
+Recognised by header names only; the handle comes from the link
 (``https://x.com/<handle>/status/<id>``).
 """
 
@@ -38,32 +75,43 @@ from medsos.parsers.base import (
     collect_rows,
     daily_record,
     header_index,
+    is_missing,
     iter_rows,
     lineage,
+    norm_header,
+    parse_count,
     parse_utc,
     reject,
     require_columns,
     row_id,
+    skip,
     to_instant,
     to_local,
 )
 
 TWITTER_EPOCH_MS = 1288834974657
 HANDLE = re.compile(r"(?:x|twitter)\.com/([^/]+)/status/(\d+)")
+PHANTOM_LINK = re.compile(r"/status/undefined/?$", re.IGNORECASE)
+PHANTOM_REASON = "X wrote a row for no post (status/undefined)"
 
 CONTENT_ALIASES = {
     "post id": "post_id",
     "date": "date",
     "post text": "text",
-    "post link": "link",
+    "post link": "link",  # later 2025 header
+    "link": "link",  # early-2025 header
     "impressions": "impressions",
     "likes": "likes",
     "engagements": "engagements",
     "bookmarks": "saves",
-    "shares": "shares",
+    "shares": "shares",  # later 2025 header
+    "share": "shares",  # early-2025 header
     "replies": "comments",
     "reposts": "reposts",
 }
+# Fields a content row is read from; every other column of a phantom row must be zero.
+_CONTENT_WORDS = ("post_id", "date", "text", "link")
+CONTENT_DAY_FORMATS = ("%a, %b %d, %Y", "%a %b %d %Y", "%b %d, %Y", "%Y-%m-%d")
 ACTIVITY_ALIASES = {
     "tweet id": "post_id",
     "tweet permalink": "link",
@@ -74,10 +122,19 @@ ACTIVITY_ALIASES = {
     "replies": "comments",
     "likes": "likes",
 }
+ACTIVITY_TIME_FORMATS = ("%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S %z")
 
 
 def snowflake_instant(post_id: str) -> datetime:
     return datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC).replace(microsecond=0)
+
+
+def _id_instant(post_id: str) -> datetime | None:
+    """The instant in the post id, or None when the id holds no valid time."""
+    try:
+        return snowflake_instant(post_id)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def _sum(*values: int | None) -> int | None:
@@ -85,10 +142,36 @@ def _sum(*values: int | None) -> int | None:
     return sum(present) if present else None
 
 
+def _is_zero(value: Any) -> bool:
+    if is_missing(value):
+        return True
+    try:
+        return parse_count(value) == 0
+    except ValueError:
+        return False
+
+
+def _phantom(row: Row) -> bool | None:
+    """Whether the row is one of X's rows for no post: True for a ``status/undefined``
+    link without a post id and nothing but zeros; None for such a link and no id but
+    some count that is not zero (no post, yet numbers: quarantined); False otherwise."""
+    if not PHANTOM_LINK.search(row.text("link") or ""):
+        return False
+    post_id = (row.text("post_id") or "").strip()
+    if post_id.isdigit():
+        return False  # a real post with a broken link: read it
+    words = {row.index[name] for name in _CONTENT_WORDS if name in row.index}
+    cells = [v for i, v in enumerate(row.cells) if i not in words]
+    return True if all(_is_zero(v) for v in cells) else None
+
+
 class XAccountContent:
     kind = "x_account_content"
     platform = "x"
-    description = "X account analytics content export (account_analytics_content_….csv: Post id, Date, Post text, Post Link)"
+    description = (
+        "X account analytics content export (account_analytics_content_….csv: Post id, Date, Post text, "
+        "Post Link or Link)"
+    )
 
     def matches(self, raw: RawFile) -> bool:
         return {"post_id", "date", "link", "impressions"} <= header_index(raw.first_sheet(), CONTENT_ALIASES).keys()
@@ -99,26 +182,32 @@ class XAccountContent:
         require_columns(sheet, idx, {"post_id": "Post id", "date": "Date"}, raw.relative_path, "an X content export")
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
+        skipped: list[Problem] = []
         notes: list[Problem] = []
         for row in iter_rows(sheet, idx):
             post_id = None
             try:
+                phantom = _phantom(row)
+                if phantom:
+                    skipped.append(skip(raw, row, PHANTOM_REASON))
+                    continue
+                if phantom is None:
+                    raise CellError(row.header("post_id"), row.raw("post_id"),
+                                    "a row for no post (status/undefined link, no post id) that has counts "
+                                    "other than zero: it cannot be keyed to a post")
                 post_id = row_id(row, "post_id")
-                day = row.datetime("date", ("%a, %b %d, %Y", "%b %d, %Y", "%Y-%m-%d"))
-                if day is None:
-                    raise CellError(row.header("date"), None, "empty, a date is required")
-                try:
-                    instant = snowflake_instant(post_id)
-                except (ValueError, OverflowError, OSError) as exc:
-                    raise CellError(row.header("post_id"), post_id, f"the post id holds no valid creation time ({exc})") from exc
-                local = to_local(instant, ctx.tz)
-                precision = "second"
-                if abs((local.date() - day.date()).days) > 1:
+                day = row.datetime("date", CONTENT_DAY_FORMATS)
+                instant = _id_instant(post_id)
+                if instant is None:  # no X id: more than 64 bits
+                    raise CellError(row.header("post_id"), post_id, "the post id holds no valid creation time")
+                local, precision = to_local(instant, ctx.tz), "second"
+                if day is not None and abs((local.date() - day.date()).days) > 1:
                     notes.append(Problem(raw.relative_path, row.number, row.header("date"), str(row.raw("date")),
                                          f"the post id says {local.date()}; the Date column is used"))
                     local, instant, precision = day, to_instant(day, ctx.tz), "day"
                 link = row.text("link")
                 m = HANDLE.search(link or "")
+                impressions = row.count("impressions")
                 records.append(
                     {
                         **lineage(self.platform, ctx, raw, sheet, row),
@@ -130,7 +219,8 @@ class XAccountContent:
                         "post_type": "text",
                         "caption": row.text("text"),
                         "permalink": link,
-                        "impressions": row.count("impressions"),
+                        "views": impressions,  # X's impressions are its views (module docstring)
+                        "impressions": impressions,
                         "likes": row.count("likes"),
                         "comments": row.count("comments"),
                         "shares": _sum(row.count("reposts"), row.count("shares")),
@@ -140,7 +230,7 @@ class XAccountContent:
                 )
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, post_id))
-        return build_result(self.kind, self.platform, raw, records, rejected, notes=notes)
+        return build_result(self.kind, self.platform, raw, records, rejected, notes=notes, skipped=skipped)
 
 
 class XTweetActivity:
@@ -157,16 +247,25 @@ class XTweetActivity:
         require_columns(sheet, idx, {"post_id": "Tweet id", "time": "time"}, raw.relative_path, "a tweet activity export")
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
+        notes: list[Problem] = []
         for row in iter_rows(sheet, idx):
             post_id = None
             try:
                 post_id = row_id(row, "post_id")
-                when = row.datetime("time", ("%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S %z"))
+                when = row.datetime("time", ACTIVITY_TIME_FORMATS)
                 if when is None:
                     raise CellError(row.header("time"), None, "empty, a time is required")
-                instant = when.astimezone(UTC)
+                instant, precision = when.astimezone(UTC), "minute"
+                from_id = _id_instant(post_id)
+                if from_id is not None and abs((from_id - instant).total_seconds()) < 60:
+                    instant, precision = from_id, "second"  # the same minute: the id's second
+                else:
+                    notes.append(Problem(raw.relative_path, row.number, row.header("time"), str(row.raw("time")),
+                                         f"the post id says {from_id:%Y-%m-%d %H:%M:%S} UTC; the time column is used"
+                                         if from_id else "the post id holds no valid time; the time column is used"))
                 link = row.text("link")
                 m = HANDLE.search(link or "")
+                impressions = row.count("impressions")
                 records.append(
                     {
                         **lineage(self.platform, ctx, raw, sheet, row),
@@ -174,11 +273,12 @@ class XTweetActivity:
                         "post_id": post_id,
                         "published_at": instant,
                         "published_local": to_local(instant, ctx.tz),
-                        "publish_time_precision": "minute",
+                        "publish_time_precision": precision,
                         "post_type": "text",
                         "caption": row.text("text"),
                         "permalink": link,
-                        "impressions": row.count("impressions"),
+                        "views": impressions,  # X's impressions are its views (module docstring)
+                        "impressions": impressions,
                         "likes": row.count("likes"),
                         "comments": row.count("comments"),
                         "shares": row.count("reposts"),
@@ -187,7 +287,32 @@ class XTweetActivity:
                 )
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, post_id))
-        return build_result(self.kind, self.platform, raw, records, rejected)
+        return build_result(self.kind, self.platform, raw, records, rejected, notes=notes)
+
+
+DAILY_ACTIVITY_HEADERS = {"date", "tweets published", "impressions", "engagements"}
+DAILY_ACTIVITY_REASON = (
+    "a day of X's classic daily tweet activity (account totals: tweets published, impressions, "
+    "engagements); no follower count in it, so nothing is loaded"
+)
+
+
+class XDailyTweetActivity:
+    """The classic daily tweet-activity export: recognised, nothing loaded (module docstring)."""
+
+    kind = "x_daily_tweet_activity"
+    platform = "x"
+    lists_posts = False
+    description = "classic X/Twitter daily tweet activity export (Date, Tweets published, impressions, …)"
+
+    def matches(self, raw: RawFile) -> bool:
+        headers = {norm_header(h) for h in raw.first_sheet().header}
+        return DAILY_ACTIVITY_HEADERS <= headers and "tweet id" not in headers
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        skipped = [skip(raw, row, DAILY_ACTIVITY_REASON) for row in iter_rows(sheet, {})]
+        return build_result(self.kind, self.platform, raw, [], [], skipped=skipped)
 
 
 OVERVIEW_ALIASES = {
@@ -197,7 +322,7 @@ OVERVIEW_ALIASES = {
     "unfollows": "lost",
     "create post": "create_post",
 }
-X_DAY_FORMATS = ("%a, %b %d, %Y", "%b %d, %Y", "%Y-%m-%d")
+X_DAY_FORMATS = ("%a, %b %d, %Y", "%a %b %d %Y", "%b %d, %Y", "%Y-%m-%d")
 
 
 class XAccountOverview:
@@ -224,13 +349,14 @@ class XAccountOverview:
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 
-PARSERS = [XAccountContent(), XTweetActivity(), XAccountOverview()]
+PARSERS = [XAccountContent(), XTweetActivity(), XDailyTweetActivity(), XAccountOverview()]
 
 
 class XApi(ApiPullParser):
     """An API v2 pull (``medsos.api.x``): the week's posts (reposts excluded) with public
     metrics, and the follower count. Reposts and quotes together are the shares, as in
-    the account-analytics export; bookmarks are the saves."""
+    the account-analytics export; bookmarks are the saves; ``impression_count`` is the
+    post's views (and its impressions), as in the exports."""
 
     kind = "x_api"
     platform = "x"
@@ -256,7 +382,8 @@ class XApi(ApiPullParser):
                     resp, post_id=post_id, published_at=published, post_type="text",
                     caption=item.get("text"),
                     permalink=f"https://x.com/{pull.handle}/status/{post_id}" if pull.handle else None,
-                    impressions=n["impression_count"], likes=n["like_count"], comments=n["reply_count"],
+                    views=n["impression_count"], impressions=n["impression_count"],
+                    likes=n["like_count"], comments=n["reply_count"],
                     shares=_sum(n["retweet_count"], n["quote_count"]), saves=n["bookmark_count"],
                     metric_definition="x_api_v2_public_metrics",
                 )

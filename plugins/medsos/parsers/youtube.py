@@ -1,18 +1,46 @@
 """YouTube Studio, Analytics -> Advanced mode -> Export: ``Table data.csv``
-(``Data tabel.csv`` with an Indonesian UI).
+(``Data tabel.csv`` with an Indonesian UI), ``Chart data.csv`` and ``Totals.csv``.
 
-One row per video with numbers **for the selected date range** (not lifetime), old videos
-included; the first data row is the ``Total`` row, which is not a video and is skipped
-silently. ``Video publish time`` is a date without a time (``Jan 6, 2024``), so those
-posts are placed by local date only (precision ``day``); some exports carry
-``2024-01-06 13:18:00`` (precision ``second``).
+``Table data.csv``: one row per video with numbers **for the selected date range** (not
+lifetime), old videos included. The columns after the first four are whatever metrics the
+admin chose, in any order (a real file has 22, ``Engaged views`` first and ``Views`` much
+later): columns are found by name, and ``views`` is read from ``Views`` only, never from
+``Engaged views`` (a different count). The first data row is the ``Total`` row, the
+channel total for the range: it is no video and is counted as a skipped row (``ParseResult
+.skipped``), so rows in the file = posts + quarantined + skipped. A video id that begins with
+``-`` is written with a leading space (`` -jBLlV16Dko``); the id is read without it.
+
+``Video publish time`` is a date without a time (``Jan 6, 2024``): the day as Studio shows
+it, in the channel's zone, which for an office's channel is taken to be the office's zone
+(unverified: unlike X and TikTok ids, a YouTube video id encodes no time to check it
+against). Such posts are placed by that local date (local midnight, precision ``day``);
+some exports carry ``2024-01-06 13:18:00`` (precision ``second``, same zone).
+
+A row with an empty ``Video publish time`` is quarantined with that reason (decided: not
+skipped, not loaded). The two such rows of a real export are real videos, with a title, a
+duration, views and watch time, but no thumbnail impressions, as for a video that is not
+public (private or unlisted, watched through its link); that they are not public is an
+inference, not checked with YouTube. Without a date a video cannot be placed in a week,
+and quarantine keeps it visible with its reason instead of dropping it.
 
 In Indonesian Studio ``Penayangan`` = views and ``Tayangan`` = impressions, the opposite
 of Meta's wording; this module's alias table is its own. Indonesian files write
 ``1.234`` for thousands and ``2275,0676`` for decimals.
 
-``Chart data.csv`` (one row per day per video) and ``Totals.csv`` (one row per day) are
-not read yet: they carry a ``Date`` column, and a file with one is not a table export.
+``Totals.csv`` (``Date,<one metric>``: the metric chosen in Studio, e.g. ``Views``,
+``Engaged views``, ``Subscribers``, ``Watch time (hours)``): one row per day for the
+channel. With ``Subscribers`` it is the channel's net subscriber change per day, loaded as
+account days (``followers_gained`` / ``followers_lost`` from the net change, each a lower
+bound; definition ``youtube_studio_subscribers_net``). Any other metric is recognised and
+nothing is loaded; its days are counted as skipped rows with that reason. ``Date``
+(``2025-03-09``) is the day as YouTube Analytics counts it; which zone its days follow is
+not shown in the file (unverified), so the day is stored as written.
+
+``Chart data.csv`` (``Date, Content, Video title, Video publish time, Duration, <metric>``:
+one row per day per video, whatever the metric): recognised, nothing loaded (the week's
+numbers per video come from the table); its rows are counted as skipped.
+
+None of these files lists the channel, so posts and days carry no account handle.
 """
 
 from __future__ import annotations
@@ -27,11 +55,16 @@ from medsos.parsers.base import (
     CellError,
     FileContext,
     ParseResult,
+    Problem,
     RawFile,
+    Row,
     api_count,
     api_field,
     build_result,
+    collect_rows,
+    daily_record,
     header_index,
+    is_missing,
     iter_rows,
     lineage,
     norm_header,
@@ -40,6 +73,8 @@ from medsos.parsers.base import (
     reject,
     require_columns,
     row_id,
+    skip,
+    split_delta,
     to_instant,
     to_local,
 )
@@ -89,7 +124,13 @@ def is_short(duration: float | None, published: date) -> bool:
         return False
     since, longer = SHORT_MAX_SECONDS_SINCE
     return duration <= (longer if published >= since else SHORT_MAX_SECONDS)
+
+
 REQUIRED = {"video_id": "Content", "published": "Video publish time"}
+NO_PUBLISH_DATE = (
+    "empty: Studio gave this video no publish date (as for a video that is not public, e.g. private "
+    "or unlisted); without a date it cannot be placed in a week"
+)
 
 
 def publish_time(value: Any) -> tuple[datetime, str]:
@@ -131,13 +172,17 @@ class YouTubeTableData:
         id_locale = any(norm_header(h) in INDONESIAN for h in sheet.header)
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
+        skipped: list[Problem] = []
         for row in iter_rows(sheet, idx):
             video_id = (row.text("video_id") or "").strip()
             if video_id.lower() in TOTAL_LABELS:
-                continue  # the channel total for the range, not a video
+                skipped.append(skip(raw, row, "the channel total row"))  # the range's total, not a video
+                continue
             try:
                 video_id = row_id(row, "video_id", digits_only=False)
                 raw_time = row.raw("published")
+                if is_missing(raw_time):
+                    raise CellError(row.header("published"), raw_time, NO_PUBLISH_DATE)
                 try:
                     published, precision = publish_time(raw_time)
                 except ValueError as exc:
@@ -154,7 +199,7 @@ class YouTubeTableData:
                         "post_type": "short" if short else "video",
                         "caption": row.text("title"),
                         "permalink": f"https://www.youtube.com/watch?v={video_id}",
-                        "views": row.count("views", id_locale),
+                        "views": row.count("views", id_locale),  # 'Views', never 'Engaged views'
                         "impressions": row.count("impressions", id_locale),
                         "likes": row.count("likes", id_locale),
                         "comments": row.count("comments", id_locale),
@@ -166,43 +211,77 @@ class YouTubeTableData:
                 )
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, video_id or None))
-        return build_result(self.kind, self.platform, raw, records, rejected)
+        return build_result(self.kind, self.platform, raw, records, rejected, skipped=skipped)
 
 
-class _YouTubeAcknowledged:
-    """A YouTube Studio export recognised but carrying nothing loaded yet: empty result."""
-
-    kind = ""
-    platform = "youtube"
-    description = ""
-    lists_posts = False  # not a delivery: a week with only these files is still "missing"
-    _exact: tuple[str, ...] = ()
-
-    def matches(self, raw: RawFile) -> bool:
-        return tuple(norm_header(h) for h in raw.first_sheet().header) == self._exact
-
-    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
-        return build_result(self.kind, self.platform, raw, [], [])
+CHART_HEADERS = (
+    ("date", "content", "video title", "video publish time"),
+    ("tanggal", "konten", "judul video", "waktu publikasi video"),
+)
+CHART_REASON = "one day of one video (YouTube Studio Chart data); not loaded, the table export gives the week's numbers"
 
 
-class YouTubeChartData(_YouTubeAcknowledged):
-    """'Chart data.csv': one row per day per video. Recognised; not loaded for now."""
+class YouTubeChartData:
+    """'Chart data.csv': one row per day per video, whatever metric follows. Recognised;
+    nothing loaded, every row counted as skipped."""
 
     kind = "youtube_chart_data"
-    description = "YouTube Studio 'Chart data.csv' (Date, Content, Video title, …, per day per video)"
-    _exact = ("date", "content", "video title", "video publish time", "duration", "views")
+    platform = "youtube"
+    lists_posts = False  # not a delivery: a week with only these files is still "missing"
+    description = "YouTube Studio 'Chart data.csv' (Date, Content, Video title, Video publish time, …, per day per video)"
 
     def matches(self, raw: RawFile) -> bool:
-        h = tuple(norm_header(x) for x in raw.first_sheet().header)
-        return h[:4] == self._exact[:4]
+        return tuple(norm_header(x) for x in raw.first_sheet().header[:4]) in CHART_HEADERS
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        skipped = [skip(raw, row, CHART_REASON) for row in iter_rows(sheet, {})]
+        return build_result(self.kind, self.platform, raw, [], [], skipped=skipped)
 
 
-class YouTubeTotals(_YouTubeAcknowledged):
-    """'Totals.csv': channel views per day. Not followers, so nothing is loaded."""
+TOTALS_DATE = {"date", "tanggal"}
+SUBSCRIBERS = {"subscribers", "subscriber"}  # English, Indonesian Studio
+TOTALS_FORMATS = ("%Y-%m-%d", "%b %d, %Y")
+
+
+class YouTubeTotals:
+    """'Totals.csv': ``Date,<one metric>`` for the channel per day. ``Subscribers`` (the net
+    change per day) is loaded as account days; any other metric is recognised and its days
+    are counted as skipped."""
 
     kind = "youtube_totals"
-    description = "YouTube Studio 'Totals.csv' (Date, Views per day for the channel)"
-    _exact = ("date", "views")
+    platform = "youtube"
+    lists_posts = False  # account figures only: not a delivery of the week's posts
+    description = "YouTube Studio 'Totals.csv' (Date and one metric per day for the channel: Views, Subscribers, …)"
+
+    def matches(self, raw: RawFile) -> bool:
+        sheet = raw.first_sheet()
+        if sheet.name is not None or sheet.preamble or len(sheet.header) != 2:
+            return False  # under a title: Meta's daily files ('Date','Primary'), or a workbook sheet
+        first, metric = (norm_header(h) for h in sheet.header)
+        return first in TOTALS_DATE and metric not in ("", "primary")
+
+    def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
+        sheet = raw.first_sheet()
+        first, metric = (norm_header(h) for h in sheet.header)
+        if metric not in SUBSCRIBERS:
+            reason = (f"a day of the channel's '{sheet.header[1].strip()}' (YouTube Studio Totals); "
+                      "only a Subscribers total is loaded")
+            skipped = [skip(raw, row, reason) for row in iter_rows(sheet, {})]
+            return build_result(self.kind, self.platform, raw, [], [], skipped=skipped)
+        id_locale = first == "tanggal"
+        idx = {"date": 0, "net": 1}
+
+        def make(row: Row) -> dict[str, Any]:
+            day = row.datetime("date", TOTALS_FORMATS)
+            if day is None:
+                raise CellError(row.header("date"), row.raw("date"), "empty, a date is required")
+            gained, lost = split_delta(row.count("net", id_locale))
+            return daily_record(self.platform, ctx, raw, sheet, row, day.date(),
+                                definition="youtube_studio_subscribers_net", gained=gained, lost=lost)
+
+        daily, rejected = collect_rows(sheet, idx, make)
+        return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 
 PARSERS = [YouTubeTableData(), YouTubeChartData(), YouTubeTotals()]
