@@ -218,3 +218,9 @@ def test_no_account_in_the_table(parse_fixture):
     parser, result = parse_fixture("youtube", "yt_data_tabel_id.csv")
     assert result.posts["account_handle"].isna().all() and result.posts["account_id"].isna().all()
     assert pd.isna(result.posts["reach"]).all()
+
+
+def test_a_two_column_list_that_is_no_studio_file_is_not_totals(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text("Tanggal,Catatan\n2024-02-14,rapat\n", encoding="utf-8")
+    assert [p.kind for p in ALL_PARSERS if p.matches(read_raw(path, "notes.csv"))] == []

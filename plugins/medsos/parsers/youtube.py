@@ -69,6 +69,7 @@ from medsos.parsers.base import (
     lineage,
     norm_header,
     parse_day_month,
+    parse_decimal,
     parse_utc,
     reject,
     require_columns,
@@ -244,6 +245,16 @@ SUBSCRIBERS = {"subscribers", "subscriber"}  # English, Indonesian Studio
 TOTALS_FORMATS = ("%Y-%m-%d", "%b %d, %Y")
 
 
+def _is_day_and_number(cells: list[Any]) -> bool:
+    if len(cells) < 2 or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(cells[0]).strip()):
+        return False
+    try:
+        parse_decimal(cells[1], decimal_comma="," in str(cells[1]))
+    except ValueError:
+        return False
+    return True
+
+
 class YouTubeTotals:
     """'Totals.csv': ``Date,<one metric>`` for the channel per day. ``Subscribers`` (the net
     change per day) is loaded as account days; any other metric is recognised and its days
@@ -259,7 +270,12 @@ class YouTubeTotals:
         if sheet.name is not None or sheet.preamble or len(sheet.header) != 2:
             return False  # under a title: Meta's daily files ('Date','Primary'), or a workbook sheet
         first, metric = (norm_header(h) for h in sheet.header)
-        return first in TOTALS_DATE and metric not in ("", "primary")
+        if first not in TOTALS_DATE or metric in ("", "primary"):
+            return False
+        # the header alone is any two-column list ('Tanggal,Catatan'): Studio's rows are a
+        # day and a number (most of them: one bad cell is that row's error, not the file's)
+        sample = sheet.rows[:20]
+        return bool(sample) and 2 * sum(_is_day_and_number(cells) for _, cells in sample) >= len(sample)
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
