@@ -174,7 +174,7 @@ def test_account_figure_files_are_not_a_delivery(kediri):
 
 def test_one_bad_row_in_an_account_figures_file_quarantines_that_row_only(kediri):
     text = (FIXTURES / "tiktok" / "tiktok_follower_history.csv").read_text(encoding="utf-8")
-    text += '"January 2","sepuluh ribu","3"\n'
+    text += '"January 3","sepuluh ribu","3"\n'  # the next day, a count in words
     drop(kediri.landing, "2024-W07", "35.06", "FollowerHistory.csv", text)
     run_week(kediri, "2024-W07")
     [(status, loaded, quarantined)] = query(kediri, "select status, rows_loaded, rows_quarantined from raw.files")
@@ -284,8 +284,11 @@ def test_account_figure_exports_load_through_the_pipeline(kediri):
     assert files["tiktok_studio_overview_en.csv"][:3] == ("loaded", "tiktok_overview", 2)
     assert files["tiktok_legacy_export.zip::FollowerHistory.csv"][:3] == ("loaded", "tiktok_follower_history", 3)
     assert files["tiktok_legacy_export.zip::Viewers.csv"][:3] == ("loaded", "tiktok_legacy_viewers", 0)
-    status, _, _, reason = files["fb_views_daily_utf16.csv"]
-    assert status == "rejected" and "not part of the weekly evaluation" in reason
+    # a daily file of another metric is the platform's own export: it loads, its days are
+    # counted as skipped with the reason, and it gives no figure
+    status, kind, rows, reason = files["fb_views_daily_utf16.csv"]
+    assert (status, kind, rows) == ("loaded", "facebook_daily_other", 0)
+    assert "skipped" in reason and "not part of the weekly evaluation" in reason
     # account figures are there, and no platform counts as delivered from them alone
     assert query(kediri, "select platform, count(*) from core.account_daily group by 1 order by 1") == [
         ("instagram", 3), ("tiktok", 3), ("x", 2)]
