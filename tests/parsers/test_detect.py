@@ -163,9 +163,7 @@ def test_sample_plan_exports_parse_back_to_the_plan(tmp_path):
             else:
                 assert g["post_type"] == p.post_type
             for name in ("views", "reach", "impressions", "likes", "comments", "shares", "saves"):
-                # X's exports give impressions, which are X's views: the parser fills both
-                want = r.metrics.impressions if (p.platform, name) == ("x", "views") else getattr(r.metrics, name)
-                assert (None if pd.isna(g[name]) else g[name]) == want, name
+                assert (None if pd.isna(g[name]) else g[name]) == getattr(r.metrics, name), name
 
 
 def test_every_member_of_the_legacy_tiktok_zip_is_recognised(tmp_path):

@@ -263,10 +263,11 @@ def lifetime_metrics(post: SamplePost, at: datetime) -> Metrics:
     if post.duration_seconds:
         watch = round(views * post.duration_seconds * rng.uniform(0.3, 0.6) / 3600, 4)
     p = post.platform
+    impressions = int(views * 1.6) if p in ("x", "youtube") else None
     return Metrics(
-        views=None if p == "x" else views,
+        views=impressions if p == "x" else views,  # X's views are its impressions
         reach=reach if p in ("instagram", "facebook") else None,
-        impressions=int(views * 1.6) if p in ("x", "youtube") else None,
+        impressions=impressions,
         likes=likes,
         comments=comments,
         shares=shares,
