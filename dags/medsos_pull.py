@@ -56,6 +56,18 @@ def _settings():
     },
 )
 def medsos_pull():
+    @task(retries=0)
+    def check_setup() -> None:
+        """Fail at once, naming what is missing (pool, landing folder, registry,
+        recipients, evaluation settings), rather than let the run wait or use samples."""
+        from medsos.deployment import SetupError, check_setup
+
+        try:
+            settings = _settings()
+        except ValueError as exc:
+            raise SetupError(f"the run cannot start: {exc}") from None
+        check_setup(settings).raise_if_problems()
+
     @task
     def plan_pulls() -> list[dict]:
         """One entry per platform that has API accounts: the platform and the weeks."""
@@ -113,6 +125,7 @@ def medsos_pull():
         return len(outcomes)
 
     plan = plan_pulls()
+    check_setup() >> plan
     check_pulls(plan, load_pulls(pull_platform.expand(plan=plan)))
 
 

@@ -4,6 +4,9 @@
 Every Monday 06:00 WIB this DAG evaluates the ISO week (Monday–Sunday) that ended the
 night before:
 
+0. **check_setup** — fail at once, naming what is missing: the pool, the landing
+   folder, the account registry, the recipients, the evaluation settings (a production
+   deployment never falls back to the samples).
 1. **find_new_files** — list exports in `<landing>/<YYYY-Www>/<office_code>/` for that
    week and earlier ones that are new or changed (late exports fill their week in; an
    office folder older than `MEDSOS_LATE_WEEKS` is listed only when it changed).
@@ -62,6 +65,18 @@ def _settings():
     },
 )
 def medsos_weekly():
+    @task(retries=0)
+    def check_setup() -> None:
+        """Fail at once, naming what is missing (pool, landing folder, registry,
+        recipients, evaluation settings), rather than let the run wait or use samples."""
+        from medsos.deployment import SetupError, check_setup
+
+        try:
+            settings = _settings()
+        except ValueError as exc:
+            raise SetupError(f"the run cannot start: {exc}") from None
+        check_setup(settings).raise_if_problems()
+
     @task(pool=WAREHOUSE_POOL)
     def find_new_files() -> dict:
         """Which exports are new or changed since the last run."""
@@ -140,6 +155,7 @@ def medsos_weekly():
         )
 
     batch = find_new_files()
+    check_setup() >> batch
     summaries = render_summaries(publish_copy(build_tables(load_batch(validate_batch(parse_files(batch))))))
     send_summary.expand(summary=summaries)
 

@@ -32,7 +32,7 @@ def test_no_import_errors(dag_bag):
 
 def test_pull_dag_maps_per_platform_and_loads_through_the_pool(dag_bag):
     dag = dag_bag.dags["medsos_pull"]
-    order = ["plan_pulls", "pull_platform", "load_pulls", "check_pulls"]
+    order = ["check_setup", "plan_pulls", "pull_platform", "load_pulls", "check_pulls"]
     for a, b in zip(order, order[1:], strict=False):
         assert b in dag.get_task(a).downstream_task_ids
     pull = dag.get_task("pull_platform")
@@ -51,13 +51,17 @@ def test_every_dag_has_tags_retries_and_docs(dag_bag):
         assert dag.default_args.get("retries", 0) >= 2, f"{dag_id} retries < 2"
         assert dag.doc_md and dag_id in dag.doc_md
         for t in dag.tasks:
+            if t.task_id == "check_setup":  # a missing pool or file stays missing: fail at once
+                assert t.retries == 0 and t.pool in (None, "default_pool"), t.pool
+                assert dag.get_task("check_setup").upstream_task_ids == set()
+                continue
             assert t.retries >= 2, f"{dag_id}.{t.task_id} retries < 2"
 
 
 def test_weekly_dag_shape(dag_bag):
     dag = dag_bag.dags["medsos_weekly"]
     order = [
-        "find_new_files", "parse_files", "validate_batch", "load_batch",
+        "check_setup", "find_new_files", "parse_files", "validate_batch", "load_batch",
         "build_tables", "publish_copy", "render_summaries", "send_summary",
     ]
     for a, b in zip(order, order[1:], strict=False):

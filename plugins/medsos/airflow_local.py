@@ -40,13 +40,16 @@ def environment(home: Path) -> dict[str, str]:
 
 
 def migrate() -> None:
-    """``airflow db migrate`` in a child process (about 5 s on SQLite)."""
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env=os.environ.copy(),
-    )
+    """``airflow db migrate`` in a child process (about 5 s on SQLite), and the one-slot
+    pool every warehouse task runs in, as the production init service creates it."""
+    for command in (["db", "migrate"],
+                    ["pools", "set", "medsos_warehouse", "1", "DuckDB warehouse: one writer at a time"]):
+        subprocess.run(
+            [sys.executable, "-m", "airflow", *command],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=os.environ.copy(),
+        )
 
 
 def logical_date_for(week: str) -> datetime:

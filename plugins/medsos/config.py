@@ -16,6 +16,7 @@ MEDSOS_GX_DIR          ``$MEDSOS_DATA_DIR/gx``              GX results and Data 
 MEDSOS_ACCOUNTS        packaged Jawa Timur sample           account registry CSV
 MEDSOS_RECIPIENTS      packaged sample                      who receives which summary
 MEDSOS_EVALUATION      packaged ``evaluation.toml``         thresholds and content lexicon
+MEDSOS_DEPLOYMENT      (unset)                              ``production``: no sample fall-back
 =====================  ===================================  ==============================
 """
 
@@ -46,6 +47,21 @@ def expectations_dir() -> Path:
     return project_dir() / "expectations"
 
 
+def production_settings_missing(overrides: dict[str, Any] | None = None) -> list[str]:
+    """In a production deployment (``MEDSOS_DEPLOYMENT=production``), each file setting
+    that must name the office's own file and does not; nothing elsewhere."""
+    if (os.environ.get("MEDSOS_DEPLOYMENT") or "").strip().lower() != "production":
+        return []
+    given = overrides or {}
+    return [
+        f"{name} is not set: a production deployment (MEDSOS_DEPLOYMENT=production) reads the {what} "
+        "from its configuration folder and never falls back to the Jawa Timur sample"
+        for name, key, what in (("MEDSOS_ACCOUNTS", "accounts", "account registry"),
+                                ("MEDSOS_RECIPIENTS", "recipients", "recipients"))
+        if not (os.environ.get(name) or "").strip() and given.get(key) is None
+    ]
+
+
 @dataclass(frozen=True)
 class Settings:
     landing: Path
@@ -60,8 +76,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
-        """Settings from the environment; keyword overrides (e.g. CLI flags) win when not None."""
+        """Settings from the environment; keyword overrides (e.g. CLI flags) win when not None.
+
+        A production deployment (``MEDSOS_DEPLOYMENT=production``) must name its account
+        registry and recipients: a ValueError names each setting that is missing, instead
+        of a quiet fall-back to the packaged samples.
+        """
         env = os.environ
+        missing = production_settings_missing(overrides)
+        if missing:
+            raise ValueError("; ".join(missing))
         data = Path(env.get("MEDSOS_DATA_DIR") or project_dir() / "data")
         s = cls(
             landing=Path(env.get("MEDSOS_LANDING") or data / "landing"),
