@@ -160,7 +160,7 @@ def test_a_pull_file_replays_to_the_same_tables(platforms, api_settings, monkeyp
     assert len(first) == 10
 
 
-def test_a_later_pull_replaces_the_earlier_one(platforms, api_settings, monkeypatch):
+def test_a_later_pull_gives_the_numbers_of_the_posts_it_lists(platforms, api_settings, monkeypatch):
     connect(monkeypatch, platforms)
     pull(api_settings, [WEEK], platforms=["tiktok"])
     tiktok = next(a for a in platforms.accounts if a.platform == "tiktok")
@@ -171,8 +171,14 @@ def test_a_later_pull_replaces_the_earlier_one(platforms, api_settings, monkeypa
     run_week(api_settings, WEEK, send=False)
     views = [v for (v,) in query(api_settings, "select views from core.posts where platform = 'tiktok' order by 1")]
     assert views == [1500, 1510, 1520, 1530, 1540]
-    statuses = query(api_settings, "select is_in_force from core.files_in_force where platform = 'tiktok' order by all")
-    assert statuses == [(False,), (True,)]
+    # both pulls count (a post only the first one listed would stay); the later one is
+    # saved last, and its numbers win for the posts both list
+    statuses = query(api_settings, """select is_in_force, saved_order, overlap
+                                      from core.files_in_force where platform = 'tiktok' order by saved_order""")
+    assert [s[:2] for s in statuses] == [(True, 1), (True, 2)]
+    assert statuses[0][2].startswith("the same 5 posts as ") and statuses[0][2].endswith(", 5 with other numbers, which count (saved later)")
+    assert query(api_settings, "select distinct source_file = (select source_file from core.files_in_force "
+                               "where platform = 'tiktok' and saved_order = 1) from core.posts where platform = 'tiktok'") == [(True,)]
 
 
 def test_429_waits_until_the_reset_time_then_succeeds(platforms, api_settings, monkeypatch):

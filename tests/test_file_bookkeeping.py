@@ -74,19 +74,30 @@ def test_file_moved_to_the_right_week_folder_loads_there(kediri):
     assert statuses == {"2024-W06/35.06/ig.csv": "withdrawn", "2024-W07/35.06/ig.csv": "loaded"}
 
 
-def test_the_export_saved_last_wins_and_reprocess_keeps_the_winner(kediri):
-    # The correction sorts first by name but was saved later: it must win.
+def test_the_export_saved_last_wins_for_the_posts_it_lists_and_reprocess_keeps_it(kediri):
+    # The correction sorts first by name but was saved later: its numbers must win.
     drop(kediri.landing, "2024-W07", "35.06", "z_first.csv", IG_HEADER + ig_row("11", "02/13/2024 09:00"), mtime=1_700_000_000)
     drop(kediri.landing, "2024-W07", "35.06", "a_correction.csv",
-         IG_HEADER + ig_row("11", "02/13/2024 09:00") + ig_row("12", "02/14/2024 09:00"), mtime=1_700_000_500)
+         IG_HEADER + ig_row("11", "02/13/2024 09:00", likes=9) + ig_row("12", "02/14/2024 09:00"), mtime=1_700_000_500)
     run_week(kediri, "2024-W07")
     assert ig_posts(kediri, "2024-W07") == ("reported", 2)
     for _ in range(2):
         run_week(kediri, "2024-W07", reprocess=True)
         assert ig_posts(kediri, "2024-W07") == ("reported", 2)
-        assert query(kediri, "select source_file, superseded_by from core.files_in_force where not is_in_force") == [
-            ("2024-W07/35.06/z_first.csv", "2024-W07/35.06/a_correction.csv")
+        assert query(kediri, "select post_id, likes, source_file from core.posts order by 1") == [
+            ("11", 9, "2024-W07/35.06/a_correction.csv"), ("12", 5, "2024-W07/35.06/a_correction.csv")]
+        # both exports are in force; the one saved last comes first
+        assert query(kediri, "select source_file, is_in_force, saved_order, exports_of_the_kind, overlap_file "
+                             "from core.files_in_force order by saved_order") == [
+            ("2024-W07/35.06/a_correction.csv", True, 1, 2, "2024-W07/35.06/z_first.csv"),
+            ("2024-W07/35.06/z_first.csv", True, 2, 2, "2024-W07/35.06/a_correction.csv"),
         ]
+        overlaps = dict(query(kediri, "select relative_path, overlap from raw.files"))
+        assert overlaps["2024-W07/35.06/z_first.csv"] == (
+            "1 of the 2 posts of 2024-W07/35.06/a_correction.csv, saved before it, 1 with other numbers; "
+            "those of 2024-W07/35.06/a_correction.csv count (saved later)")
+        assert overlaps["2024-W07/35.06/a_correction.csv"] == (
+            "the one post of 2024-W07/35.06/z_first.csv and 1 more, 1 with other numbers, which count (saved later)")
 
 
 def test_a_withdrawn_or_rejected_correction_gives_the_earlier_file_back(kediri):

@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 from medsos import landing, weeks
-from medsos.config import Settings
+from medsos.config import Settings, sql_dir
 from medsos.parsers.base import (
     ACCOUNT_DAILY_COLUMNS,
     POST_COLUMNS,
@@ -443,7 +443,9 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
             "reason": f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
             "the file was set aside, please send it to the data team",
         }, [], []
-    rows_in_file = (len(result.post_records) + len(result.daily_records) + len(result.rejected_rows)
+    # a file cut off mid-row: the cut row is quarantined with the reason, the rest loads
+    rejected_rows = [*result.rejected_rows, *(c.as_reject() for c in raw.cut_rows)]
+    rows_in_file = (len(result.post_records) + len(result.daily_records) + len(rejected_rows)
                     + len(result.skipped))
     recognised = {
         "platform": result.platform,
@@ -471,7 +473,7 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
                 "severity": "critical",
                 "message": r.get("message"),
             }
-            for r in result.rejected_rows
+            for r in rejected_rows
         ],
     }, result.post_records, result.daily_records
 
@@ -846,6 +848,15 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         (listed,) = con.sql(
             "select count(*) from raw.files where relative_path in (select relative_path from _touched)"
         ).fetchall()[0]
+        # the exports of the same kind, office and week as a file of this batch, as they
+        # were (a withdrawn file's row no longer says its kind) and as they are now
+        con.execute(
+            """create or replace temp table _overlap_groups as
+               select distinct office_code, delivery_week, export_kind from raw.files
+               where relative_path in (select relative_path from _touched) and export_kind is not null
+               union
+               select distinct office_code, delivery_week, export_kind from _files where export_kind is not null"""
+        )
         if listed:
             for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine", "raw.row_warnings"):
                 con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
@@ -854,6 +865,7 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         con.execute("insert into raw.post_snapshots by name select * from _posts")
         con.execute("insert into raw.account_daily by name select * from _daily")
         con.execute("insert into raw.quarantine by name select * from _quarantine")
+        _describe_overlaps(con)
         con.execute("insert into raw.validation_results by name select * from _validation")
         con.execute("insert into raw.row_warnings by name select * from _warnings")
         con.execute("insert into raw.validation_file_results by name select * from _per_file")
@@ -880,6 +892,19 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     }
     log.info("loaded: %s", counts)
     return counts
+
+
+def _describe_overlaps(con: duckdb.DuckDBPyConnection) -> None:
+    """``raw.files.overlap``: what each loaded export of the groups in ``_overlap_groups``
+    is next to the others of its kind, office and week (sql/load/file_overlap.sql)."""
+    sql = (sql_dir() / "load" / "file_overlap.sql").read_text(encoding="utf-8")
+    con.execute(
+        f"""update raw.files
+            set overlap = described.overlap, overlap_file = described.overlap_file
+            from ({sql}) as described
+            where raw.files.relative_path = described.relative_path"""
+    )
+    con.execute("drop table _overlap_groups")
 
 
 def build_tables(settings: Settings, week: str, run_id: str | None = None) -> list[str]:

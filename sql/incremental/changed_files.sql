@@ -1,6 +1,8 @@
 -- The files whose standing changed since the last build: newly loaded, loaded again,
--- withdrawn, rejected, superseded, or back in force. Everything an incremental build
--- recomputes (posts, account days, weeks) is found from these files.
+-- withdrawn, rejected, or back in force. Everything an incremental build recomputes
+-- (posts, account days, weeks) is found from these files: a post's numbers depend only
+-- on the loaded files that list it and on when each was saved, which changes only
+-- when the file is loaded again.
 
 with
 

@@ -1,9 +1,11 @@
 -- Account-level daily figures, one row per office, platform and day. Several exports can
 -- cover the same day (a follower history and an overview, or overlapping downloads):
--- each figure comes from the most recent export that has it, because platforms revise
--- their last days and not every export carries every figure. covering_files lists every
--- export in force that covered the day. Built incrementally: only the days in
--- meta.days_to_build (all of them in a full build) are computed again.
+-- each figure comes from the most recent export that has it (of two delivered for the
+-- same week, the one saved later), because platforms revise their last days and not
+-- every export carries every figure; a day a later export lacks keeps its figures from
+-- the earlier one. covering_files lists every loaded export that covered the day. Built
+-- incrementally: only the days in meta.days_to_build (all of them in a full build) are
+-- computed again.
 
 with
 
@@ -23,7 +25,7 @@ daily as (
 
 live_files as (
 
-    select source_file
+    select source_file, file_modified_at, first_seen_at
     from core.files_in_force
     where is_in_force
 
@@ -33,8 +35,15 @@ in_force as (
 
     select
         daily.*,
-        -- most recent export first; the file name breaks ties so re-runs agree
-        struct_pack(at := snapshot_at, file := source_file, line := source_row) as recency
+        -- most recent export first; of two taken at the same time (the same delivery
+        -- week), the one saved later; the file name breaks ties so re-runs agree
+        struct_pack(
+            at := snapshot_at,
+            saved := coalesce(live_files.file_modified_at, timestamptz '1970-01-01 00:00:00+00'),
+            seen := live_files.first_seen_at,
+            file := source_file,
+            line := source_row
+        ) as recency
 
     from daily
     inner join live_files using (source_file)

@@ -1,7 +1,9 @@
--- Every snapshot of every post from files still in force (not superseded by a
--- corrected file), with the local ISO week of publication. History for trends and for
--- engagement received during a week. Built incrementally: only the posts in
--- meta.posts_to_build (all of them in a full build) are computed again.
+-- Every snapshot of every post from every loaded export, with the local ISO week of
+-- publication. History for trends and for engagement received during a week.
+-- snapshot_rank 1 is the snapshot whose numbers count (core.posts): the latest one; of
+-- two exports taken at the same time (the same delivery week), the one saved later
+-- (core.files_in_force). Built incrementally: only the posts in meta.posts_to_build
+-- (all of them in a full build) are computed again.
 
 with
 
@@ -21,7 +23,7 @@ snapshots as (
 
 live_files as (
 
-    select source_file
+    select source_file, file_modified_at, first_seen_at
     from core.files_in_force
     where is_in_force
 
@@ -34,7 +36,8 @@ placed as (
         strftime(published_local_date, '%G-W%V') as iso_week,
         row_number() over (
             partition by platform, office_code, post_id
-            order by snapshot_at desc, source_file desc, source_row desc
+            order by snapshot_at desc, live_files.file_modified_at desc nulls last,
+                     live_files.first_seen_at desc, source_file desc, source_row desc
         ) as snapshot_rank
 
     from snapshots

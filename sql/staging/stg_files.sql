@@ -34,6 +34,10 @@ renamed as (
         duplicate_of,
         lists_posts,
 
+        ---------- next to the other exports of its kind, office and week
+        overlap,
+        overlap_file,
+
         ---------- timing
         file_modified_at,
         first_seen_at,

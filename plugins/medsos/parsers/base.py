@@ -118,6 +118,23 @@ class RawSheet:
     preamble: list[str] = field(default_factory=list)  # lines above the header
 
 
+CUT_ROW = "the file ends in the middle of a row (download interrupted?)"
+
+
+@dataclass(frozen=True)
+class CutRow:
+    """The last row of a file that ends in the middle of it: where, and the cell it stops in."""
+
+    sheet: str | None
+    row: int
+    column: str | None
+    value: str | None
+
+    def as_reject(self) -> dict[str, Any]:
+        return {"source_row": self.row, "source_sheet": self.sheet, "column": self.column,
+                "value": self.value, "message": CUT_ROW, "post_id": None}
+
+
 @dataclass
 class RawFile:
     path: Path
@@ -127,6 +144,9 @@ class RawFile:
     # what reading the bytes found without failing (a spreadsheet re-save), for the
     # file's warnings and for its rejection reason if no parser takes it
     notes: list[str] = field(default_factory=list)
+    # the row a file cut off mid-row ends in (an interrupted download), taken out of its
+    # sheet so no parser reads half a row as a post: it goes to quarantine (CUT_ROW)
+    cut_rows: list[CutRow] = field(default_factory=list)
 
     def first_sheet(self) -> RawSheet:
         return self.sheets[0]
@@ -361,7 +381,35 @@ def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding
         sheets = [RawSheet(None, header, rows, preamble)] if header is not None else []
     if not sheets:
         raise ParseError(f"{name}: empty file, no header row")
-    return RawFile(path, relative_path, encoding, sheets, notes)
+    cut = _cut_last_row(body, lines, sheets[-1])
+    if cut is not None:
+        notes.append(f"{CUT_ROW}: row {cut.row} is held back in raw.quarantine, the rows before it loaded")
+    return RawFile(path, relative_path, encoding, sheets, notes, [cut] if cut else [])
+
+
+def _cut_last_row(body: str, lines: list[tuple[int, list[str]]], sheet: RawSheet) -> CutRow | None:
+    """The file's last row when the file stops inside it, taken out of ``sheet``.
+
+    A download that stops part-way leaves a last line without its line break that is
+    either inside a quoted field (an odd number of quote characters in the file) or has
+    fewer cells than the table's header. Many real exports end without a final line
+    break, so a complete last row is never taken for a cut one; a cut that falls exactly
+    at the end of a row leaves a shorter file with whole rows, which loads as it is.
+    """
+    if not body or body[-1] in "\r\n" or not sheet.rows or not lines:
+        return None
+    number, cells = sheet.rows[-1]
+    if number != lines[-1][0]:
+        return None
+    inside_quotes = body.count('"') % 2 == 1
+    short = len(cells) < len(sheet.header)
+    if not (inside_quotes or short):
+        return None
+    sheet.rows.pop()
+    at = max(len(cells) - 1, 0)
+    column = sheet.header[at] if at < len(sheet.header) else None
+    value = str(cells[at])[:200] if cells else None
+    return CutRow(sheet.name, number, column or None, value)
 
 
 def _linked(value: Any, target: str | None) -> Any:
@@ -413,14 +461,22 @@ def read_jsonl(data: bytes, path: Path, relative_path: str) -> RawFile:
     except UnicodeDecodeError as exc:
         raise ParseError(f"{relative_path}: JSON lines file is not UTF-8 ({exc})") from exc
     rows: list[tuple[int, list[Any]]] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines()
+    cut: list[CutRow] = []
+    for line_no, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             rows.append((line_no, [json.loads(line)]))
         except json.JSONDecodeError as exc:
+            if line_no == len(lines) and not text.endswith(("\n", "\r")):
+                # the last response cut off (a pull file is renamed into place only when
+                # complete, so this is a copy cut short): the responses before it load
+                cut.append(CutRow("jsonl", line_no, JSONL_HEADER, line[:200]))
+                continue
             raise ParseError(f"{relative_path}: line {line_no} is not JSON ({exc.msg})") from exc
-    return RawFile(path, relative_path, "jsonl", [RawSheet("jsonl", [JSONL_HEADER], rows)])
+    notes = [f"{CUT_ROW}: line {c.row} is held back in raw.quarantine" for c in cut]
+    return RawFile(path, relative_path, "jsonl", [RawSheet("jsonl", [JSONL_HEADER], rows)], notes, cut)
 
 
 def read_raw(path: Path, relative_path: str | None = None, data: bytes | None = None) -> RawFile:
