@@ -10,7 +10,8 @@
     medsos bench [--weeks N]           the national benchmark: floor vs medsos, per stage
 
 Exit codes: 0 done; 1 the job failed (the message says where); 2 wrong arguments or
-configuration; 3 the warehouse file is held by another process.
+configuration; 3 the warehouse file is held by another process; 4 refused: the command
+would delete or rewrite data it did not create, or was not confirmed.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import os
 import sys
 from pathlib import Path
 
-EXIT_FAILED, EXIT_USAGE, EXIT_BUSY = 1, 2, 3
+EXIT_FAILED, EXIT_USAGE, EXIT_BUSY, EXIT_REFUSED = 1, 2, 3, 4
 
 
 def _path_flags(p: argparse.ArgumentParser) -> None:
@@ -209,9 +210,13 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from medsos.demo import run_demo
+    from medsos.demo import Refused, default_folder, run_demo
 
-    return run_demo(_settings(args), args.first, args.last)
+    try:
+        return run_demo(args.dir or default_folder(), args.first, args.last, accounts=args.accounts)
+    except Refused as exc:
+        print(f"medsos demo: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -260,8 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-width", type=int, default=200)
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("demo", help="sample data + medsos_weekly through Airflow (dag.test)")
-    _path_flags(p)
+    p = sub.add_parser("demo", help="sample data + medsos_weekly through Airflow (dag.test), in a folder of its own")
+    p.add_argument("--dir", type=Path,
+                   help="the demo's own folder (default: the checkout's data/); it must be empty or made by a demo")
+    p.add_argument("--accounts", type=Path, help="account registry CSV to build the sample from (env MEDSOS_ACCOUNTS)")
     p.add_argument("--from", dest="first", type=_week, default=DEFAULT_FIRST_WEEK)
     p.add_argument("--to", dest="last", type=_week, default=DEFAULT_LAST_WEEK)
     p.set_defaults(func=cmd_demo)
