@@ -535,6 +535,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     root = args.data_dir or Path(tempfile.mkdtemp(prefix="medsos-bench-"))
+    if args.data_dir:
+        from medsos.owned import claim
+
+        # the bench deletes and rewrites gen/, history/ and fresh/ in it: only in its own folder
+        claim(root, ".medsos-bench", "bench")
     root.mkdir(parents=True, exist_ok=True)
     try:
         result = run_bench(root, args.weeks, args.offices, args.first, args.seed, args.jobs, args.profile,

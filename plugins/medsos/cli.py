@@ -4,8 +4,9 @@
     medsos run --week 2024-W07         the whole weekly job without Airflow
     medsos backfill --from W --to W    load past weeks in order (progress, summary)
     medsos pull [--week W]             pull API-connected accounts, then load them
+    medsos rebuild [--week W]          every table again from the landing zone (a lost warehouse)
     medsos query "select …"            query the published (read-only) warehouse copy
-    medsos demo                        sample + the weekly DAG through Airflow for 8 weeks
+    medsos demo [--dir DIR]            sample + the weekly DAG through Airflow for 8 weeks, in data/
     medsos national --out DIR          national-scale exports (553 offices x 5 platforms x 52 weeks)
     medsos bench [--weeks N]           the national benchmark: floor vs medsos, per stage
 
@@ -56,11 +57,11 @@ def _week(text: str) -> str:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from medsos.sample import build_plan, write_sample
+    from medsos.sample import build_plan, write_sample_checked
 
     settings = _settings(args)
     plan = build_plan(args.first, args.last, seed=args.seed, accounts_path=settings.accounts)
-    files = write_sample(settings.landing, plan)
+    files = write_sample_checked(settings.landing, plan)
     print(
         f"wrote {len(files)} export files for {len({a.office_code for a in plan.accounts})} offices, "
         f"{len(plan.weeks)} weeks ({plan.weeks[0]} … {plan.weeks[-1]}), {len(plan.posts)} posts "
@@ -69,10 +70,34 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def confirmed(args: argparse.Namespace, command: str, what: str) -> bool:
+    """A command that deletes or rewrites data names what it will touch, then goes on only
+    with ``--yes`` or a 'y' typed at a terminal; anywhere else (a script, cron) it refuses."""
+    print(f"medsos {command} {what}", file=sys.stderr)
+    if getattr(args, "yes", False):
+        return True
+    if sys.stdin is not None and sys.stdin.isatty():
+        answer = input("Go ahead? [y/N] ").strip().lower()
+        if answer in ("y", "yes", "ya"):
+            return True
+        print(f"medsos {command}: refused: not confirmed; nothing was changed", file=sys.stderr)
+        return False
+    print(f"medsos {command}: refused: nothing was changed; add --yes to go ahead", file=sys.stderr)
+    return False
+
+
+def _reprocess_what(settings, last_week: str) -> str:
+    return (f"--reprocess reads again every export in {settings.landing} for weeks up to {last_week} and "
+            f"replaces the rows each one loaded into {settings.warehouse} (a file saved over in an old week "
+            "folder loads as it reads now); nothing in the landing zone is changed.")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from medsos.pipeline import run_week
 
     settings = _settings(args)
+    if args.reprocess and not confirmed(args, "run", _reprocess_what(settings, args.week)):
+        return EXIT_REFUSED
     result = run_week(settings, args.week, reprocess=args.reprocess, resend=args.resend)
     print(f"week {result['week']} (run {result['run_id']})")
     print(
@@ -114,6 +139,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     from medsos.weeks import weeks_between
 
     settings = _settings(args)
+    if args.reprocess and not confirmed(args, "backfill", _reprocess_what(settings, args.last)):
+        return EXIT_REFUSED
     todo = weeks_between(args.first, args.last)
     started = time.monotonic()
     files = rows = quarantined = rejected = 0
@@ -187,6 +214,23 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    """Every table again from the landing zone into a new warehouse, swapped in only when
+    complete (``medsos.rebuild``): the answer to a lost or damaged warehouse."""
+    from medsos import rebuild
+
+    settings = _settings(args)
+    plan = rebuild.plan(settings, args.week)
+    try:
+        if not confirmed(args, "rebuild", rebuild.describe(settings, plan)):
+            return EXIT_REFUSED
+        result = rebuild.run(settings, plan)
+    finally:
+        plan.reference.close()
+    print("\n".join(rebuild.summary(settings, result)))
+    return 0
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     from medsos.warehouse import open_published
 
@@ -210,13 +254,9 @@ def cmd_query(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from medsos.demo import Refused, default_folder, run_demo
+    from medsos.demo import default_folder, run_demo
 
-    try:
-        return run_demo(args.dir or default_folder(), args.first, args.last, accounts=args.accounts)
-    except Refused as exc:
-        print(f"medsos demo: refused: {exc}", file=sys.stderr)
-        return EXIT_REFUSED
+    return run_demo(args.dir or default_folder(), args.first, args.last, accounts=args.accounts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -236,16 +276,27 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the weekly job for one ISO week")
     _path_flags(p)
     p.add_argument("--week", type=_week, required=True, help="ISO week, e.g. 2024-W07")
-    p.add_argument("--reprocess", action="store_true", help="load every file again")
+    p.add_argument("--reprocess", action="store_true", help="load every file again (asks first; see --yes)")
     p.add_argument("--resend", action="store_true", help="send the summaries again even if already sent")
+    p.add_argument("--yes", action="store_true", help="go ahead with --reprocess without asking")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("backfill", help="load past weeks in order, outside Airflow (no emails sent)")
     _path_flags(p)
     p.add_argument("--from", dest="first", type=_week, required=True)
     p.add_argument("--to", dest="last", type=_week, required=True)
-    p.add_argument("--reprocess", action="store_true", help="load every file again")
+    p.add_argument("--reprocess", action="store_true", help="load every file again (asks first; see --yes)")
+    p.add_argument("--yes", action="store_true", help="go ahead with --reprocess without asking")
     p.set_defaults(func=cmd_backfill)
+
+    p = sub.add_parser("rebuild", help="every table again from the landing zone into a new warehouse, "
+                                       "swapped in when complete (a lost or damaged warehouse)")
+    _path_flags(p)
+    p.add_argument("--week", type=_week,
+                   help="the last week to report (default: the week the warehouse was last built for, else "
+                        "the newest week folder)")
+    p.add_argument("--yes", action="store_true", help="go ahead without asking")
+    p.set_defaults(func=cmd_rebuild)
 
     p = sub.add_parser("pull", help="pull API-connected accounts (registry source=api), then load them")
     _path_flags(p)
@@ -303,8 +354,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["national"]:
         from medsos import national
+        from medsos.owned import Refused
 
-        return national.main(argv[1:])
+        try:
+            return national.main(argv[1:])
+        except Refused as exc:
+            print(f"medsos national: refused: {exc}", file=sys.stderr)
+            return EXIT_REFUSED
     parser = build_parser()
     args = parser.parse_args(argv)
     _log_to_stderr(args.verbose)
@@ -326,10 +382,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MEDSOS_PARSE_WORKERS", str(os.cpu_count() or 1))
     import duckdb
 
+    from medsos.owned import Refused
     from medsos.warehouse import WarehouseBusy
 
     try:
         return args.func(args)
+    except Refused as exc:
+        print(f"medsos {args.command}: refused: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except WarehouseBusy as exc:
         print(f"medsos: {exc}", file=sys.stderr)
         return EXIT_BUSY

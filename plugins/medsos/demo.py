@@ -27,16 +27,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from medsos.config import Settings, project_dir
+from medsos.owned import Refused
 
 MARK = ".medsos-demo.json"
-WAREHOUSE_MARK = "meta.medsos_demo"
+WAREHOUSE_MARK = "meta.medsos_demo"  # the table (written out in the SQL below)
 # every setting that names a place the demo would write to or delete
 PATH_VARIABLES = ("MEDSOS_DATA_DIR", "MEDSOS_LANDING", "MEDSOS_WAREHOUSE", "MEDSOS_PUBLISHED",
                   "MEDSOS_OUTBOX", "MEDSOS_WORK", "MEDSOS_GX_DIR")
 
 
-class Refused(RuntimeError):
-    """The demo would delete or overwrite something it did not create (one line: why)."""
+__all__ = ["Refused", "check_environment", "check_folder", "default_folder", "prepare", "run_demo"]
 
 
 def default_folder() -> Path:
@@ -120,7 +120,7 @@ def _has_mark(db: Path) -> bool:
     except duckdb.Error:
         return False
     try:
-        con.sql(f"select count(*) from {WAREHOUSE_MARK}").fetchall()
+        con.sql("select count(*) from meta.medsos_demo").fetchall()
         return True
     except duckdb.Error:
         return False
@@ -188,10 +188,9 @@ def _mark_warehouse(settings: Settings) -> None:
     con = connect(settings.warehouse)
     try:
         con.execute("create schema if not exists meta")
-        con.execute(f"create table {WAREHOUSE_MARK} (made_by varchar, made_at timestamptz, folder varchar)")
-        con.execute(f"insert into {WAREHOUSE_MARK} values ('medsos demo', now(), ?)",
-                    [str(settings.warehouse.parent)])
-        con.execute(f"comment on table {WAREHOUSE_MARK} is 'This warehouse holds the sample data of medsos demo.'")
+        con.execute("create table meta.medsos_demo (made_by varchar, made_at timestamptz, folder varchar)")
+        con.execute("insert into meta.medsos_demo values ('medsos demo', now(), ?)", [str(settings.warehouse.parent)])
+        con.execute("comment on table meta.medsos_demo is 'This warehouse holds the sample data of medsos demo.'")
     finally:
         con.close()
 

@@ -213,6 +213,9 @@ def generate(
     return total
 
 
+MARK = ".medsos-national"  # a folder `medsos national` made, and may write again
+
+
 def week_range(first: str, count: int) -> list[str]:
     if count < 1:
         raise ValueError("--weeks must be at least 1")
@@ -229,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--jobs", type=int, default=1, help="worker processes (output is identical)")
     args = p.parse_args(argv)
+    from medsos.owned import claim
+
+    claim(args.out, MARK, "national")  # never over an office's exports or a real registry
     week_list = week_range(args.first, args.weeks)
     offices = select_offices(args.offices, args.codes)
     started = time.monotonic()

@@ -115,14 +115,20 @@ def read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
 BATCH_KEEP_DAYS = 14
 
 
+def _is_batch(folder: Path) -> bool:
+    """A batch folder ``find_new_files`` made (it writes the manifest first thing)."""
+    return folder.is_dir() and not folder.is_symlink() and (folder / FILES_JSON).is_file()
+
+
 def _forget_old_batches(work: Path) -> None:
     """Batch folders are only needed while their run goes on (and for a retry of one of
-    its tasks); after two weeks they are only disk space."""
+    its tasks); after two weeks they are only disk space. Only batch folders go: anything
+    else in the work folder (MEDSOS_WORK set to a folder shared with other data) stays."""
     if not work.is_dir():
         return
     cutoff = datetime.now(UTC).timestamp() - BATCH_KEEP_DAYS * 86400
     for folder in work.iterdir():
-        if folder.is_dir() and folder.stat().st_mtime < cutoff:
+        if _is_batch(folder) and folder.stat().st_mtime < cutoff:
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -150,10 +156,11 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     weeks.parse_week(week)
     _forget_old_batches(settings.work)
     folder = settings.work / _safe(run_id)
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
+    if _is_batch(folder):
+        shutil.rmtree(folder)  # the same run's batch, from a task tried again
+    folder.mkdir(parents=True)  # anything else by that name: an error, never deleted
     batch = Batch(folder, week, run_id)
+    batch.write_json(FILES_JSON, {"files": []})  # marks the folder as a batch
     list_from = weeks.shift(week, -(late_weeks() - 1))
 
     with open_warehouse(settings) as con:

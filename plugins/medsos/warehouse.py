@@ -496,6 +496,9 @@ def publish(settings: Settings) -> Path:
     new readers get the new file.
     """
     target = settings.published
+    if target.resolve() == settings.warehouse.resolve():
+        raise ValueError(f"MEDSOS_PUBLISHED and MEDSOS_WAREHOUSE both name {target}; the published copy "
+                         "must be another file")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     shutil.copyfile(settings.warehouse, tmp)

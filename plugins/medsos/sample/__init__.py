@@ -362,3 +362,34 @@ def write_sample(landing: Path, plan: SamplePlan) -> list[Path]:
             )
         written += writers[request.account.platform].write(request, folder)
     return written
+
+
+def write_sample_checked(landing: Path, plan: SamplePlan) -> list[Path]:
+    """``write_sample`` for ``medsos sample``: refuses (``medsos.owned.Refused``) a landing
+    zone holding any file this sample would not write byte for byte, so sample exports never
+    overwrite an office's export nor mix into a real landing zone; writing the same sample
+    again changes nothing."""
+    import shutil
+    import tempfile
+
+    from medsos.owned import Refused
+
+    staging = Path(tempfile.mkdtemp(prefix="medsos-sample-"))
+    try:
+        made = {p.relative_to(staging).as_posix(): p for p in write_sample(staging, plan)}
+        if landing.is_dir():
+            for path in sorted(landing.rglob("*")):
+                if path.is_dir() and not path.is_symlink():
+                    continue
+                rel = path.relative_to(landing).as_posix()
+                if rel not in made or path.is_symlink() or path.read_bytes() != made[rel].read_bytes():
+                    raise Refused(f"{landing} holds {rel}, which this sample would not write; medsos sample writes "
+                                  "only into an empty landing zone or over the same sample (give --landing)")
+        for rel, source in made.items():
+            target = landing / rel
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+        return [landing / rel for rel in made]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # its own temporary folder
