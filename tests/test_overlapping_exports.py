@@ -176,6 +176,21 @@ def test_copies_of_an_export_leave_the_weekly_tables_as_the_full_exports_give_th
     assert counts == posts_per_account(baseline.published)
     assert sum(n or 0 for n in counts.values()) > 40
 
+    # the zone is one where the old rule (only the export saved last is in force) loses
+    # posts: Gresik's Facebook week would have none, and each week with a bad-row copy one
+    # post fewer (47 posts, 35 under the old rule, measured on the code before #19)
+    con = duckdb.connect(str(messy.published), read_only=True)
+    try:
+        last_saved_only = dict(con.execute(
+            """select office_code || ' ' || platform, count(distinct post_id) from core.post_snapshots
+               where iso_week = ? and source_file in (select source_file from core.files_in_force
+                                                      where saved_order = 1 and lists_posts)
+               group by all""", [WEEK]).fetchall())
+    finally:
+        con.close()
+    assert "35.25 facebook" not in last_saved_only and counts[("35.25", "facebook")] == 5
+    assert (sum(last_saved_only.values()), sum(n or 0 for n in counts.values())) == (35, 47)
+
     files = manifest(messy)
     for path, (what, full) in copies.items():
         status, reason, encoding, duplicate_of, overlap, overlap_file, loaded, quarantined = files[path]
