@@ -1,8 +1,12 @@
-"""The docker-compose deployment, checked statically (no Docker engine runs here)."""
+"""The docker-compose deployment, checked statically (no Docker engine runs here; the
+topology itself runs as processes in tests/test_topology.py). Debian's docker-compose
+client reads the file as Docker would: it must refuse an .env without the required values."""
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -23,6 +27,14 @@ def compose():
 
 def env_of(service: dict) -> dict:
     return {k: str(v) for k, v in (service.get("environment") or {}).items()}
+
+
+def mount(volume: str) -> tuple[str, str]:
+    """``(container path, source)`` of a short volume entry; the source may hold ':' (``${VAR:?…}``)."""
+    for mode in (":ro", ":rw"):
+        volume = volume.removesuffix(mode)
+    source, target = volume.rsplit(":", 1)
+    return target, source
 
 
 def test_services_present(compose):
@@ -48,17 +60,82 @@ def test_celery_executor_and_execution_api(compose):
 
 
 def test_volumes_mounted_where_the_code_expects_them(compose):
-    for name in ("airflow-scheduler", "airflow-worker", "airflow-dag-processor", "airflow-apiserver"):
+    for name in ("airflow-worker", "airflow-init"):
         svc = compose["services"][name]
         env = env_of(svc)
-        mounts = {v.split(":")[1]: v.split(":")[0] for v in svc["volumes"]}
-        for var in ("MEDSOS_LANDING", "MEDSOS_OUTBOX", "MEDSOS_WORK"):
+        mounts = dict(mount(v) for v in svc["volumes"])
+        for var in ("MEDSOS_LANDING", "MEDSOS_OUTBOX", "MEDSOS_WORK", "MEDSOS_GX_DIR"):
             assert env[var] in mounts, f"{name}: {var}={env[var]} is not on a volume"
-        for var in ("MEDSOS_WAREHOUSE", "MEDSOS_PUBLISHED"):
+        for var in ("MEDSOS_WAREHOUSE", "MEDSOS_PUBLISHED", "MEDSOS_ACCOUNTS", "MEDSOS_RECIPIENTS", "MEDSOS_EVALUATION"):
             folder = env[var].rsplit("/", 1)[0]
             assert folder in mounts, f"{name}: {var} folder {folder} is not on a volume"
-        named = set(compose["volumes"])
-        assert {mounts[p] for p in mounts if p.startswith("/data")} <= named
+        # people meet the data in host folders: offices write the landing zone, staff read
+        # the published copy, the configuration lives outside the landing zone
+        for path, var in (("/data/landing", "MEDSOS_LANDING_DIR"), ("/data/published", "MEDSOS_PUBLISHED_DIR"),
+                          ("/config", "MEDSOS_CONFIG_DIR")):
+            assert mounts[path].startswith("${" + var + ":?"), f"{name}: {path} is not the host folder {var}"
+        assert not env["MEDSOS_ACCOUNTS"].startswith(env["MEDSOS_LANDING"])
+        # GX results and Data Docs on a volume shared by every worker
+        assert mounts["/data/gx"] in compose["volumes"]
+        assert env["MEDSOS_DEPLOYMENT"] == "production"
+
+
+def test_required_settings_refuse_to_start_without_them(compose):
+    text = (ROOT / "docker-compose.yaml").read_text()
+    for var in ("AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "POSTGRES_PASSWORD",
+                "POSTGRES_USER", "POSTGRES_DB", "AIRFLOW_ADMIN_PASSWORD", "MEDSOS_SMTP_URI",
+                "MEDSOS_LANDING_DIR", "MEDSOS_PUBLISHED_DIR", "MEDSOS_CONFIG_DIR"):
+        assert re.search(r"\$\{" + var + r":\?[^}]+\}", text), f"{var} is not required (${{{var}:?message}})"
+    env = env_of(compose["services"]["airflow-scheduler"])
+    assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET:?")
+    assert env["AIRFLOW__API_AUTH__JWT_ISSUER"]
+    assert env["AIRFLOW__CORE__DEFAULT_TIMEZONE"] == "Asia/Jakarta"
+    assert env_of(compose["services"]["airflow-apiserver"])["AIRFLOW__API__SECRET_KEY"].startswith("${AIRFLOW_API_SECRET_KEY:?")
+
+
+def test_each_service_gets_only_what_it_needs(compose):
+    for name, svc in compose["services"].items():
+        assert "env_file" not in svc, f"{name} gets every secret of .env"
+        env = env_of(svc)
+        if name != "airflow-init":
+            assert "MEDSOS_SMTP_URI" not in env and "AIRFLOW_ADMIN_PASSWORD" not in env, name
+        if name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"):
+            assert not any(k.startswith("MEDSOS_") for k in env), f"{name} does not run medsos tasks"
+
+
+def test_the_mail_catcher_is_opt_in_and_local(compose):
+    catcher = compose["services"]["mailcatcher"]
+    assert catcher.get("profiles") == ["mailcatcher"]
+    assert all(str(p).startswith("127.0.0.1:") for p in catcher.get("ports", []))
+    assert "mailcatcher" not in (ROOT / ".env.example").read_text().split("MEDSOS_SMTP_URI=", 2)[-1].split("\n")[0]
+
+
+FULL_ENV = {
+    "POSTGRES_USER": "airflow", "POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "airflow", "AIRFLOW_FERNET_KEY": "k",
+    "AIRFLOW_JWT_SECRET": "j", "AIRFLOW_API_SECRET_KEY": "a", "AIRFLOW_ADMIN_PASSWORD": "x",
+    "MEDSOS_SMTP_URI": "smtp://mail.example.org", "MEDSOS_LANDING_DIR": "/srv/l", "MEDSOS_PUBLISHED_DIR": "/srv/p",
+    "MEDSOS_CONFIG_DIR": "/srv/c",
+}
+
+
+@pytest.mark.parametrize("left_out", [None, "AIRFLOW_JWT_SECRET", "AIRFLOW_FERNET_KEY", "MEDSOS_CONFIG_DIR",
+                                      "POSTGRES_PASSWORD", "MEDSOS_SMTP_URI"])
+def test_docker_compose_refuses_an_env_without_the_required_values(tmp_path, left_out):
+    client = shutil.which("docker-compose")
+    if client is None:
+        pytest.skip("docker-compose not installed (make test installs Debian's)")
+    shutil.copy(ROOT / "docker-compose.yaml", tmp_path / "docker-compose.yaml")
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    env = {k: ("" if k == left_out else v) for k, v in FULL_ENV.items()}
+    (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    out = subprocess.run([client, "config"], cwd=tmp_path, capture_output=True, text=True,
+                         env={"PATH": "/usr/bin:/bin"})
+    if left_out is None:
+        assert out.returncode == 0, out.stderr
+        assert "AIRFLOW__API_AUTH__JWT_SECRET: j" in out.stdout
+    else:
+        assert out.returncode != 0
+        assert f"set {left_out} in .env" in out.stderr, out.stderr[-500:]
 
 
 def test_health_checks(compose):
@@ -79,7 +156,7 @@ def test_no_secret_in_the_compose_file(compose):
     text = (ROOT / "docker-compose.yaml").read_text()
     for line in text.splitlines():
         key, sep, value = line.strip().partition(":")
-        if sep and key.endswith(("PASSWORD", "FERNET_KEY", "SMTP_URI")):
+        if sep and key.endswith(("PASSWORD", "FERNET_KEY", "SMTP_URI", "JWT_SECRET", "SECRET_KEY")):
             value = value.strip()
             assert value == "" or value.startswith("$"), f"secret-looking literal: {line.strip()}"
     example = (ROOT / ".env.example").read_text()

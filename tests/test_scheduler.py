@@ -83,22 +83,13 @@ def test_scheduler_runs_the_weekly_dag(tmp_path, settings_for):
     write_sample(settings.landing, build_plan("2024-W07", "2024-W07"))
     home = tmp_path / "airflow"
     port = free_port()
-    env = dict(os.environ)
-    env.update(airflow_local.environment(home))
+    # the environment `make airflow` gives `airflow standalone`
+    env = airflow_local.standalone_environment(home, port, settings.as_env())
     env.update({
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        **settings.as_env(),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
     })
-    env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
-    # standalone starts its components as `airflow …`: the venv's bin must come first
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     subprocess.run([*airflow, "pools", "set", "medsos_warehouse", "1", "DuckDB writer"], env=env, check=True,
@@ -109,8 +100,7 @@ def test_scheduler_runs_the_weekly_dag(tmp_path, settings_for):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for("the API server", lambda: call("GET", f"{base}/api/v2/version")[0] == 200, 240, proc, log)
-        pw_file = home / "simple_auth_manager_passwords.json.generated"
-        password = wait_for("the admin password", lambda: pw_file.exists() and json.loads(pw_file.read_text()).get("admin"), 60, proc, log)
+        password = wait_for("the admin password", lambda: airflow_local.admin_password(home), 60, proc, log)
         status, body = call("POST", f"{base}/auth/token", body={"username": "admin", "password": password})
         assert status in (200, 201), body
         token = body["access_token"]

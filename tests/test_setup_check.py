@@ -77,15 +77,24 @@ def test_check_setup_names_every_missing_part(settings, monkeypatch):
     assert (report.problems, report.warnings) == ([], [])
 
 
-def test_a_missing_pool_is_found_in_a_real_airflow_database(tmp_path):
+def test_a_missing_pool_is_found_and_created_when_a_component_starts(tmp_path):
     url = f"sqlite:///{tmp_path / 'airflow.db'}"
-    env = os.environ | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url, "AIRFLOW_HOME": str(tmp_path)}
+    env = os.environ | airflow_local.environment(tmp_path) | {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url}
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    assert pool_exists(url=url) is False
-    subprocess.run([*airflow, "pools", "set", "medsos_warehouse", "1", "x"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    assert pool_exists(url=url) is False  # what check_setup reports under dag.test
+    # a task process sees no database at all: it cannot tell
+    assert pool_exists(url="airflow-db-not-allowed:///") is None
+    # a component that starts a job (here a triggerer's) loads the medsos plugin, whose
+    # listener creates the missing pool with one slot
+    out = subprocess.run([sys.executable, "-c", "from airflow.jobs.job import Job; Job(job_type='TriggererJob')"],
+                         env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
     assert pool_exists(url=url) is True
+    assert "created the missing pool medsos_warehouse" in out.stdout + out.stderr
+    slots = subprocess.run([*airflow, "pools", "get", "medsos_warehouse", "--output", "json"], env=env,
+                           capture_output=True, text=True, check=True).stdout
+    assert '"slots": "1"' in slots or '"slots": 1' in slots, slots
 
 
 @pytest.mark.slow

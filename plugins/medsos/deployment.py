@@ -100,19 +100,24 @@ def evaluators_of(accounts) -> set[str]:
     return out
 
 
-def pool_exists(name: str = WAREHOUSE_POOL, url: str | None = None) -> bool | None:
-    """Whether Airflow has the pool: None when there is no Airflow metadata database to ask.
+POOL_DESCRIPTION = "DuckDB warehouse: one writer at a time"
+# what a task process sees instead of the metadata database (Airflow 3 blocks it there)
+BLOCKED_DATABASE = "airflow-db-not-allowed"
 
-    Airflow 3 gives task code no ORM session and no pool endpoint in its execution API, so
-    this reads the one row with its own short-lived SQLAlchemy engine on the metadata
-    database (read only). A task in a pool that does not exist would wait in 'scheduled'
-    for ever, with the reason only in the scheduler's log.
+
+def pool_exists(name: str = WAREHOUSE_POOL, url: str | None = None) -> bool | None:
+    """Whether Airflow has the pool; None where this process cannot ask.
+
+    A run under ``dag.test`` (the demo, the tests) reads the metadata database with a
+    short-lived engine of its own (read only). A task run by an executor cannot: Airflow 3
+    blocks the database in task processes, and there the scheduler's medsos plugin
+    (``plugins/medsos_airflow_plugin.py``, ``ensure_pool``) has made sure of the pool.
     """
     from airflow.configuration import conf
     from sqlalchemy import create_engine, text
 
     url = url or conf.get("database", "sql_alchemy_conn", fallback=None)
-    if not url:
+    if not url or url.startswith(BLOCKED_DATABASE):
         return None
     engine = create_engine(url)
     try:
@@ -120,6 +125,24 @@ def pool_exists(name: str = WAREHOUSE_POOL, url: str | None = None) -> bool | No
             return con.execute(text("select count(*) from slot_pool where pool = :name"), {"name": name}).scalar() > 0
     finally:
         engine.dispose()
+
+
+def ensure_pool(name: str = WAREHOUSE_POOL) -> bool:
+    """Create the one-slot pool where it is missing (in a component with database access);
+    True when it had to. An existing pool keeps the slots the operator gave it."""
+    from airflow.models.pool import Pool
+    from airflow.utils.session import create_session
+
+    try:
+        with create_session() as session:
+            if Pool.get_pool(name, session=session) is not None:
+                return False
+            Pool.create_or_update_pool(name, 1, POOL_DESCRIPTION, False, session=session)
+    except Exception:  # noqa: BLE001 - a component must start even when this fails; the log says why
+        log.exception("could not make sure the pool %s exists; warehouse tasks wait until it does", name)
+        return False
+    log.warning("created the missing pool %s with 1 slot: every task that writes the warehouse runs in it", name)
+    return True
 
 
 def check_setup(settings: Settings, *, check_pool: bool = True) -> SetupReport:
@@ -153,6 +176,6 @@ def check_setup(settings: Settings, *, check_pool: bool = True) -> SetupReport:
     if check_pool and pool_exists() is False:
         report.problems.append(
             f"Airflow has no pool '{WAREHOUSE_POOL}': every task that touches the warehouse would wait "
-            f"for ever. Create it: airflow pools set {WAREHOUSE_POOL} 1 \"DuckDB warehouse: one writer at a time\""
+            f"for ever. Create it: airflow pools set {WAREHOUSE_POOL} 1 \"{POOL_DESCRIPTION}\""
         )
     return report
