@@ -21,8 +21,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from compose import Postgres, Redis, Topology
+
 from medsos.config import PACKAGE_DIR
 from medsos.sample import build_plan, write_sample
 
@@ -73,7 +73,6 @@ class Inbox:
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     from aiosmtpd.controller import Controller
-
     from compose import free_port
 
     root = tmp_path_factory.mktemp("servers")
