@@ -10,10 +10,11 @@ COPY --chown=airflow:0 sql /opt/medsos/sql
 COPY --chown=airflow:0 expectations /opt/medsos/expectations
 USER airflow
 
-# Install exactly the locked versions into the image's Python, keeping Airflow as shipped.
+# Install exactly the locked versions into the image's Python, keeping Airflow as shipped;
+# the deploy group is what docker-compose.yaml runs on (Celery provider, Redis, PostgreSQL).
 RUN pip install --no-cache-dir "uv==0.13.8" \
  && cd /opt/medsos \
- && uv export --frozen --no-dev --no-emit-project --no-hashes -o /tmp/requirements.txt \
+ && uv export --frozen --no-dev --group deploy --no-emit-project --no-hashes -o /tmp/requirements.txt \
  && uv pip install --system --no-cache --compile-bytecode -r /tmp/requirements.txt \
  && uv pip install --system --no-cache --compile-bytecode --no-deps -e /opt/medsos \
  && rm /tmp/requirements.txt

@@ -168,6 +168,7 @@ def test_no_secret_in_the_compose_file(compose):
 def test_dockerfile_installs_from_the_lock():
     text = (ROOT / "Dockerfile").read_text()
     assert "uv export --frozen" in text
+    assert "--group deploy" in text  # Celery, Redis and PostgreSQL drivers, as the topology test runs them
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert "_PIP_ADDITIONAL_REQUIREMENTS" not in code
     base = re.search(r"^FROM apache/airflow:([\w.-]+)", text, re.M).group(1)
