@@ -554,6 +554,7 @@ def run(args: argparse.Namespace) -> int:
         elif args.data_dir:
             for part in ("gen", "history", "fresh"):
                 shutil.rmtree(root / part, ignore_errors=True)
+            (root / ".medsos-bench").unlink(missing_ok=True)  # its mark, with nothing left to mark
         else:
             shutil.rmtree(root, ignore_errors=True)
     return 0
