@@ -107,6 +107,8 @@ def test_a_withdrawn_or_rejected_correction_gives_the_earlier_file_back(kediri):
                IG_HEADER + ig_row("11", "02/13/2024 09:00") + ig_row("12", "02/14/2024 09:00"), mtime=1_700_000_500)
     run_week(kediri, "2024-W07")
     assert ig_posts(kediri, "2024-W07") == ("reported", 2)
+    overlap = "select overlap_file from raw.files where relative_path = '2024-W07/35.06/first.csv'"
+    assert query(kediri, overlap) == [("2024-W07/35.06/fix.csv",)]
 
     # the "correction" turns out broken: every row fails, the file is rejected
     fix.write_text(IG_HEADER + ig_row("11", "02/13/2024 09:00", likes="banyak"), encoding="utf-8")
@@ -114,6 +116,7 @@ def test_a_withdrawn_or_rejected_correction_gives_the_earlier_file_back(kediri):
     run_week(kediri, "2024-W07")
     assert dict(query(kediri, "select relative_path, status from raw.files"))["2024-W07/35.06/fix.csv"] == "rejected"
     assert ig_posts(kediri, "2024-W07") == ("reported", 1)
+    assert query(kediri, overlap) == [(None,)]  # nothing loaded to compare it with any more
 
     fix.unlink()
     run_week(kediri, "2024-W07")

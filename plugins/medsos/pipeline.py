@@ -904,13 +904,28 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
 def _describe_overlaps(con: duckdb.DuckDBPyConnection) -> None:
     """``raw.files.overlap``: what each loaded export of the groups in ``_overlap_groups``
     is next to the others of its kind, office and week (sql/load/file_overlap.sql)."""
-    sql = (sql_dir() / "load" / "file_overlap.sql").read_text(encoding="utf-8")
-    con.execute(
-        f"""update raw.files
-            set overlap = described.overlap, overlap_file = described.overlap_file
-            from ({sql}) as described
-            where raw.files.relative_path = described.relative_path"""
-    )
+    (shared,) = con.sql(
+        """select count(*) from (
+               select 1 from raw.files semi join _overlap_groups using (office_code, delivery_week, export_kind)
+               where status in ('loaded', 'loaded_with_quarantine')
+               group by office_code, delivery_week, export_kind having count(*) > 1)"""
+    ).fetchall()[0]
+    if shared:
+        sql = (sql_dir() / "load" / "file_overlap.sql").read_text(encoding="utf-8")
+        con.execute(
+            f"""update raw.files
+                set overlap = described.overlap, overlap_file = described.overlap_file
+                from ({sql}) as described
+                where raw.files.relative_path = described.relative_path"""
+        )
+    else:
+        # no export shares its kind, office and week with another (most weeks): none
+        # compares with another any more, without reading the loaded rows
+        con.execute(
+            """update raw.files set overlap = null, overlap_file = null
+               where overlap is not null
+                 and (office_code, delivery_week, export_kind) in (select * from _overlap_groups)"""
+        )
     con.execute("drop table _overlap_groups")
 
 
