@@ -701,10 +701,11 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     """Stage 4: one transaction: the batch's files replace what they loaded before.
 
     A file that comes back changed (same path) replaces its earlier rows, and a file that
-    left the landing zone takes its rows with it. Which of several files for the same
-    office, week and export is in force is decided when the tables are built
-    (``core.files_in_force``), so a rejected correction never hides the file it was to
-    replace. A failure anywhere rolls the whole batch back.
+    left the landing zone takes its rows with it. Every loaded file counts; which of
+    several files for the same office, week and export gives a post its numbers (the one
+    saved later) is decided when the tables are built (``core.post_snapshots``), and what
+    each one is next to the others is written to ``raw.files.overlap`` here. A failure
+    anywhere rolls the whole batch back.
     """
     manifest = batch.read_json(FILES_JSON)
     posts = read_frame(batch.folder / ACCEPTED_POSTS, POST_COLUMNS)

@@ -10,7 +10,8 @@ unchanged but for secrets, as JSON lines into the landing zone::
 
 From there the file goes the way every export goes (parse -> validate -> load): the
 platform's parser module reads it (``medsos.parsers.<platform>``), the manifest lists it,
-and of several pulls of the same office and week the newest is in force. A pull can
+and of several pulls of the same office and week every one counts and the newest gives the
+numbers of the posts it lists. A pull can
 therefore be replayed (load the file again) and audited (what exactly did the API say).
 
 Modules: ``client`` (the one HTTP client: retries, rate limits, errors, secrets),
