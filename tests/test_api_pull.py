@@ -403,6 +403,7 @@ def test_pull_dag_pulls_per_platform_loads_and_reports_failures(platforms, api_s
     connect(monkeypatch, platforms)
     for key, value in api_settings.as_env().items():
         monkeypatch.setenv(key, value)
+    api_settings.landing.mkdir(parents=True, exist_ok=True)  # a deployment has its landing folder
     dag = airflow_local.load_dag("medsos_pull")
     run = dag.test(run_conf={"week": WEEK})
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}

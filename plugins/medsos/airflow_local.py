@@ -106,17 +106,18 @@ def admin_password(home: Path) -> str | None:
 
 
 def serve(port: int = 8080) -> int:  # `make airflow`
-    """The Airflow UI with the project's DAGs on embedded defaults (SQLite under the
-    data folder, the sample registry and data paths of ``medsos demo``), until Ctrl-C."""
+    """The Airflow UI with the project's DAGs on embedded defaults (SQLite in ``.airflow/``
+    of the checkout, the sample registry and the data paths of ``medsos demo``), until Ctrl-C."""
+    import signal
     import threading
     import time as clock
 
     from medsos.config import Settings
 
     settings = Settings.from_env()
-    home = settings.landing.parent / "airflow"
+    # beside the venv, not in data/: the demo owns data/ and refuses a folder it did not make
+    home = project_dir() / ".airflow"
     env = standalone_environment(home, port, settings.as_env())
-    settings.landing.mkdir(parents=True, exist_ok=True)
     for command in (["db", "migrate"],
                     ["pools", "set", "medsos_warehouse", "1", "DuckDB warehouse: one writer at a time"]):
         subprocess.run([sys.executable, "-m", "airflow", *command], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -133,6 +134,11 @@ def serve(port: int = 8080) -> int:  # `make airflow`
             clock.sleep(1)
 
     threading.Thread(target=announce, daemon=True).start()
+
+    def stop(signum, _frame) -> None:  # a `kill` or `timeout` stops Airflow too, not just this
+        proc.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         return proc.wait()
     except KeyboardInterrupt:
