@@ -48,7 +48,8 @@ def test_sample_run_and_query_from_the_console_script(settings, tmp_path):
         [*medsos, "query", "select count(*) as n from marts.weekly_cadence where iso_week = '2024-W07'", "--format", "csv", *flags],
         check=True, capture_output=True, text=True,
     )
-    assert out.stdout.splitlines() == ["n", "194"]
+    assert out.stdout.startswith("\ufeff")  # for Excel
+    assert out.stdout.removeprefix("\ufeff").splitlines() == ["n", "194"]
     bad = subprocess.run([*medsos, "query", "select * from no_such_table", *flags], capture_output=True, text=True)
     assert bad.returncode == 1 and "no_such_table" in bad.stderr
 

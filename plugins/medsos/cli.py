@@ -231,23 +231,70 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+YES_NO = {True: "ya", False: "tidak"}
+
+
+def _cell(value):
+    """A value as a staffer reads it in a spreadsheet: booleans in Indonesian, NULL empty."""
+    if isinstance(value, bool):
+        return YES_NO[value]
+    return "" if value is None else value
+
+
+def _write_xlsx(path: Path, columns: list[str], rows: list[tuple]) -> None:
+    """The result as a workbook: a frozen header with a filter, widths that fit."""
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "hasil"
+    ws.append(columns)
+    for row in rows:
+        ws.append([_cell(v) if isinstance(v, bool) or v is None else v for v in row])
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    for i, name in enumerate(columns, start=1):
+        longest = max([len(str(name))] + [len(str(r[i - 1])) for r in rows[:500] if r[i - 1] is not None])
+        ws.column_dimensions[get_column_letter(i)].width = min(60, longest + 2)
+    wb.save(path)
+
+
 def cmd_query(args: argparse.Namespace) -> int:
+    import shutil
+
     from medsos.warehouse import open_published
 
     settings = _settings(args)
+    if args.format == "xlsx" and args.output is None:
+        print("medsos query: --format xlsx needs --output FILE.xlsx (a workbook is not for the terminal)",
+              file=sys.stderr)
+        return EXIT_USAGE
     con = open_published(settings)
     try:
         rel = con.sql(args.sql)
         if rel is None:
             return 0
-        if args.format == "csv":
-            import csv
+        if args.format == "xlsx":
+            _write_xlsx(args.output, list(rel.columns), rel.fetchall())
+            print(f"{args.output}: {len(rel)} rows", file=sys.stderr)
+            return 0
+        try:
+            if args.format == "csv":
+                import csv
 
-            writer = csv.writer(sys.stdout)
-            writer.writerow(rel.columns)
-            writer.writerows(rel.fetchall())
-        else:
-            rel.show(max_rows=args.max_rows, max_width=args.max_width)
+                # the BOM lets Excel read UTF-8 (accents, emoji) instead of guessing a code page
+                sys.stdout.write("\ufeff")
+                writer = csv.writer(sys.stdout)
+                writer.writerow(rel.columns)
+                writer.writerows([_cell(v) for v in row] for row in rel.fetchall())
+            else:
+                width = args.max_width or shutil.get_terminal_size(fallback=(200, 24)).columns
+                rel.show(max_rows=args.max_rows, max_width=width)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # `medsos query … | head`: the reader has what it wanted; nothing is wrong
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         con.close()
     return 0
@@ -308,12 +355,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-load", action="store_true", help="only write the pull files to the landing zone")
     p.set_defaults(func=cmd_pull)
 
-    p = sub.add_parser("query", help="run SQL on the published copy of the warehouse")
+    p = sub.add_parser(
+        "query", help="run SQL on the published copy of the warehouse",
+        description="Run one SQL statement on the published (read-only) copy of the warehouse, e.g. "
+                    "medsos query \"select * from marts.province_weekly where iso_week = '2024-W07'\"",
+    )
     _path_flags(p)
-    p.add_argument("sql")
-    p.add_argument("--format", choices=("table", "csv"), default="table")
-    p.add_argument("--max-rows", type=int, default=60)
-    p.add_argument("--max-width", type=int, default=200)
+    p.add_argument("sql", help="the SQL to run (quote it); the README lists ready-made queries")
+    p.add_argument("--format", choices=("table", "csv", "xlsx"), default="table",
+                   help="table: for reading in the terminal (default); csv: for other programs and Excel "
+                        "(UTF-8 with a BOM, yes/no as ya/tidak); xlsx: an Excel workbook, with --output")
+    p.add_argument("--output", type=Path, help="the workbook to write with --format xlsx")
+    p.add_argument("--max-rows", type=int, default=60,
+                   help="table format: rows shown before the middle is elided (default 60)")
+    p.add_argument("--max-width", type=int, default=None,
+                   help="table format: characters per line (default: the terminal's width)")
     p.set_defaults(func=cmd_query)
 
     p = sub.add_parser("demo", help="sample data + medsos_weekly through Airflow (dag.test), in a folder of its own")
