@@ -264,3 +264,21 @@ def test_a_batch_that_fails_a_table_check_still_gets_its_data_docs_page(tmp_path
         validator.run(df, "post_snapshots", PARAMS)
     site = tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
     assert len(list((site / "validations" / "post_snapshots").glob("*/*/*.html"))) == 2
+
+
+def test_data_docs_name_each_result_by_its_week_and_run(tmp_path, monkeypatch):
+    import medsos.validate as validate
+
+    monkeypatch.setattr(validate, "DATA_DOCS_RUNS", 2)
+    df = with_checks([good_post(1)])
+    for week in ("2024-W05", "2024-W06", "2024-W07"):
+        validator = Validator(tmp_path / "gx", run_name=f"{week}_manual__run")
+        validator.run(df, "post_snapshots", PARAMS)
+        validator.build_docs()
+    site = tmp_path / "gx" / "gx" / "uncommitted"
+    # the two newest runs are kept, each under its own name; the oldest is gone with its page
+    stored = sorted(p.parent.name for p in (site / "validations" / "post_snapshots").glob("*/*"))
+    assert stored == ["2024-W06_manual__run", "2024-W07_manual__run"]
+    index = (site / "data_docs" / "local_site" / "index.html").read_text()
+    assert "2024-W07_manual__run" in index and "2024-W06_manual__run" in index
+    assert "2024-W05_manual__run" not in index and "__none__" not in index

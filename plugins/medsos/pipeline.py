@@ -614,7 +614,8 @@ def _exclusive(folder: Path):
 def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_offices) -> dict[str, int]:  # noqa: N803
     manifest = batch.read_json(FILES_JSON)
     params = {"office_codes": sorted(load_offices())}
-    validator = Validator(settings.gx_dir)
+    # Data Docs names each result by the week and run it validated
+    validator = Validator(settings.gx_dir, run_name=_safe(f"{batch.week}_{batch.run_id}"))
     held, warned, results, per_file = [], [], [], []
 
     def collect(dataset: str, outcome) -> None:

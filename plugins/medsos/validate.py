@@ -76,7 +76,7 @@ def _column_label(kwargs: dict[str, Any]) -> str:
 class Validator:
     """One GX context for a whole run; ``run`` validates one dataset's batch."""
 
-    def __init__(self, gx_dir: Path | None = None, suites_dir: Path | None = None):
+    def __init__(self, gx_dir: Path | None = None, suites_dir: Path | None = None, run_name: str | None = None):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -94,6 +94,8 @@ class Validator:
         self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.ctx.data_sources.add_or_update_pandas(name="medsos")
         self._docs_pending: list = []  # results (and their suites) Data Docs has no page of yet
+        # what Data Docs shows as the run's name: the week and the run it validated
+        self.run_name = run_name
 
     def _suite(self, spec: dict[str, Any]):
         from great_expectations.expectations.expectation_configuration import (
@@ -147,7 +149,10 @@ class Validator:
                 result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
             )
         )
-        run = checkpoint.run(batch_parameters={"dataframe": work}, expectation_parameters=parameters or {})
+        from great_expectations.core.run_identifier import RunIdentifier
+
+        run = checkpoint.run(batch_parameters={"dataframe": work}, expectation_parameters=parameters or {},
+                             run_id=RunIdentifier(run_name=self.run_name) if self.run_name else None)
         ((identifier, result),) = run.run_results.items()
         if self.docs_index:
             self._docs_pending += [identifier, ExpectationSuiteIdentifier(name=suite_name)]
@@ -242,21 +247,25 @@ class Validator:
 
 def forget_old_results(gx_dir: Path, keep: int) -> int:
     """Delete all but the newest ``keep`` stored results of each suite, with their Data
-    Docs pages. Results are stored as ``validations/<suite>/<run name>/<run time>/…`` (the
-    run name is ``__none__``: medsos does not name runs), and
-    the run time (``20241231T235959.000000Z``) sorts as text. Returns folders deleted."""
+    Docs pages. Results are stored as ``validations/<suite>/<run name>/<run time>/…``, the
+    run name saying which week and run (``2024-W07_manual__…``); the run time
+    (``20241231T235959.000000Z``) sorts as text, so it orders them. Returns folders deleted."""
     import shutil
 
     uncommitted = gx_dir / "gx" / "uncommitted"
+    site = uncommitted / "data_docs" / "local_site"
     deleted = 0
-    for suite in sorted((uncommitted / "validations").glob("*/*")):
+    for suite in sorted((uncommitted / "validations").glob("*")):
         if not suite.is_dir():
             continue
-        runs = sorted(p for p in suite.iterdir() if p.is_dir())
+        runs = sorted((p for p in suite.glob("*/*") if p.is_dir()), key=lambda p: (p.name, p.parent.name))
         for run in runs[: max(len(runs) - keep, 0)]:
-            page = uncommitted / "data_docs" / "local_site" / run.relative_to(uncommitted)
+            page = site / run.relative_to(uncommitted)
             shutil.rmtree(run, ignore_errors=True)
             shutil.rmtree(page, ignore_errors=True)
+            for folder in (run.parent, page.parent):  # a run name left with no run
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
             deleted += 1
     return deleted
 
