@@ -109,6 +109,7 @@ def test_summary_arrives_with_the_tables_numbers(settings, smtp):
     # the inline chart is referenced by the HTML and attached as a related part
     images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1 and images[0].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert images[0].get_content_disposition() == "inline"  # shown in the text, not listed as a file
     assert f"cid:{images[0]['Content-ID'].strip('<>')}" in html
     # captions are escaped, never markup
     assert "<script>" not in html and "&lt;script&gt;" in html

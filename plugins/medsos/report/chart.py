@@ -15,44 +15,63 @@ PLATFORM_COLOURS = {
 }
 
 
-def activity_chart_png(series: list[dict[str, Any]], title: str) -> bytes:
-    """PNG line chart from rows ``{iso_week, platform, posting_activity_pct}``.
+# The email shows the chart at most 600 px wide and, on a phone, about 390 px. The image is
+# drawn at twice the phone's width, with fonts sized for that: a 10 pt legend at 200 dpi
+# is 28 px in the image, about 13 px on a 390 px screen.
+FIGURE_INCHES = (4.0, 3.2)
+DPI = 200
+PHONE_WIDTH_PX = 390
 
-    600 px wide so it fits a phone without scaling text to unreadable sizes.
-    """
+
+def activity_figure(series: list[dict[str, Any]], title: str):
+    """The matplotlib figure of the chart (``activity_chart_png`` renders it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
+    from medsos.report.summary import PLATFORM_LABELS
+
     week_list = sorted({r["iso_week"] for r in series})
-    fig, ax = plt.subplots(figsize=(6.0, 3.2), dpi=100)
+    fig, ax = plt.subplots(figsize=FIGURE_INCHES, dpi=DPI)
+    for platform, colour in PLATFORM_COLOURS.items():
+        points = {r["iso_week"]: r["posting_activity_pct"] for r in series if r["platform"] == platform}
+        if not points:
+            continue
+        ys = [points.get(w) for w in week_list]
+        ax.plot(
+            range(len(week_list)),
+            [float("nan") if y is None else y for y in ys],
+            marker="o",
+            markersize=3,
+            linewidth=2.6 if platform == "all" else 1.4,
+            color=colour,
+            # the names the email's table uses ("YouTube", "TikTok", "Semua platform")
+            label=PLATFORM_LABELS[platform],
+        )
+    ax.set_xticks(range(len(week_list)))
+    ax.set_xticklabels([w.split("-")[1] for w in week_list], fontsize=9)
+    ax.set_ylim(0, 105)
+    ax.set_ylabel("% kantor aktif", fontsize=9)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    # below the plot, so it never hides a line
+    ax.legend(fontsize=10, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False,
+              handlelength=1.2, columnspacing=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def activity_chart_png(series: list[dict[str, Any]], title: str) -> bytes:
+    """PNG line chart from rows ``{iso_week, platform, posting_activity_pct}``, drawn at
+    twice a phone's width (see ``FIGURE_INCHES``)."""
+    from matplotlib import pyplot as plt
+
+    fig = activity_figure(series, title)
     try:
-        for platform, colour in PLATFORM_COLOURS.items():
-            points = {r["iso_week"]: r["posting_activity_pct"] for r in series if r["platform"] == platform}
-            if not points:
-                continue
-            ys = [points.get(w) for w in week_list]
-            ax.plot(
-                range(len(week_list)),
-                [float("nan") if y is None else y for y in ys],
-                marker="o",
-                markersize=3,
-                linewidth=2.6 if platform == "all" else 1.4,
-                color=colour,
-                label="Semua" if platform == "all" else {"x": "X"}.get(platform, platform.capitalize()),
-            )
-        ax.set_xticks(range(len(week_list)))
-        ax.set_xticklabels([w.split("-")[1] for w in week_list], fontsize=8)
-        ax.set_ylim(0, 105)
-        ax.set_ylabel("% kantor aktif", fontsize=8)
-        ax.tick_params(axis="y", labelsize=8)
-        ax.grid(axis="y", alpha=0.3)
-        ax.set_title(title, fontsize=9)
-        ax.legend(fontsize=7, ncol=3, loc="lower left", frameon=False)
-        fig.tight_layout()
         buf = io.BytesIO()
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", bbox_inches="tight")
         return buf.getvalue()
     finally:
         plt.close(fig)

@@ -85,7 +85,9 @@ def build_message(summary: Summary, to: list[str], sender: str) -> EmailMessage:
     # quoted-printable keeps every line under SMTP's 998-character limit
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html, subtype="html", cte="quoted-printable")
-    msg.get_payload()[1].add_related(chart, maintype="image", subtype="png", cid=cid, filename="aktivitas.png")
+    # inline: shown in the text, not listed as a file to download
+    msg.get_payload()[1].add_related(chart, maintype="image", subtype="png", cid=cid, disposition="inline",
+                                     filename="aktivitas.png")
     msg.add_attachment(
         build_workbook(summary.sheets),
         maintype="application",
