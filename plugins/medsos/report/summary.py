@@ -25,6 +25,47 @@ CATEGORY_LABELS = {
 }
 
 
+TO_CALL_SHOWN = 10  # offices named in the email; the workbook lists them all
+
+
+def spoken_list(items: list[str]) -> str:
+    """``A``, ``A dan B``, ``A, B dan C``: a list as it is said in Indonesian."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " dan " + items[-1]
+
+
+def follow_up(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per office with every reason to call it this week, worst first.
+
+    ``rows`` are the office's cadence rows (one per platform). An office that posted
+    nothing or sent no export counts two for each such platform, a day with too many
+    uploads and over-tagged posts one each; ties go by name."""
+    offices: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        offices.setdefault(r["office_name"], []).append(r)
+    out = []
+    for name, platforms in offices.items():
+        label = lambda r: PLATFORM_LABELS[r["platform"]]  # noqa: E731
+        no_post = [label(r) for r in platforms if r["data_status"] == "reported" and not r["met_weekly_minimum"]]
+        missing = [label(r) for r in platforms if r["data_status"] == "missing"]
+        crowded = [r for r in platforms if (r["overposting_days"] or 0) > 0]
+        tagged = sum(r["overtagged_posts"] or 0 for r in platforms)
+        reasons = []
+        if missing and len(missing) == len(platforms):
+            reasons.append("belum mengirim ekspor apa pun")
+        elif missing:
+            reasons.append(f"ekspor {spoken_list(missing)} belum dikirim")
+        if no_post:
+            reasons.append(f"tidak memposting di {spoken_list(no_post)}")
+        for r in sorted(crowded, key=lambda r: -r["max_posts_in_a_day"]):
+            reasons.append(f"{r['max_posts_in_a_day']} unggahan dalam sehari di {label(r)}")
+        if tagged:
+            reasons.append(f"{tagged} postingan dengan tagar berlebih")
+        if reasons:
+            score = 2 * (len(no_post) + len(missing)) + (1 if crowded else 0) + (1 if tagged else 0)
+            out.append({"office_name": name, "reasons": reasons, "reason_text": "; ".join(reasons), "score": score})
+    return sorted(out, key=lambda o: (-o["score"], o["office_name"]))
+
+
 @dataclass
 class Summary:
     office_code: str  # who receives it: a provincial office, or 00 for KPU RI
@@ -46,6 +87,9 @@ class Summary:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     file_warnings: list[dict[str, Any]] = field(default_factory=list)
     offices_evaluated: int = 0
+    # one entry per office to call, worst first: {office_name, reasons: [...], score}
+    to_call: list[dict[str, Any]] = field(default_factory=list)
+    offices_reported: int = 0  # offices that sent at least one export for the week
     chart_series: list[dict[str, Any]] = field(default_factory=list)
     sheets: list[tuple[str, list[str], list[tuple]]] = field(default_factory=list)
 
@@ -124,6 +168,10 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         select c.*, o.level from marts.weekly_cadence c join core.offices o using (office_code)
         where c.iso_week = ? and {office_filter}
     """
+    s.to_call = follow_up(_rows(con, f"select * from ({cadence})", [week, office_code]))
+    s.offices_reported = _rows(
+        con, f"select count(distinct office_code) as n from ({cadence}) where data_status = 'reported'",
+        [week, office_code])[0]["n"]
     s.below_minimum = _rows(
         con,
         f"""select platform, string_agg(office_name, ', ' order by office_name) as offices, count(*) as n
@@ -260,6 +308,8 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         [*p, first_chart_week, week],
     )
     s.sheets = [
+        ("Perlu ditindaklanjuti", ["kantor", "alasan", "bobot"],
+         [(o["office_name"], o["reason_text"], o["score"]) for o in s.to_call]),
         ("Aktivitas posting", *_table(con, f"select * from {table} where {where} and iso_week = ? order by platform", [*p, week])),
         (
             "Per kantor",
