@@ -55,7 +55,19 @@ def test_a_week_without_any_export_says_so_and_nothing_else(settings):
     # a week with data names each office once, with all its reasons
     html, text = render(normal)
     assert normal.offices_reported == 38 and "Aktivitas posting rata-rata" in text
+    assert "poin dari minggu lalu" not in text or " naik " in text or " turun " in text
     names = [o["office_name"] for o in normal.to_call]
     assert len(names) == len(set(names)) > 0
     first = normal.to_call[0]
     assert f"1. {first['office_name']}: {first['reason_text']}" in text
+
+
+def test_changes_and_file_lines_read_as_people_say_them():
+    from medsos.report.render import reason_without_path, spoken_change
+
+    assert spoken_change(1.6) == "naik 1,6 poin dari minggu lalu"
+    assert spoken_change(-1.64) == "turun 1,6 poin dari minggu lalu"
+    assert spoken_change(0.0) == "sama dengan minggu lalu" and spoken_change(None) == ""
+    path = "2024-W07/35.99/Content.xlsx"
+    reason = f"{path}: {path}: folder '35.99' names no KPU office"
+    assert reason_without_path(reason, path) == "folder '35.99' names no KPU office"

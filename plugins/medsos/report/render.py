@@ -28,6 +28,23 @@ DEFAULT_SENDER = "medsos <medsos-noreply@example.org>"
 
 
 @lru_cache(maxsize=1)  # compiled templates are reused for every province's summary
+def spoken_change(points: float | None) -> str:
+    """A change of a percentage as people say it: ``naik 1,6 poin``, ``turun 0,4 poin``."""
+    if points is None:
+        return ""
+    if abs(points) < 0.05:
+        return "sama dengan minggu lalu"
+    return f"{'naik' if points > 0 else 'turun'} {abs(points):.1f} poin dari minggu lalu".replace(".", ",")
+
+
+def reason_without_path(reason: str | None, path: str) -> str:
+    """A file's reason without the file's path in front (the line names the file once)."""
+    text = reason or ""
+    while text.startswith(f"{path}: "):
+        text = text[len(path) + 2:]
+    return text
+
+
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("medsos.report", "templates"),
@@ -39,6 +56,8 @@ def _env() -> Environment:
     env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1f}%".replace(".", ",")
     env.filters["num"] = lambda v: "–" if v is None else f"{int(v):,}".replace(",", ".")
     env.filters["signed"] = lambda v: "" if v is None else (f"+{v:.1f}" if v > 0 else f"{v:.1f}").replace(".", ",")
+    env.filters["change"] = spoken_change
+    env.filters["reason"] = reason_without_path
     return env
 
 
