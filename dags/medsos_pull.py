@@ -60,13 +60,9 @@ def medsos_pull():
     def check_setup() -> None:
         """Fail at once, naming what is missing (pool, landing folder, registry,
         recipients, evaluation settings), rather than let the run wait or use samples."""
-        from medsos.deployment import SetupError, check_setup
+        from medsos.deployment import check_before_run
 
-        try:
-            settings = _settings()
-        except ValueError as exc:
-            raise SetupError(f"the run cannot start: {exc}") from None
-        check_setup(settings).raise_if_problems()
+        check_before_run()
 
     @task
     def plan_pulls() -> list[dict]:

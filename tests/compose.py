@@ -61,6 +61,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def call(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
+    """One request to Airflow's REST API: (status, JSON body); 0 when nothing answered."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, json.loads(resp.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {"detail": exc.read().decode(errors="replace")}
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return 0, {}
+
+
 def wait_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -4,19 +4,17 @@ leave the tables and the outbox behind (issue: not only `dags test`)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
+from compose import call
 
 from medsos import airflow_local
 from medsos.config import project_dir
@@ -29,20 +27,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def call(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
-    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, {"detail": exc.read().decode(errors="replace")}
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, {}
 
 
 def wait_for(what: str, check, timeout: float, proc: subprocess.Popen, log: Path):

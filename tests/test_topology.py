@@ -12,36 +12,19 @@ refused. That proves the setting is what makes the topology work.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import duckdb
 import pytest
-from compose import Postgres, Redis, Topology
+from compose import Postgres, Redis, Topology, call
 
 from medsos.config import PACKAGE_DIR
 from medsos.sample import build_plan, write_sample
 
 pytestmark = pytest.mark.slow
 WEEK = "2024-W07"
-
-
-def call(method: str, url: str, token: str | None = None, body: dict | None = None) -> tuple[int, dict]:
-    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
-    req.add_header("Content-Type", "application/json")
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read() or b"{}")
-    except urllib.error.HTTPError as exc:
-        return exc.code, {"detail": exc.read().decode(errors="replace")}
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return 0, {}
 
 
 def wait_for(what: str, check, timeout: float, topology: Topology):

@@ -179,3 +179,13 @@ def check_setup(settings: Settings, *, check_pool: bool = True) -> SetupReport:
             f"for ever. Create it: airflow pools set {WAREHOUSE_POOL} 1 \"{POOL_DESCRIPTION}\""
         )
     return report
+
+
+def check_before_run() -> None:
+    """The ``check_setup`` task of both DAGs: the settings from the environment, then
+    ``check_setup``; raises SetupError listing every problem."""
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise SetupError(f"the run cannot start: {exc}") from None
+    check_setup(settings).raise_if_problems()

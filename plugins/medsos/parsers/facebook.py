@@ -222,23 +222,14 @@ def meta_error_row(row: Row) -> bool:
     return not row.text("post_id") and not row.text("published") and bool(row.text("data_comment"))
 
 
+# The Videos export names its columns as the content export does, but for the id and
+# its views; the Page's own columns come from ALIASES_EN.
 VIDEO_ALIASES = {
+    **{k: v for k, v in ALIASES_EN.items()
+       if v in ("page_id", "page_name", "title", "description", "duration", "published", "permalink",
+                "data_comment", "date_scope", "reach", "seconds_viewed", "likes", "comments", "shares")},
     "video asset id": "post_id",
-    "page id": "page_id",
-    "page name": "page_name",
-    "title": "title",
-    "description": "description",
-    "duration (sec)": "duration",
-    "publish time": "published",
-    "permalink": "permalink",
-    "data comment": "data_comment",
-    "date": "date_scope",
-    "reach": "reach",
     "3-second video views": "views",
-    "seconds viewed": "seconds_viewed",
-    "reactions": "likes",
-    "comments": "comments",
-    "shares": "shares",
 }
 
 
