@@ -9,6 +9,7 @@
     medsos demo [--dir DIR]            sample + the weekly DAG through Airflow for 8 weeks, in data/
     medsos national --out DIR          national-scale exports (553 offices x 5 platforms x 52 weeks)
     medsos bench [--weeks N]           the national benchmark: floor vs medsos, per stage
+    medsos portal [add-user NAME]      the web portal for offices and provinces; its accounts
 
 Exit codes: 0 done; 1 the job failed (the message says where); 2 wrong arguments or
 configuration; 3 the warehouse file is held by another process; 4 refused: the command
@@ -385,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="national-scale benchmark: floor vs backfill vs one week (prints a table)")
     bench.add_arguments(p)
     p.set_defaults(func=bench.run)
+
+    from medsos.portal import cli as portal
+
+    p = sub.add_parser("portal", help="the web portal: offices upload exports, staff read their province "
+                                      "(add-user: create an account)")
+    portal.add_arguments(p)
+    p.set_defaults(func=portal.run)
 
     # its own options; main() hands the arguments to medsos.national as they are
     sub.add_parser("national", help="write national-scale exports (553 offices x 5 platforms x N weeks)")

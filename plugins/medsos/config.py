@@ -17,7 +17,10 @@ MEDSOS_ACCOUNTS        packaged Jawa Timur sample           account registry CSV
 MEDSOS_RECIPIENTS      packaged sample                      who receives which summary
 MEDSOS_EVALUATION      packaged ``evaluation.toml``         thresholds and content lexicon
 MEDSOS_DEPLOYMENT      (unset)                              ``production``: no sample fall-back
+MEDSOS_MAX_EXPORT_MB   100                                  largest export read or uploaded
 =====================  ===================================  ==============================
+
+The web portal (``medsos portal``) reads its own settings, see ``PortalSettings``.
 """
 
 from __future__ import annotations
@@ -152,3 +155,87 @@ class Evaluation:
         if min(ev.min_posts_per_week, ev.overposting_posts_per_day, ev.overtagged_hashtags_per_post) < 0:
             raise ValueError(f"{path}: thresholds must not be negative")
         return ev
+
+
+def max_export_mb() -> float:
+    """``$MEDSOS_MAX_EXPORT_MB`` (default 100): the largest export file medsos reads, and
+    the largest the portal accepts. Real exports of one office and week are a few MB."""
+    text = (os.environ.get("MEDSOS_MAX_EXPORT_MB") or "100").strip()
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        raise ValueError(f"MEDSOS_MAX_EXPORT_MB must be a positive number of megabytes, not {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class PortalSettings:
+    """The web portal's settings (``medsos portal``), from the environment:
+
+    ==============================  ==================================  =========================
+    variable                        default                             what
+    ==============================  ==================================  =========================
+    MEDSOS_PORTAL_USERS             ``$MEDSOS_CONFIG_DIR/portal_users.csv``, else
+                                    ``$MEDSOS_DATA_DIR/portal_users.csv``   who may sign in
+    MEDSOS_CONFIG_DIR               (unset)                             the configuration folder
+    MEDSOS_PORTAL_DATA              ``$MEDSOS_DATA_DIR/portal``         audit log, upload verdicts
+    MEDSOS_PORTAL_SECRET            (required)                          signs the session cookies
+    MEDSOS_PORTAL_HOST / _PORT      127.0.0.1 / 8090                    where it listens
+    MEDSOS_PORTAL_SESSION_HOURS     8                                   a sign-in lasts this long
+    MEDSOS_PORTAL_SECURE_COOKIE     false                               cookies only over HTTPS
+    MEDSOS_PORTAL_ZIP_MEMBERS       200                                 files in one uploaded ZIP
+    MEDSOS_PORTAL_ZIP_TOTAL_MB      4 x MEDSOS_MAX_EXPORT_MB            a ZIP's unpacked size
+    MEDSOS_PORTAL_FILES_PER_UPLOAD  20                                  files in one upload
+    ==============================  ==================================  =========================
+    """
+
+    users: Path
+    data: Path
+    secret: str
+    host: str = "127.0.0.1"
+    port: int = 8090
+    session_hours: float = 8.0
+    secure_cookie: bool = False
+    max_export_mb: float = 100.0
+    zip_members: int = 200
+    zip_total_mb: float = 400.0
+    files_per_upload: int = 20
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> PortalSettings:
+        env = os.environ
+        data = Path(env.get("MEDSOS_DATA_DIR") or project_dir() / "data")
+        config = env.get("MEDSOS_CONFIG_DIR")
+        users = env.get("MEDSOS_PORTAL_USERS") or (Path(config) / "portal_users.csv" if config
+                                                    else data / "portal_users.csv")
+        export_mb = max_export_mb()
+
+        def number(name: str, default: float, kind=float):
+            text = (env.get(name) or "").strip()
+            if not text:
+                return kind(default)
+            try:
+                value = kind(text)
+            except ValueError:
+                value = -1
+            if value <= 0:
+                raise ValueError(f"{name} must be a positive number, not {text!r}")
+            return value
+
+        s = cls(
+            users=Path(users),
+            data=Path(env.get("MEDSOS_PORTAL_DATA") or data / "portal"),
+            secret=env.get("MEDSOS_PORTAL_SECRET") or "",
+            host=env.get("MEDSOS_PORTAL_HOST") or "127.0.0.1",
+            port=number("MEDSOS_PORTAL_PORT", 8090, int),
+            session_hours=number("MEDSOS_PORTAL_SESSION_HOURS", 8.0),
+            secure_cookie=(env.get("MEDSOS_PORTAL_SECURE_COOKIE") or "").strip().lower() in ("1", "true", "yes"),
+            max_export_mb=export_mb,
+            zip_members=number("MEDSOS_PORTAL_ZIP_MEMBERS", 200, int),
+            zip_total_mb=number("MEDSOS_PORTAL_ZIP_TOTAL_MB", 4 * export_mb),
+            files_per_upload=number("MEDSOS_PORTAL_FILES_PER_UPLOAD", 20, int),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(s, **given) if given else s

@@ -698,6 +698,103 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     return counts
 
 
+def file_status(status: str, reason: str | None, loaded: int, bad: int) -> tuple[str, str | None]:
+    """A file's status once its rows are checked: ``status`` after parsing and the file
+    checks ('parsed' or 'rejected'), with ``loaded`` rows accepted and ``bad`` rows held
+    back. The load and the portal's instant check (``check_files``) both settle here."""
+    if status != "parsed":
+        return status, reason
+    if bad and not loaded:
+        return "rejected", f"all {bad} rows failed checks; see raw.quarantine"
+    if bad:
+        return "loaded_with_quarantine", f"{bad} of {bad + loaded} rows quarantined; see raw.quarantine"
+    return "loaded", reason
+
+
+def check_files(settings: Settings, entries: list[dict[str, Any]], validator: Any = None,
+                recent_rows: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """What a weekly run will make of landing files, decided now and without the warehouse
+    (the portal's verdict on an upload). ``entries`` are ``LandingFile.to_dict()`` rows of
+    files already in the landing zone. Each goes through the stages' own pieces: read by
+    ``_parse_entry``, the ``files`` suite on ``_files_frame``, the ``post_snapshots``
+    suite on ``_registry_checks`` and the ``account_daily`` suite (every expectation is
+    per row or per file, so checking one file alone decides as the batch does), repeated
+    rows counted once, and the status from ``file_status``. Whether the file is a copy of
+    another is left to the caller: that depends on what else lies in the landing zone.
+
+    Returns one dict per entry: the manifest fields (platform, export_kind, rows_in_file,
+    warnings…), ``status``/``reason`` as ``raw.files`` would have them, ``rows_loaded``,
+    ``quarantine`` (the held rows: row, column, value, check, message), ``posts`` (the
+    accepted post records) and ``days`` (the accepted account-day records).
+    """
+    from medsos.registry import load_offices
+    from medsos.validate import ROW_KEY, Validator
+
+    validator = validator or Validator()
+    params = {"office_codes": sorted(load_offices())}
+    out, post_records, daily_records = [], [], []
+    for e in entries:
+        e = dict(e, status="rejected" if e.get("problem") else "new", reason=e.get("problem"))
+        if e["status"] == "new":
+            updated, posts_part, daily_part = _parse_entry(settings.landing, e)
+            e.update(updated)
+            post_records.extend(posts_part)
+            daily_records.extend(daily_part)
+        e.setdefault("parse_rejects", [])
+        out.append(e)
+    by_path = {e["relative_path"]: e for e in out}
+    held: dict[str, list[dict[str, Any]]] = {e["relative_path"]: list(e["parse_rejects"]) for e in out}
+
+    files_outcome = validator.run(_files_frame({"files": out, "recent_rows": recent_rows or {}}, settings.accounts),
+                                  "files", params)
+    rejected_files: dict[str, list[str]] = {}
+    for f in files_outcome.failures:
+        if f["severity"] == "critical":
+            rejected_files.setdefault(f["source_file"], []).append(f["message"])
+    for e in out:
+        if e["relative_path"] in rejected_files:
+            e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
+        warnings = [f["message"] for f in files_outcome.failures
+                    if f["source_file"] == e["relative_path"] and f["severity"] != "critical"]
+        e["warnings"] = e.get("notes", []) + warnings
+
+    accepted_rows: dict[str, int] = {}
+    kept: dict[str, list[pd.DataFrame]] = {"post_snapshots": [], "account_daily": []}
+    for dataset, records, columns, key in (
+        ("post_snapshots", post_records, POST_COLUMNS, ACCOUNT_KEY),
+        ("account_daily", daily_records, ACCOUNT_DAILY_COLUMNS, ["platform", "office_code", "metric_date", "source_file"]),
+    ):
+        rows = frame(records, columns)
+        rows = rows[~rows["source_file"].isin(rejected_files)]
+        if dataset == "post_snapshots":
+            rows = _registry_checks(rows, settings.accounts)
+        outcome = validator.run(rows, dataset, params)
+        for f in outcome.failures:
+            if f["severity"] == "critical":
+                held[f["source_file"]].append({k: v for k, v in f.items() if k != ROW_KEY})
+            elif f.get("source_file") in by_path:
+                by_path[f["source_file"]].setdefault("row_warnings", []).append(
+                    {k: v for k, v in f.items() if k != ROW_KEY})
+        accepted = outcome.accepted.drop_duplicates(subset=key, keep="first")
+        for name, n in (accepted.groupby("source_file").size().items() if len(accepted) else ()):
+            accepted_rows[name] = accepted_rows.get(name, 0) + int(n)
+        kept[dataset].append(conform(accepted, columns))
+    for e in out:
+        rel = e["relative_path"]
+        bad = len({(r.get("source_sheet"), r.get("source_row")) for r in held[rel]})
+        e["status"], e["reason"] = file_status(e["status"], e.get("reason"), accepted_rows.get(rel, 0), bad)
+        loaded = e["status"].startswith("loaded")
+        e["rows_loaded"] = accepted_rows.get(rel, 0) if loaded else 0
+        e["quarantine"] = held[rel] if loaded or e["status"] == "rejected" else []
+        posts, days = kept["post_snapshots"][0], kept["account_daily"][0]
+        # the accounts the file names, whatever became of its rows (a wrong account's posts are held)
+        e["accounts"] = sorted({(r.get("account_handle") or "", r.get("account_id") or "")
+                                for r in (*post_records, *daily_records) if r.get("source_file") == rel} - {("", "")})
+        e["posts"] = posts[posts["source_file"] == rel] if loaded else posts.iloc[0:0]
+        e["days"] = days[days["source_file"] == rel] if loaded else days.iloc[0:0]
+    return out
+
+
 def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     """Stage 4: one transaction: the batch's files replace what they loaded before.
 
@@ -727,16 +824,8 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         quarantined_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
 
     def settled(e: dict[str, Any]) -> tuple[str, str | None]:
-        status, reason = e["status"], e.get("reason")
-        if status != "parsed":
-            return status, reason
-        loaded = int(loaded_per_file.get(e["relative_path"], 0))
-        bad = len(quarantined_per_file.get(e["relative_path"], ()))
-        if bad and not loaded:
-            return "rejected", f"all {bad} rows failed checks; see raw.quarantine"
-        if bad:
-            return "loaded_with_quarantine", f"{bad} of {bad + loaded} rows quarantined; see raw.quarantine"
-        return "loaded", reason
+        return file_status(e["status"], e.get("reason"), int(loaded_per_file.get(e["relative_path"], 0)),
+                           len(quarantined_per_file.get(e["relative_path"], ())))
 
     # A copy (the same bytes from the same office under another path) was read like any
     # file. It is set aside only when its original loads, now or in an earlier run: when
