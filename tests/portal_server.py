@@ -111,7 +111,10 @@ def serve(app, host: str = "127.0.0.1") -> tuple[uvicorn.Server, threading.Threa
     raise RuntimeError("the portal did not start")
 
 
-def make_portal(root: Path, settings_for, publish: bool = True, **portal_overrides) -> Portal:
+def make_portal(root: Path, settings_for, publish: bool = True, accounts: Path | None = None,
+                users: dict[str, tuple[str, str]] | None = None, **portal_overrides) -> Portal:
+    """``accounts``: the registry the portal and the weekly job read (the sample is made
+    from the Jawa Timur one); ``users``: more portal accounts (name -> role, code)."""
     from medsos.pipeline import run_week
     from medsos.sample import build_plan, write_sample_checked
 
@@ -124,16 +127,15 @@ def make_portal(root: Path, settings_for, publish: bool = True, **portal_overrid
         if week_dir.name != ENDED:
             week_dir.rename(settings.landing / week_dir.name) if settings.landing.exists() else (
                 settings.landing.mkdir(parents=True), week_dir.rename(settings.landing / week_dir.name))
+    if accounts is not None:
+        settings = replace(settings, accounts=accounts)
     if publish:
         run_week(settings, PUBLISHED_WEEK, send=False)
     ps = PortalSettings(users=root / "config" / "portal_users.csv", data=root / "portal",
                         secret=secrets.token_urlsafe(48), **({"max_export_mb": 2.0, "zip_members": 50,
                                                               "zip_total_mb": 8.0} | portal_overrides))
-    passwords = {name: add_user(ps.users, name, role, code) for name, (role, code) in ROLES.items()}
+    passwords = {name: add_user(ps.users, name, role, code) for name, (role, code) in (ROLES | (users or {})).items()}
     app = create_app(settings, ps, warm=True)
     server, thread, url = serve(app)
     return Portal(url, root, settings, ps, passwords, samples, server, thread, app)
 
-
-def with_accounts(settings: Settings, accounts: Path) -> Settings:
-    return replace(settings, accounts=accounts)
