@@ -350,6 +350,8 @@ def corpus(tmp_path_factory, settings_for):
     con.close()
     email = (bad.outbox / BAD_WEEK / "ringkasan_35_2024-W08.html").read_text(encoding="utf-8")
     national_email = (bad.outbox / BAD_WEEK / "ringkasan_00_2024-W08.html").read_text(encoding="utf-8")
+    # the email names the first files with a problem; the workbook's "Kualitas data" sheet all
+    email += "\n".join(_quality_sheet(bad.outbox / BAD_WEEK / f"ringkasan_{code}_2024-W08.eml") for code in ("35", "00"))
     yield {
         "baseline": baseline, "bad": bad, "written": written, "files": files, "quarantine": quarantine,
         "email": email + national_email, "result": result,
@@ -379,6 +381,20 @@ def test_the_sql_fragment_left_the_manifest_standing(corpus):
     assert "'; drop table raw.files; --" in captions
     assert "<script>alert(1)</script>" in captions and "=cmd|' /C calc'!A0" in captions
     assert len(corpus["files"]) > 190
+
+
+def _quality_sheet(eml) -> str:
+    """The 'Kualitas data' sheet of the workbook attached to an email, as text."""
+    import email
+    import io
+    from email import policy
+
+    from openpyxl import load_workbook
+
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    xlsx = next(p for p in msg.iter_attachments() if (p.get_filename() or "").endswith(".xlsx"))
+    ws = load_workbook(io.BytesIO(xlsx.get_content()), read_only=True)["Kualitas data"]
+    return "\n".join(" · ".join(str(v) for v in row if v is not None) for row in ws.iter_rows(values_only=True))
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.name for c in CASES])

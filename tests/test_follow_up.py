@@ -63,11 +63,14 @@ def test_a_week_without_any_export_says_so_and_nothing_else(settings):
 
 
 def test_changes_and_file_lines_read_as_people_say_them():
-    from medsos.report.render import reason_without_path, spoken_change
+    from medsos.report.reasons import explain
+    from medsos.report.render import spoken_change
 
     assert spoken_change(1.6) == "naik 1,6 poin dari minggu lalu"
     assert spoken_change(-1.64) == "turun 1,6 poin dari minggu lalu"
     assert spoken_change(0.0) == "sama dengan minggu lalu" and spoken_change(None) == ""
     path = "2024-W07/35.99/Content.xlsx"
     reason = f"{path}: {path}: folder '35.99' names no KPU office"
-    assert reason_without_path(reason, path) == "folder '35.99' names no KPU office"
+    said = explain(reason, path)
+    assert said == "nama folder '35.99' bukan kode kantor KPU (contoh: 35.07); berkas tidak dimuat"
+    assert path not in said

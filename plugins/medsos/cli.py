@@ -120,18 +120,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    """Load history week by week outside Airflow, with progress and a summary.
+    """Load history outside Airflow as one batch, with progress and a summary.
 
-    Each week is found, parsed, validated and loaded in order (so late files and
-    corrections fall where a weekly run would put them); the tables are built, published
-    and the last week's summaries rendered once at the end, which gives the same tables
-    as the DAG running every week.
+    The landing zone is listed once, every file parsed (the bar moves a week at a time),
+    checked by Great Expectations and loaded in one transaction; the tables are built,
+    published and the last week's summaries rendered once at the end. Files are taken week
+    by week (late files and corrections fall where a weekly run would put them), which
+    gives the same tables as the DAG running every week.
     """
     import time
 
     from medsos.pipeline import (
         build_tables,
-        load_week,
+        load_weeks,
         new_run_id,
         parse_workers_kept,
         publish_copy,
@@ -144,30 +145,32 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         return EXIT_REFUSED
     todo = weeks_between(args.first, args.last)
     started = time.monotonic()
-    files = rows = quarantined = rejected = 0
+
+    def progress(week: str, files: int, rows: int) -> None:
+        i = todo.index(week) + 1 if week in todo else len(todo)
+        elapsed = time.monotonic() - started
+        left = elapsed / i * (len(todo) - i)
+        done = round(30 * i / len(todo))
+        print(
+            f"[{'#' * done}{'.' * (30 - done)}] {i}/{len(todo)} weeks ({week}) | {files:,} files"
+            f" | {rows / max(elapsed, 1e-9):,.0f} rows/s | about {left:,.0f} s left (reading)",
+            flush=True,
+        )
+
     with parse_workers_kept():
-        for i, week in enumerate(todo, start=1):
-            result = load_week(settings, week, new_run_id(week, "backfill"), reprocess=args.reprocess)
-            files += result["files_processed"]
-            rows += result["rows_loaded"]
-            quarantined += result["rows_quarantined"]
-            rejected += result["files_rejected"]
-            elapsed = time.monotonic() - started
-            left = elapsed / i * (len(todo) - i)
-            done = round(30 * i / len(todo))
-            print(
-                f"[{'#' * done}{'.' * (30 - done)}] {i}/{len(todo)} weeks ({week}) | {files:,} files"
-                f" | {rows / max(elapsed, 1e-9):,.0f} rows/s | about {left:,.0f} s left",
-                flush=True,
-            )
+        result = load_weeks(settings, args.first, args.last, new_run_id(args.last, "backfill"),
+                            reprocess=args.reprocess, progress=progress)
+    for problem in result["layout_problems"]:
+        print(f"  landing: {problem}")
     build_started = time.monotonic()
     build_tables(settings, args.last)
     publish_copy(settings)
     emails = render_summaries(settings, args.last)
     elapsed = time.monotonic() - started
     print(
-        f"backfill {args.first} … {args.last}: {len(todo)} weeks, {files:,} files ({rejected:,} rejected), "
-        f"{rows:,} rows loaded, {quarantined:,} quarantined; tables built in "
+        f"backfill {args.first} … {args.last}: {len(todo)} weeks, {result['files_processed']:,} files "
+        f"({result['files_rejected']:,} rejected), {result['rows_loaded']:,} rows loaded, "
+        f"{result['rows_quarantined']:,} quarantined; tables built in "
         f"{time.monotonic() - build_started:,.1f} s; {len(emails)} summaries for {args.last}; {elapsed:,.0f} s in all"
     )
     return 0
@@ -243,22 +246,11 @@ def _cell(value):
 
 
 def _write_xlsx(path: Path, columns: list[str], rows: list[tuple]) -> None:
-    """The result as a workbook: a frozen header with a filter, widths that fit."""
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
+    """The result as a workbook like the email's: a frozen header with a filter, widths
+    that fit, yes/no in Indonesian, percentages formatted, links clickable."""
+    from medsos.report.workbook import build_workbook
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "hasil"
-    ws.append(columns)
-    for row in rows:
-        ws.append([_cell(v) if isinstance(v, bool) or v is None else v for v in row])
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
-    for i, name in enumerate(columns, start=1):
-        longest = max([len(str(name))] + [len(str(r[i - 1])) for r in rows[:500] if r[i - 1] is not None])
-        ws.column_dimensions[get_column_letter(i)].width = min(60, longest + 2)
-    wb.save(path)
+    path.write_bytes(build_workbook([("hasil", columns, rows)], labels=False))
 
 
 def cmd_query(args: argparse.Namespace) -> int:

@@ -1,9 +1,17 @@
 -- Posting activity rolled up per evaluating office, platform and ISO week: a provincial
 -- office evaluates its regency/city offices, KPU RI (00) the provincial offices.
--- posting_activity_pct = offices that met the weekly minimum / offices expected x 100
--- (a missing export does not meet it). platform = 'all': posting_activity_pct is the mean
--- over platforms; offices_* count offices (reported = every platform reported, missing =
--- any platform missing, met_minimum = minimum met on every platform it has).
+-- Each column means one thing on every row; "the row's platforms" is the row's platform,
+-- or all five on the platform = 'all' row.
+--   offices_expected          offices evaluated (registered on the row's platforms)
+--   offices_reported          offices whose export arrived for every one of the row's platforms
+--   offices_missing           offices with at least one of the row's exports missing
+--   offices_met_minimum       offices that met the weekly minimum on every one of the row's platforms
+--   pct_offices_met_minimum   offices_met_minimum / offices_expected x 100
+--   posting_activity_pct      the figure provinces report ("aktivitas posting rata-rata"):
+--                             per platform the share of offices that met the minimum there
+--                             (a missing export does not meet it); on the 'all' row the mean
+--                             of the platforms' shares, which is not a share of offices
+--   posts                     posts on the row's platforms, in the exports that arrived
 
 with
 
@@ -30,6 +38,7 @@ per_platform as (
         count(*) filter (where data_status = 'reported') as offices_reported,
         count(*) filter (where data_status = 'missing') as offices_missing,
         count(*) filter (where met_weekly_minimum) as offices_met_minimum,
+        round(100.0 * count(*) filter (where met_weekly_minimum) / count(*), 1) as pct_offices_met_minimum,
         round(100.0 * count(*) filter (where met_weekly_minimum) / count(*), 1) as posting_activity_pct,
         sum(posts) as posts
 
@@ -78,6 +87,7 @@ all_platforms as (
         count(*) filter (where reported_all) as offices_reported,
         count(*) filter (where missing_any) as offices_missing,
         count(*) filter (where met_all) as offices_met_minimum,
+        round(100.0 * count(*) filter (where met_all) / count(*), 1) as pct_offices_met_minimum,
         any_value(platform_means.posting_activity_pct) as posting_activity_pct,
         any_value(platform_means.posts) as posts
 

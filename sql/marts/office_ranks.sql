@@ -1,5 +1,16 @@
--- Ranks of regency/city offices within their province for each ISO week: by platforms
--- on which the weekly minimum was met, then by posts on the platforms that reported. rank 1 is the most active office.
+-- Ranks of regency/city offices within their province for each ISO week: by posting
+-- activity (share of the office's registered platforms on which it met the weekly
+-- minimum), then by posts on the platforms that reported. Rank 1 is the most active
+-- office; offices with the same activity and posts share a rank (1, 1, 3), and
+-- offices_sharing_rank says how many share it.
+--   platforms_registered   platforms the office is evaluated on
+--   platforms_missing      platforms whose export did not arrive
+--   platforms_met_minimum  platforms on which it posted at least the weekly minimum
+--   posts_reported         posts on the platforms whose export arrived (NULL: none arrived)
+--   posting_activity_pct   platforms_met_minimum / platforms_registered x 100
+--   rank_in_province       1 = most active; ties share a rank
+--   offices_sharing_rank   offices with this rank this week (1 = no tie)
+--   offices_in_province    regency/city offices ranked in the province this week
 
 with
 
@@ -38,13 +49,24 @@ ranked as (
         *,
         rank() over (
             partition by province_code, iso_week
-            order by platforms_met_minimum desc, posts_reported desc nulls last
+            order by posting_activity_pct desc, posts_reported desc nulls last
         ) as rank_in_province,
         count(*) over (partition by province_code, iso_week) as offices_in_province
 
     from per_office
 
+),
+
+ties as (
+
+    select
+        * exclude (offices_in_province),
+        count(*) over (partition by province_code, iso_week, rank_in_province) as offices_sharing_rank,
+        offices_in_province
+
+    from ranked
+
 )
 
-select * from ranked
+select * from ties
 order by province_code, iso_week, rank_in_province, office_code

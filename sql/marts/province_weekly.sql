@@ -1,7 +1,10 @@
 -- Posting activity per province, platform and ISO week over the province's regency/city
 -- offices, as provinces report it ("rata-rata 96 persen"). Definitions in
--- core.activity_rollup: posting_activity_pct = offices that met the weekly minimum /
--- offices expected x 100; the platform = 'all' row averages the platforms.
+-- core.activity_rollup (each column's meaning is listed there): on a platform's row
+-- posting_activity_pct = offices that met the weekly minimum / offices expected x 100; on
+-- the platform = 'all' row it is the mean of the five platforms' figures, while
+-- offices_met_minimum and pct_offices_met_minimum count the offices that met it on every
+-- platform.
 
 with
 

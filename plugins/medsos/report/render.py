@@ -18,7 +18,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from medsos.config import Settings
 from medsos.report.chart import activity_chart_png
-from medsos.report.summary import Summary, gather, recipients_of_summaries
+from medsos.report.summary import (
+    DATA_QUALITY_SHOWN,
+    FOLLOW_UP_SHEET,
+    TO_CALL_SHOWN,
+    Summary,
+    gather,
+    recipients_of_summaries,
+)
 from medsos.report.workbook import build_workbook
 from medsos.warehouse import open_published
 
@@ -27,7 +34,6 @@ log = logging.getLogger(__name__)
 DEFAULT_SENDER = "medsos <medsos-noreply@example.org>"
 
 
-@lru_cache(maxsize=1)  # compiled templates are reused for every province's summary
 def spoken_change(points: float | None) -> str:
     """A change of a percentage as people say it: ``naik 1,6 poin``, ``turun 0,4 poin``."""
     if points is None:
@@ -37,14 +43,15 @@ def spoken_change(points: float | None) -> str:
     return f"{'naik' if points > 0 else 'turun'} {abs(points):.1f} poin dari minggu lalu".replace(".", ",")
 
 
-def reason_without_path(reason: str | None, path: str) -> str:
-    """A file's reason without the file's path in front (the line names the file once)."""
-    text = reason or ""
-    while text.startswith(f"{path}: "):
-        text = text[len(path) + 2:]
-    return text
+def quality_counts(lines: list[dict]) -> str:
+    """``2 berkas ditolak, 1 berkas dengan baris ditahan``: the data-quality list's size."""
+    said = {"ditolak": "berkas ditolak (tidak dimuat)", "ditahan": "berkas dengan baris ditahan",
+            "peringatan": "berkas dengan peringatan (tetap dimuat)"}
+    counts = {k: sum(1 for d in lines if d["severity"] == k) for k in said}
+    return ", ".join(f"{n} {said[k]}" for k, n in counts.items() if n) + "."
 
 
+@lru_cache(maxsize=1)  # compiled templates are reused for every province's summary
 def _env() -> Environment:
     env = Environment(
         loader=PackageLoader("medsos.report", "templates"),
@@ -57,7 +64,8 @@ def _env() -> Environment:
     env.filters["num"] = lambda v: "–" if v is None else f"{int(v):,}".replace(",", ".")
     env.filters["signed"] = lambda v: "" if v is None else (f"+{v:.1f}" if v > 0 else f"{v:.1f}").replace(".", ",")
     env.filters["change"] = spoken_change
-    env.filters["reason"] = reason_without_path
+    env.globals.update(quality_counts=quality_counts, quality_shown=DATA_QUALITY_SHOWN, to_call_shown=TO_CALL_SHOWN,
+                       follow_up_sheet=FOLLOW_UP_SHEET)
     return env
 
 

@@ -26,6 +26,7 @@ CATEGORY_LABELS = {
 
 
 TO_CALL_SHOWN = 10  # offices named in the email; the workbook lists them all
+FOLLOW_UP_SHEET = "Kantor perlu ditindaklanjuti"  # Excel allows 31 characters in a sheet name
 
 
 def spoken_list(items: list[str]) -> str:
@@ -66,6 +67,139 @@ def follow_up(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(out, key=lambda o: (-o["score"], o["office_name"]))
 
 
+DATA_QUALITY_SHOWN = 10  # lines in the email; the workbook's "Kualitas data" sheet has all
+
+
+def file_label(relative_path: str) -> str:
+    """A file as its office knows it: the path inside the office folder, a ZIP member
+    as ``export.zip › Content.csv``."""
+    parts = relative_path.split("/")
+    inside = "/".join(parts[2:]) if len(parts) >= 3 else relative_path
+    return inside.replace("::", " › ")
+
+
+def _rows_said(rows: list[int]) -> str:
+    rows = sorted(set(r for r in rows if r is not None))
+    if not rows:
+        return ""
+    shown = ", ".join(str(r) for r in rows[:5])
+    return f" (baris {shown}{' …' if len(rows) > 5 else ''})"
+
+
+def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: str,
+                 office_filter: str) -> list[dict[str, Any]]:
+    """One line per file with every problem medsos found in it this week, in Indonesian:
+    ``{office_name, file, severity ('ditolak'|'ditahan'|'peringatan'), text, ...}``,
+    rejected files first. A file in a misnamed office folder is shown to the province of
+    the office the folder most likely means (and the line says so); files that name no
+    office at all go to the province whose code starts the folder name, and all of them
+    to KPU RI."""
+    from medsos.report.reasons import Office, explain, likely_office, office_folder
+    from medsos.validate import messages_id
+
+    pesan = messages_id()
+    files_filter = "f.office_code in (select office_code from core.offices o where " + office_filter + ")"
+    lines: dict[str, dict[str, Any]] = {}
+
+    def line(path: str, office_name: str | None, severity: str) -> dict[str, Any]:
+        entry = lines.setdefault(path, {"relative_path": path, "file": file_label(path),
+                                        "office_name": office_name, "severity": severity, "parts": []})
+        if severity == "ditolak":
+            entry["severity"] = "ditolak"
+        elif severity == "ditahan" and entry["severity"] == "peringatan":
+            entry["severity"] = "ditahan"
+        return entry
+
+    for r in _rows(
+        con,
+        f"""select f.relative_path, f.status_reason, o.office_name from raw.files f
+            join core.offices o using (office_code)
+            where f.status = 'rejected' and f.delivery_week = ? and {files_filter}
+            order by o.office_name, f.relative_path""",
+        [week, office_code],
+    ):
+        line(r["relative_path"], r["office_name"], "ditolak")["parts"].append(
+            "ditolak: " + explain(r["status_reason"], r["relative_path"]))
+
+    # files that name no office: placed by the office their folder most likely means
+    offices = [Office(*o) for o in con.execute(
+        "select office_code, office_name, province_code from core.offices").fetchall()]
+    by_code = {o.office_code: o for o in offices}
+    in_scope = {r[0] for r in con.execute(
+        f"select office_code from core.offices o where {office_filter}", [office_code]).fetchall()}
+    for r in _rows(
+        con,
+        """select f.relative_path, f.status_reason from raw.files f
+           where f.status = 'rejected' and f.office_code is null
+             and (f.delivery_week = ? or f.delivery_week is null
+                  or f.delivery_week not in (select iso_week from core.calendar_weeks))
+           order by f.relative_path""",
+        [week],
+    ):
+        folder = office_folder(r["relative_path"])
+        guess = likely_office(folder, offices) if folder else None
+        if scope == "province":
+            if guess is not None:
+                shown = guess.province_code == office_code and guess.office_code in in_scope
+            else:
+                shown = bool(folder) and folder.startswith(f"{office_code}.")
+            if not shown:
+                continue
+        text = "ditolak: " + explain(r["status_reason"], r["relative_path"])
+        entry = line(r["relative_path"], guess.office_name if guess else None, "ditolak")
+        if guess is not None:
+            week_folder = r["relative_path"].split("/")[0]
+            text += (f"; kemungkinan maksudnya {guess.office_name} ({guess.office_code}): pindahkan berkas ke "
+                     f"folder {week_folder}/{guess.office_code}/")
+            entry.update(placed_office=guess.office_name, folder=folder)
+            if scope == "national" and by_code.get(guess.province_code):
+                entry["placed_province"] = by_code[guess.province_code].office_name
+        entry["parts"].append(text)
+
+    for table, severity, verb in (("raw.quarantine", "ditahan", "ditahan, tidak dihitung"),
+                                  ("raw.row_warnings", "peringatan", "tetap dimuat, dengan peringatan")):
+        for r in _rows(
+            con,
+            f"""select q.source_file, o.office_name, q.check_name, q.column_name,
+                       any_value(q.message) as message, count(*) as rows,
+                       list(q.source_row order by q.source_row) as row_numbers
+                from {table} q join raw.files f on f.relative_path = q.source_file
+                join core.offices o on o.office_code = f.office_code
+                where f.delivery_week = ? and {files_filter}
+                group by all order by o.office_name, q.source_file, rows desc""",
+            [week, office_code],
+        ):
+            if r["check_name"] == "parse":
+                what = f"nilai tidak terbaca di kolom '{r['column_name']}'"
+            else:
+                what = pesan.get(f"{r['check_name']}:{r['column_name']}") or r["message"]
+            line(r["source_file"], r["office_name"], severity)["parts"].append(
+                f"{r['rows']} baris {verb}: {what}{_rows_said(r['row_numbers'])}")
+
+    for r in _rows(
+        con,
+        f"""select r.source_file, o.office_name, r.expectation, r.column_name, f.rows_in_file
+            from raw.validation_file_results r join raw.files f on f.relative_path = r.source_file
+            join core.offices o on o.office_code = f.office_code
+            where r.dataset = 'files' and r.severity = 'warning' and f.delivery_week = ? and {files_filter}
+              and r.run_id = f.run_id
+            order by o.office_name, r.source_file""",
+        [week, office_code],
+    ):
+        if r["column_name"] == "rows_vs_recent":
+            what = (f"berisi {r['rows_in_file']} baris, lebih dari 10 kali biasanya; periksa rentang tanggal "
+                    "dan akun ekspornya")
+        else:
+            what = pesan.get(f"{r['expectation']}:{r['column_name']}") or r["expectation"]
+        line(r["source_file"], r["office_name"], "peringatan")["parts"].append(f"peringatan: {what}")
+
+    order = {"ditolak": 0, "ditahan": 1, "peringatan": 2}
+    out = sorted(lines.values(), key=lambda e: (order[e["severity"]], e["office_name"] or "~", e["relative_path"]))
+    for e in out:
+        e["text"] = "; ".join(e["parts"])
+    return out
+
+
 @dataclass
 class Summary:
     office_code: str  # who receives it: a provincial office, or 00 for KPU RI
@@ -82,10 +216,10 @@ class Summary:
     content_mix: list[dict[str, Any]] = field(default_factory=list)
     top_offices: list[dict[str, Any]] = field(default_factory=list)
     bottom_offices: list[dict[str, Any]] = field(default_factory=list)
-    files_rejected: list[dict[str, Any]] = field(default_factory=list)
-    quarantine: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    file_warnings: list[dict[str, Any]] = field(default_factory=list)
+    top_tied_not_shown: int = 0  # offices beyond the three shown that share the third's rank
+    bottom_tied_not_shown: int = 0
+    # one line per file with a problem this week, rejected first (see data_quality)
+    data_quality: list[dict[str, Any]] = field(default_factory=list)
     offices_evaluated: int = 0
     # one entry per office to call, worst first: {office_name, reasons: [...], score}
     to_call: list[dict[str, Any]] = field(default_factory=list)
@@ -144,7 +278,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         f"""
         with w as (select * from {table} where {where})
         select cur.platform, cur.offices_expected, cur.offices_reported, cur.offices_missing,
-               cur.offices_met_minimum, cur.posting_activity_pct,
+               cur.offices_met_minimum, cur.pct_offices_met_minimum, cur.posting_activity_pct,
                last.posting_activity_pct as last_week_pct,
                (select round(avg(x.posting_activity_pct), 1) from w as x
                  where x.platform = cur.platform and x.iso_week in (?, ?, ?, ?)) as four_week_avg_pct
@@ -233,73 +367,38 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     if scope == "province":
         ranks = _rows(
             con,
-            """select office_name, rank_in_province, platforms_met_minimum, platforms_registered,
-                      posts_reported as posts, posting_activity_pct
+            """select office_name, rank_in_province, offices_sharing_rank, platforms_met_minimum,
+                      platforms_registered, posts_reported as posts, posting_activity_pct
                from marts.office_ranks where province_code = ? and iso_week = ?
                order by rank_in_province, office_name""",
             [office_code, week],
         )
+        for r in ranks:
+            r["rank_text"] = f"{r['rank_in_province']}" + (" (seri)" if r["offices_sharing_rank"] > 1 else "")
         s.top_offices = ranks[:3]
-        s.bottom_offices = list(reversed(ranks[-3:])) if len(ranks) > 3 else []
+        s.bottom_offices = list(reversed(ranks[max(3, len(ranks) - 3):]))
+        # a tie across the cut: the offices left out share the last shown office's rank
+        if s.top_offices:
+            cut = s.top_offices[-1]["rank_in_province"]
+            s.top_tied_not_shown = sum(1 for r in ranks[3:] if r["rank_in_province"] == cut
+                                       and r not in s.bottom_offices)
+        if s.bottom_offices:
+            cut = s.bottom_offices[-1]["rank_in_province"]
+            s.bottom_tied_not_shown = sum(1 for r in ranks[3:len(ranks) - 3] if r["rank_in_province"] == cut)
 
-    files_filter = (
-        "f.office_code in (select office_code from core.offices o where " + office_filter + ")"
-    )
-    # Files that name no office (unknown office folder, no week folder, loose files) are
-    # shown to the province whose code starts the folder name, and all of them to KPU RI;
-    # those outside a week folder are shown every week until someone moves them.
-    if scope == "province":
-        unplaced = "split_part(f.relative_path, '/', 2) like ? || '.%'"
-    else:
-        unplaced = "? = '00'"
-    s.files_rejected = _rows(
-        con,
-        f"""select f.relative_path, f.status_reason from raw.files f
-            where f.status = 'rejected'
-              and (
-                  (f.delivery_week = ? and {files_filter})
-                  or (f.office_code is null
-                      and (f.delivery_week = ? or f.delivery_week not in (select iso_week from core.calendar_weeks))
-                      and {unplaced})
-              )
-            order by f.relative_path""",
-        [week, office_code, week, office_code],
-    )
-    from medsos.validate import messages_id
-
-    pesan = messages_id()
-
-    def findings(table: str) -> list[dict[str, Any]]:
-        """Row-level findings of the week's files (quarantine or warnings) in plain words."""
-        rows = _rows(
-            con,
-            f"""select q.check_name, q.column_name, any_value(q.message) as message,
-                       count(*) as rows, count(distinct q.source_file) as files
-                from {table} q join raw.files f on f.relative_path = q.source_file
-                where f.delivery_week = ? and {files_filter}
-                group by all order by rows desc""",
-            [week, office_code],
-        )
-        for r in rows:
-            if r["check_name"] == "parse":
-                r["pesan"] = f"nilai tidak terbaca di kolom '{r['column_name']}'"
-            else:
-                r["pesan"] = pesan.get(f"{r['check_name']}:{r['column_name']}") or r["message"]
-        return rows
-
-    s.quarantine = findings("raw.quarantine")
-    s.warnings = findings("raw.row_warnings")
-    s.file_warnings = _rows(
-        con,
-        f"""select r.expectation as check_name, r.column_name, count(distinct r.source_file) as files
-            from raw.validation_file_results r join raw.files f on f.relative_path = r.source_file
-            where r.dataset = 'files' and r.severity = 'warning' and f.delivery_week = ? and {files_filter}
-              and r.run_id = f.run_id
-            group by all order by files desc""",
-        [week, office_code],
-    )
-    for w in s.file_warnings:
-        w["pesan"] = pesan.get(f"{w['check_name']}:{w['column_name']}") or w["check_name"]
+    s.data_quality = data_quality(con, office_code, scope, week, office_filter)
+    placed = {}
+    for line in s.data_quality:
+        if line.get("placed_office"):
+            placed.setdefault(line["placed_office"], []).append(line["folder"])
+    if placed:
+        # an office whose export sits in a misnamed folder did send something: say where
+        for o in s.to_call:
+            folders = placed.get(o["office_name"])
+            if folders:
+                shown = ", ".join(f"'{f}'" for f in dict.fromkeys(folders))
+                o["reasons"].append(f"ekspornya ada di folder yang salah ({shown}), belum dihitung")
+                o["reason_text"] = "; ".join(o["reasons"])
     first_chart_week = weeks.shift(week, -7)
     s.chart_series = _rows(
         con,
@@ -307,15 +406,27 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             where {where} and iso_week between ? and ? order by iso_week""",
         [*p, first_chart_week, week],
     )
+    platform_order = ("case platform when 'all' then 0 when 'instagram' then 1 when 'facebook' then 2 "
+                      "when 'x' then 3 when 'youtube' then 4 else 5 end")
     s.sheets = [
-        ("Perlu ditindaklanjuti", ["kantor", "alasan", "bobot"],
+        (FOLLOW_UP_SHEET, ["office_name", "reason_text", "score"],
          [(o["office_name"], o["reason_text"], o["score"]) for o in s.to_call]),
-        ("Aktivitas posting", *_table(con, f"select * from {table} where {where} and iso_week = ? order by platform", [*p, week])),
+        ("Aktivitas posting", *_table(
+            con, f"select * from {table} where {where} and iso_week = ? order by {platform_order}", [*p, week])),
+    ]
+    if scope == "province":
+        s.sheets.append(("Peringkat kantor", *_table(
+            con,
+            """select * exclude (province_code) from marts.office_ranks where province_code = ? and iso_week = ?
+               order by rank_in_province, office_name""",
+            [office_code, week],
+        )))
+    s.sheets += [
         (
             "Per kantor",
             *_table(
                 con,
-                f"""select c.* exclude (level) from ({cadence}) c order by c.office_code, c.platform""",
+                f"""select c.* exclude (level) from ({cadence}) c order by c.office_code, {platform_order}""",
                 [week, office_code],
             ),
         ),
@@ -341,5 +452,8 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
                 [week, office_code],
             ),
         ),
+        ("Kualitas data", ["office_name", "file", "severity", "text"],
+         [(d["office_name"] or "(folder tidak dikenal)", d["relative_path"], d["severity"], d["text"])
+          for d in s.data_quality]),
     ]
     return s

@@ -1,4 +1,9 @@
-"""The XLSX attached to each weekly email: the week's tables for that province.
+"""The XLSX attached to each weekly email (and written by ``medsos query --format xlsx``).
+
+Read by provincial staff in Excel: headers and coded values in Indonesian, percentages
+and rates as Excel percentages (stored as fractions, so they sort and sum), counts with
+thousands separators, dates as dates, permalinks clickable, and on every sheet a filter
+and a frozen header row.
 
 Spreadsheet programs execute cells that begin with ``=``, ``+``, ``-`` or ``@`` as
 formulas. Captions come from the public, so every text cell is stored as text (never
@@ -14,34 +19,121 @@ from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-
 ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
+YES_NO = {True: "ya", False: "tidak"}
 
-def _cell(ws, value: Any, styles: dict[str, Any]):
-    """A value a spreadsheet shows but never runs: text that starts like a formula
-    becomes a text cell with Excel's quote prefix; everything else is written as is."""
-    from openpyxl.cell import WriteOnlyCell
+# Column names of the marts as a provincial staffer reads them in the workbook. A column
+# without an entry keeps its name (so a new column is never lost, only untranslated).
+COLUMN_LABELS = {
+    "office_code": "Kode kantor",
+    "office_name": "Kantor",
+    "province_code": "Kode provinsi",
+    "province_office_name": "KPU provinsi",
+    "platform": "Platform",
+    "iso_week": "Minggu (ISO)",
+    "week_start": "Awal minggu (Senin)",
+    "data_status": "Status ekspor",
+    "posts": "Postingan",
+    "active_days": "Hari aktif",
+    "max_posts_in_a_day": "Unggahan terbanyak dalam sehari",
+    "overposting_days": "Hari dengan unggahan berlebih",
+    "overtagged_posts": "Postingan dengan tagar berlebih",
+    "posts_informasi_pemilu": "Postingan informasi pemilu",
+    "posts_edukasi": "Postingan edukasi pemilih",
+    "posts_kegiatan": "Postingan berita kegiatan",
+    "posts_lainnya": "Postingan lainnya",
+    "met_weekly_minimum": "Memenuhi minimal seminggu sekali",
+    "posts_seen_in_other_exports": "Postingan terlihat di ekspor lain",
+    "offices_expected": "Kantor dievaluasi",
+    "offices_reported": "Kantor mengirim semua ekspor",
+    "offices_missing": "Kantor dengan ekspor belum dikirim",
+    "offices_met_minimum": "Kantor memenuhi minimal (semua platform baris ini)",
+    "pct_offices_met_minimum": "% kantor memenuhi minimal",
+    "posting_activity_pct": "Aktivitas posting",
+    "views": "Tayangan",
+    "reach": "Jangkauan",
+    "impressions": "Impresi",
+    "likes": "Suka",
+    "comments": "Komentar",
+    "shares": "Dibagikan",
+    "saves": "Disimpan",
+    "interactions": "Interaksi",
+    "followers": "Pengikut",
+    "engagement_rate_per_view": "Tingkat interaksi per tayangan",
+    "engagement_rate_per_follower": "Tingkat interaksi per pengikut",
+    "published_local": "Waktu unggah (waktu setempat)",
+    "post_type": "Jenis postingan",
+    "content_category": "Kategori konten",
+    "content_category_reason": "Alasan kategori",
+    "hashtags": "Jumlah tagar",
+    "caption": "Keterangan",
+    "permalink": "Tautan",
+    "rank_in_province": "Peringkat di provinsi",
+    "offices_sharing_rank": "Kantor dengan peringkat sama",
+    "offices_in_province": "Kantor di provinsi",
+    "platforms_registered": "Platform terdaftar",
+    "platforms_missing": "Platform belum mengirim ekspor",
+    "platforms_met_minimum": "Platform memenuhi minimal",
+    "posts_reported": "Postingan (ekspor yang masuk)",
+    "reason_text": "Alasan ditindaklanjuti",
+    "score": "Bobot (makin besar makin mendesak)",
+    "file": "Berkas",
+    "severity": "Status berkas",
+    "text": "Masalah dan yang perlu dilakukan",
+}
 
+VALUE_LABELS = {
+    "data_status": {"reported": "terkirim", "missing": "belum dikirim"},
+    "platform": {"instagram": "Instagram", "facebook": "Facebook", "x": "X", "youtube": "YouTube",
+                 "tiktok": "TikTok", "all": "Semua platform"},
+    "content_category": {"informasi_pemilu": "Informasi pemilu", "edukasi": "Edukasi pemilih",
+                         "kegiatan": "Berita kegiatan", "lainnya": "Lainnya"},
+}
+
+PERCENT = "0.0%"  # columns holding 0-100 are stored /100 with this format
+RATE = "0.00%"  # fractions (interactions per view) shown as percentages
+COUNT = "#,##0"
+DATE = "dd/mm/yyyy"
+DATETIME = "dd/mm/yyyy hh:mm"
+
+
+def number_format(column: str) -> str | None:
+    if column.endswith("_pct"):
+        return PERCENT
+    if column.startswith("engagement_rate"):
+        return RATE
+    return None
+
+
+def _plain(value: Any, column: str) -> Any:
+    """A value as a staffer reads it: coded values and yes/no in Indonesian, percentages
+    as fractions, time zones dropped (Excel has none; the column says which clock)."""
+    if isinstance(value, bool):
+        return YES_NO[value]
+    if isinstance(value, str) and column in VALUE_LABELS:
+        return VALUE_LABELS[column].get(value, value)
+    if column.endswith("_pct") and isinstance(value, (int, float)):
+        return value / 100
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.replace(tzinfo=None)
-    if value is not None and not isinstance(value, (str, int, float, date, bool)):
-        value = str(value)
-    if isinstance(value, str):
-        # control characters (a NUL in a caption) are not allowed in a worksheet; one
-        # such caption must not cost the province its email
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        cell = WriteOnlyCell(ws, value=value)
-        cell.data_type = "s"  # text, even though it starts with '='
-        cell.alignment = styles["left"]
-        cell.quotePrefix = True
-        return cell
+    if value is not None and not isinstance(value, (str, int, float, date)):
+        return str(value)
     return value
 
 
-def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]]) -> bytes:
-    """``sheets``: (name, column names, rows). Returns the XLSX bytes.
+def _width(column: str, header: str, rows: list[tuple], index: int) -> float:
+    sample = [v[index] for v in rows[:300] if v[index] is not None]
+    if column == "permalink":
+        return 40
+    longest = max([len(header)] + [len(str(_plain(v, column))) for v in sample])
+    return min(max(longest + 2, 8), 60)
+
+
+def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]], labels: bool = True) -> bytes:
+    """``sheets``: (name, column names, rows). Returns the XLSX bytes. ``labels``: headers
+    in Indonesian (the email's workbook); off for ``medsos query``, whose columns are the
+    ones the user wrote.
 
     Written in openpyxl's write-only mode: a national workbook has half a million cells,
     which the normal mode builds as objects first (seconds per workbook)."""
@@ -50,23 +142,59 @@ def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]]) -> bytes:
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    styles = {"left": Alignment(horizontal="left"), "bold": Font(bold=True)}
+    bold, link_font, left = Font(bold=True), Font(color="0563C1", underline="single"), Alignment(horizontal="left")
     wb = Workbook(write_only=True)
     for name, columns, rows in sheets:
         ws = wb.create_sheet(title=name[:31])
+        headers = [COLUMN_LABELS.get(c, c) if labels else str(c) for c in columns]
         # column widths and the frozen header must be set before the first row is written
-        for c, col in enumerate(columns, start=1):
-            width = max([len(str(col))] + [len(str(v[c - 1])) for v in rows[:200] if v[c - 1] is not None])
-            ws.column_dimensions[get_column_letter(c)].width = min(max(width + 2, 8), 60)
+        for i, (column, header) in enumerate(zip(columns, headers, strict=True)):
+            ws.column_dimensions[get_column_letter(i + 1)].width = _width(column, header, rows, i)
         ws.freeze_panes = "A2"
-        header = []
-        for col in columns:
-            cell = WriteOnlyCell(ws, value=str(col))
-            cell.font = styles["bold"]
-            header.append(cell)
-        ws.append(header)
+        last = get_column_letter(max(len(columns), 1))
+        ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+        header_cells = []
+        for header in headers:
+            cell = WriteOnlyCell(ws, value=header)
+            cell.font = bold
+            header_cells.append(cell)
+        ws.append(header_cells)
+        formats = [number_format(c) for c in columns]
         for values in rows:
-            ws.append([_cell(ws, v, styles) for v in values])
+            out = []
+            for column, fmt, raw in zip(columns, formats, values, strict=True):
+                value = _plain(raw, column)
+                if isinstance(value, str):
+                    # control characters (a NUL in a caption) are not allowed in a worksheet;
+                    # one such caption must not cost the province its email
+                    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+                if column == "permalink" and isinstance(value, str) and value.startswith(("https://", "http://")):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.hyperlink = value
+                    cell.font = link_font
+                elif isinstance(value, str) and value.startswith(FORMULA_START):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.data_type = "s"  # text, even though it starts with '='
+                    cell.alignment = left
+                    cell.quotePrefix = True
+                elif fmt and isinstance(value, (int, float)):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = fmt
+                elif isinstance(value, int) and abs(value) >= 1000:
+                    # below 1000 the separator changes nothing, and a styled cell per
+                    # number would slow a national workbook down
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = COUNT
+                elif isinstance(value, datetime):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = DATETIME
+                elif isinstance(value, date):
+                    cell = WriteOnlyCell(ws, value=value)
+                    cell.number_format = DATE
+                else:
+                    cell = value
+                out.append(cell)
+            ws.append(out)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
