@@ -25,6 +25,7 @@ REVIEWED = {
     ("pipeline.py", "_forget_old_batches"): "batch folders (with files.json) in MEDSOS_WORK older than two weeks",
     ("pipeline.py", "find_new_files"): "the batch folder of the same run, when a task is tried again",
     ("pipeline.py", "load_week"): "the batch folder of its own run, once loaded",
+    ("pipeline.py", "load_weeks"): "the batch folder of its own run, once loaded",
     ("portal/uploads.py", "folder_verdicts"): "its own verdict cache of a week folder, replaced atomically",
     ("portal/uploads.py", "receive"): "its own .medsos-partial- upload file, once linked to its final name or refused",
     ("portal/users.py", "add_user"): "portal_users.csv, replaced atomically by the same users plus the one added",

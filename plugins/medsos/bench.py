@@ -11,7 +11,8 @@ One command, one set of generated exports (``medsos.national``), four measuremen
     shared strings resolved, every row materialised; DuckDB has no XLSX reader without
     an extension download.
 (b) medsos's path for the history (a year by default), as ``medsos backfill`` runs it:
-    find, parse, validate, load per week, then build, publish and the summaries once.
+    one batch: find, parse (a week at a time), validate and load once, then build,
+    publish and the summaries once.
 (c) one more national week, incremental, on top of that history.
 (d) the same week on top of one week of history: a fresh warehouse that saw only the
     previous week (its landing zone holds only those two weeks, hard-linked).
@@ -337,19 +338,26 @@ def _finish(settings: Settings, week: str, sc: Scenario, timed: _Timer) -> None:
 
 
 def run_backfill(settings: Settings, history: list[str], timed: _Timer, progress: bool = True) -> Scenario:
-    """(b): the history week by week as ``medsos backfill`` loads it, tables built once."""
+    """(b): the history as ``medsos backfill`` loads it: one batch (listed once, parsed a
+    week at a time, validated and loaded once), tables built once."""
+    from medsos import pipeline
+
     sc = Scenario("backfill", history)
     started = time.perf_counter()
-    from medsos.pipeline import parse_workers_kept
 
-    with parse_workers_kept():
-        for i, week in enumerate(history, start=1):
-            _load_week(settings, week, sc, timed)
-            if progress:
-                elapsed = time.perf_counter() - started
-                print(f"  (b) {i}/{len(history)} weeks ({week}) | {sc.files:,} files | "
-                      f"{sc.rows / max(elapsed, 1e-9):,.0f} rows/s | about {elapsed / i * (len(history) - i):,.0f} s left",
-                      file=sys.stderr, flush=True)
+    def shown(week: str, files: int, rows: int) -> None:
+        if progress:
+            i = history.index(week) + 1 if week in history else len(history)
+            elapsed = time.perf_counter() - started
+            print(f"  (b) {i}/{len(history)} weeks read ({week}) | {files:,} files | "
+                  f"{rows / max(elapsed, 1e-9):,.0f} rows/s", file=sys.stderr, flush=True)
+
+    with pipeline.parse_workers_kept():
+        loaded = pipeline.load_weeks(
+            settings, history[0], history[-1], pipeline.new_run_id(history[-1], "bench"), progress=shown,
+            timed=lambda stage, fn, *args, **kw: timed(sc, stage, fn, *args, **kw))
+    sc.rows = loaded["posts_parsed"] + loaded["account_days_parsed"]
+    sc.files = loaded["files_parsed"] + loaded["files_rejected"]
     _finish(settings, history[-1], sc, timed)
     return sc
 

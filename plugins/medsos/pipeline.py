@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -46,6 +47,7 @@ FILES_JSON = "files.json"
 PARSED_POSTS = "parsed_posts.parquet"
 ACCOUNT_DAILY = "account_daily.parquet"
 ACCEPTED_POSTS = "accepted_posts.parquet"
+ACCEPTED_DAILY = "accepted_daily.parquet"
 QUARANTINE_JSON = "quarantine.json"
 VALIDATION_JSON = "validation_results.json"
 WARNINGS_JSON = "warnings.json"
@@ -100,10 +102,15 @@ def write_frame(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+    return read_frames([str(path)], columns)
+
+
+def read_frames(paths: list[str], columns: dict[str, str]) -> pd.DataFrame:
+    """The rows of several parquet files (the parts of a batch) in one frame, in order."""
     con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
-        df = con.execute("select * from read_parquet(?)", [str(path)]).df()
+        df = con.execute("select * from read_parquet(?)", [paths]).df()
     finally:
         con.close()
     return conform(df, columns)
@@ -146,13 +153,21 @@ def late_weeks() -> int:
     return int(value)
 
 
-def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False) -> Batch:
+def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False,
+                   first_week: str | None = None) -> Batch:
     """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
 
     Earlier week folders are looked at too, so an export that arrives late fills its week
     in on the next run. Unchanged files (same path and SHA-256) are skipped, which makes
     re-runs cheap and idempotent; ``reprocess`` loads everything again.
+
+    ``first_week``: the batch stands for the weekly runs of ``first_week`` … ``week`` in
+    order (``medsos backfill``), the first of them taking every older week folder too: the
+    files are taken week by week (``run_week``), so of two identical files the one in the
+    earlier week is the original, and each file's row count is later compared with the
+    account's files of the weeks before it (``recent_history``), as those runs would.
     """
+    week_by_week = first_week is not None
     weeks.parse_week(week)
     _forget_old_batches(settings.work)
     folder = settings.work / _safe(run_id)
@@ -235,6 +250,14 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
                    ) where n <= 4 group by all"""
             ).fetchall()
         }
+        # every loaded file of each account that lists posts, for a batch of many weeks
+        history: dict[str, list] = {}
+        if week_by_week:
+            for account, delivery_week, path, rows in con.sql(
+                """select office_code || '|' || platform, delivery_week, relative_path, rows_in_file from raw.files
+                   where status in ('loaded', 'loaded_with_quarantine') and lists_posts"""
+            ).fetchall():
+                history.setdefault(account, []).append([delivery_week, path, rows])
     on_disk = {f.relative_path for f in files} | set(unlisted_originals)
 
     def office_of(path: str) -> str:
@@ -253,7 +276,12 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
 
     entries = []
     # oldest first, so of two identical files in one batch the one saved first is the original
-    for f in sorted(files, key=lambda f: (f.modified_at or "", f.relative_path)):
+    # (the one in the earlier week folder first, when the batch stands for weekly runs)
+    def taken(f: landing.LandingFile) -> tuple:
+        return (run_week_of(f.delivery_week, first_week) if week_by_week else "", f.modified_at or "",
+                f.relative_path)
+
+    for f in sorted(files, key=taken):
         before = known.get(f.relative_path)
         unchanged = before is not None and before["sha256"] == f.sha256
         # a copy whose original has left the landing zone (or stopped loading) loads now,
@@ -289,7 +317,8 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     batch.write_json(
         FILES_JSON,
         {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent,
-         "folders": found.folders, "folders_forgotten": forget},
+         "folders": found.folders, "folders_forgotten": forget}
+        | ({"first_week": first_week, "recent_history": history} if week_by_week else {}),
     )
     log.info("%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
              len(files), week, len(found.unchanged), len(entries))
@@ -376,7 +405,8 @@ def _parse_shared(pool, landing_root: Path, todo: list[dict[str, Any]]) -> list[
     return [r for i, f in enumerate(futures) for r in (done[i] if done[i] is not None else f.result())]
 
 
-def parse_files(settings: Settings, batch: Batch, workers: int | None = None) -> dict[str, int]:
+def parse_files(settings: Settings, batch: Batch, workers: int | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
     """Stage 2: recognise each new file from its headers and normalise it.
 
     A big batch (a national week, a backfill) is shared between this process and
@@ -386,36 +416,75 @@ def parse_files(settings: Settings, batch: Batch, workers: int | None = None) ->
     workers. Workers are started with ``spawn``, which imports the caller's main module
     again: the DAG and the ``medsos`` command ask for workers, a script of your own
     should only do so under ``if __name__ == "__main__"``.
+
+    A batch of many weeks (``week_by_week``) is parsed a week at a time, each week's rows
+    written to files of their own; ``progress(week, files so far, rows so far)`` is called
+    after each.
     """
     manifest = batch.read_json(FILES_JSON)
     todo = [e for e in manifest["files"] if e["status"] == "new"]
     for entry in manifest["files"]:
         entry.setdefault("parse_rejects", [])
     workers = _parse_workers(len(todo), workers)
-    if workers > 1:
-        with nullcontext(_kept_pool) if _kept_pool is not None else _start_parse_pool(workers - 1) as pool:
-            results = _parse_shared(pool, settings.landing, todo)
-    else:
-        results = [_parse_entry(settings.landing, e) for e in todo]
-    post_records: list[dict[str, Any]] = []
-    daily_records: list[dict[str, Any]] = []
-    for entry, (updated, posts_part, daily_part) in zip(todo, results, strict=True):
-        entry.update(updated)
-        post_records.extend(posts_part)
-        daily_records.extend(daily_part)
-    posts = frame(post_records, POST_COLUMNS)
-    daily = frame(daily_records, ACCOUNT_DAILY_COLUMNS)
-    write_frame(posts, batch.folder / PARSED_POSTS)
-    write_frame(daily, batch.folder / ACCOUNT_DAILY)
+    # A batch of many weeks is parsed and written week by week: a year of rows as Python
+    # records would not fit in memory, and the progress bar moves a week at a time.
+    parts: dict[str, list[dict[str, Any]]] = {}
+    if manifest.get("first_week"):
+        # every week a part, a week without new files too: the progress goes week by week
+        parts = {w: [] for w in weeks.weeks_between(manifest["first_week"], batch.week)}
+    for entry in todo:
+        parts.setdefault(run_week_of(entry["delivery_week"], manifest["first_week"]) if manifest.get("first_week")
+                         else "", []).append(entry)
+    manifest["parts"] = {}
+    posts_parsed = days_parsed = files_done = 0
+    with (nullcontext(None) if workers <= 1 else nullcontext(_kept_pool) if _kept_pool is not None
+          else _start_parse_pool(workers - 1)) as pool:
+        for part, entries in sorted(parts.items()) or [("", [])]:
+            if pool is not None:
+                results = _parse_shared(pool, settings.landing, entries)
+            else:
+                results = [_parse_entry(settings.landing, e) for e in entries]
+            post_records: list[dict[str, Any]] = []
+            daily_records: list[dict[str, Any]] = []
+            for entry, (updated, posts_part, daily_part) in zip(entries, results, strict=True):
+                entry.update(updated)
+                post_records.extend(posts_part)
+                daily_records.extend(daily_part)
+            del results
+            write_frame(frame(post_records, POST_COLUMNS), batch.folder / part_file(PARSED_POSTS, part))
+            write_frame(frame(daily_records, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCOUNT_DAILY, part))
+            manifest["parts"][part] = {"posts": len(post_records), "days": len(daily_records)}
+            posts_parsed += len(post_records)
+            days_parsed += len(daily_records)
+            files_done += len(entries)
+            if progress is not None:
+                progress(part, files_done, posts_parsed + days_parsed)
     batch.write_json(FILES_JSON, manifest)
     counts = {
         "files_parsed": sum(1 for e in manifest["files"] if e["status"] == "parsed"),
         "files_rejected": sum(1 for e in manifest["files"] if e["status"] == "rejected"),
-        "posts_parsed": len(posts),
-        "account_days_parsed": len(daily),
+        "posts_parsed": posts_parsed,
+        "account_days_parsed": days_parsed,
     }
     log.info("parsed: %s", counts)
     return counts
+
+
+def run_week_of(delivery_week: str, first_week: str) -> str:
+    """The weekly run that takes a file of ``delivery_week`` when runs start at
+    ``first_week``: its own week's run, or the first run for older week folders."""
+    return max(delivery_week or "", first_week)
+
+
+def part_file(name: str, part: str) -> str:
+    """The file of one part of a batch: ``parsed_posts.parquet`` for a weekly batch (one
+    part), ``parsed_posts.2024-W07.parquet`` for a week of a batch of many weeks."""
+    stem, _, suffix = name.rpartition(".")
+    return f"{stem}.{part}.{suffix}" if part else name
+
+
+def _part_files(batch: Batch, name: str, parts: list[str]) -> list[str]:
+    return [str(batch.folder / part_file(name, part)) for part in parts]
 
 
 def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, Any], list[dict], list[dict]]:
@@ -556,7 +625,37 @@ def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
     return out
 
 
-def _files_frame(manifest: dict, accounts_path: Path) -> pd.DataFrame:
+def _recent_in_batch(manifest: dict, loads: Callable[[dict[str, Any]], bool]) -> dict[str, float]:
+    """For a batch standing for weekly runs (``first_week``): each file's median rows of
+    its account's last four loaded files as its own week's run would find them, the files
+    loaded before the batch (``recent_history``) as the earlier runs of the batch left
+    them, and ``loads`` saying which files of the batch loaded."""
+    from statistics import median
+
+    first = manifest["first_week"]
+    run_of = {e["relative_path"]: run_week_of(e["delivery_week"], first) for e in manifest["files"]}
+    loaded: dict[str, list[tuple[str, str, int, str]]] = {}
+    for e in manifest["files"]:
+        if e["status"] == "parsed" and e.get("lists_posts", True) and loads(e):
+            loaded.setdefault(f"{e['office_code']}|{e['platform']}", []).append(
+                (e["delivery_week"], e["relative_path"], e["rows_in_file"], run_of[e["relative_path"]]))
+    out: dict[str, float] = {}
+    for e in manifest["files"]:
+        if e["status"] != "parsed" or not e.get("lists_posts", True):
+            continue
+        account, run = f"{e['office_code']}|{e['platform']}", run_of[e["relative_path"]]
+        # a file the batch replaces is gone from the warehouse after its own week's run
+        seen = [(w, p, n) for w, p, n in manifest["recent_history"].get(account, ())
+                if not (p in run_of and run_of[p] < run)]
+        seen += [(w, p, n) for w, p, n, r in loaded.get(account, ()) if r < run]
+        last = sorted(seen, reverse=True)[:4]
+        if last:
+            out[e["relative_path"]] = median(n for _, _, n in last)
+    return out
+
+
+def _files_frame(manifest: dict, accounts_path: Path,
+                 recent_per_file: dict[str, float] | None = None) -> pd.DataFrame:
     from medsos.registry import load_accounts
 
     registered = {(a.office_code, a.platform) for a in load_accounts(accounts_path)}
@@ -566,7 +665,12 @@ def _files_frame(manifest: dict, accounts_path: Path) -> pd.DataFrame:
         if e["status"] != "parsed":
             continue
         # only exports that list posts are compared with the account's usual count
-        typical = recent.get(f"{e['office_code']}|{e['platform']}") if e.get("lists_posts", True) else None
+        if not e.get("lists_posts", True):
+            typical = None
+        elif recent_per_file is not None:
+            typical = recent_per_file.get(e["relative_path"])
+        else:
+            typical = recent.get(f"{e['office_code']}|{e['platform']}")
         if typical is not None and typical < 3:
             typical = None  # an account posting once or twice a week swings by nature
         rows.append(
@@ -583,6 +687,25 @@ def _files_frame(manifest: dict, accounts_path: Path) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["source_file", "office_code", "platform", "export_kind",
                                      "rows_in_file", "platform_registered", "rows_vs_recent"])
     return df.astype({"platform_registered": "boolean", "rows_vs_recent": "Float64"})
+
+
+# Rows of a batch validated by one GX call: a year of national rows in one pandas frame
+# (and GX's copies of it) would take several GB; a few national weeks take a few hundred MB.
+VALIDATE_ROWS = 250_000
+
+
+def _validation_chunks(manifest: dict) -> list[list[str]]:
+    """The batch's parts (weeks) in chunks of about ``VALIDATE_ROWS`` rows, whole parts each."""
+    chunks: list[list[str]] = [[]]
+    rows = 0
+    for part, n in (manifest.get("parts") or {"": {}}).items():
+        size = n.get("posts", 0) + n.get("days", 0)
+        if chunks[-1] and rows + size > VALIDATE_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(part)
+        rows += size
+    return chunks
 
 
 def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
@@ -641,8 +764,12 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
         )
 
     # Files first: a file that fails a critical file-level check is rejected whole.
-    files_outcome = validator.run(_files_frame(manifest, settings.accounts), "files", params)
-    collect("files", files_outcome)
+    # (A batch of many weeks compares row counts with the weeks before each file; which of
+    # its files load is known only after their rows are checked, so it counts them as
+    # loading here and checks again below if some did not.)
+    many_weeks = bool(manifest.get("first_week"))
+    recent = _recent_in_batch(manifest, lambda e: True) if many_weeks else None
+    files_outcome = validator.run(_files_frame(manifest, settings.accounts, recent), "files", params)
     rejected_files = {}
     for f in files_outcome.failures:
         if f["severity"] == "critical":
@@ -650,46 +777,78 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     for e in manifest["files"]:
         if e["relative_path"] in rejected_files:
             e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
-        warnings = [f["message"] for f in files_outcome.failures
-                    if f["source_file"] == e["relative_path"] and f["severity"] != "critical"]
-        warnings = e.get("notes", []) + warnings
+    batch.write_json(FILES_JSON, manifest)
+
+    # The rows in chunks of whole weeks: a year of rows at once would not fit in memory;
+    # GX's fixed cost (its context, the suites, Data Docs) is still paid once.
+    rows_validated = rows_accepted = rows_quarantined = 0
+    loaded_per_file: dict[str, int] = {}
+    copies_per_file: dict[str, int] = {}
+    manifest["accepted"] = []
+    chunks = _validation_chunks(manifest)
+    for i, chunk in enumerate(chunks):
+        name = f"{i:03d}" if len(chunks) > 1 else ""
+        posts = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
+        posts = posts[~posts["source_file"].isin(rejected_files)]
+        outcome = validator.run(_registry_checks(posts, settings.accounts), "post_snapshots", params)
+        collect("post_snapshots", outcome)
+        # a post listed twice in one file: the first row is kept (the warning says so, and
+        # the manifest counts the copies, so every row of the file is accounted for)
+        accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
+        copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
+        write_frame(conform(accepted, POST_COLUMNS), batch.folder / part_file(ACCEPTED_POSTS, name))
+
+        daily = read_frames(_part_files(batch, ACCOUNT_DAILY, chunk), ACCOUNT_DAILY_COLUMNS)
+        daily = daily[~daily["source_file"].isin(rejected_files)]
+        daily_outcome = validator.run(daily, "account_daily", params)
+        collect("account_daily", daily_outcome)
+        day_key = ["platform", "office_code", "metric_date", "source_file"]
+        daily_ok = daily_outcome.accepted.drop_duplicates(subset=day_key, keep="first")
+        copies = pd.concat([copies[["source_file"]], daily_outcome.accepted[
+            daily_outcome.accepted.duplicated(subset=day_key, keep="first")][["source_file"]]])
+        for rel, n in (copies.groupby("source_file").size().items() if len(copies) else ()):
+            copies_per_file[rel] = copies_per_file.get(rel, 0) + int(n)
+        write_frame(conform(daily_ok, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCEPTED_DAILY, name))
+        manifest["accepted"].append(name)
+        for part in (accepted, daily_ok):
+            for rel, n in (part.groupby("source_file").size().items() if len(part) else ()):
+                loaded_per_file[rel] = loaded_per_file.get(rel, 0) + int(n)
+        rows_validated += len(posts) + len(daily)
+        rows_accepted += len(accepted) + len(daily_ok)
+        rows_quarantined += len(outcome.quarantined) + len(daily_outcome.quarantined)
+        del posts, outcome, accepted, copies, daily, daily_outcome, daily_ok
+    for e in manifest["files"]:
+        if e["relative_path"] in copies_per_file:
+            e["rows_duplicate"] = copies_per_file[e["relative_path"]]
+
+    if many_weeks:
+        # now that the rows are checked: which files load, as the load will settle them
+        held_per_file: dict[str, set] = {}
+        for r in [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + held:
+            held_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
+        settled = _settle_files(manifest["files"], loaded_per_file, held_per_file)
+        exact = _recent_in_batch(manifest, lambda e: settled[e["relative_path"]][0].startswith("loaded"))
+        if exact != recent:
+            files_outcome = validator.run(_files_frame(manifest, settings.accounts, exact), "files", params)
+    collect("files", files_outcome)
+    warnings_of: dict[str, list[str]] = {}
+    for f in files_outcome.failures:
+        if f["severity"] != "critical":
+            warnings_of.setdefault(f["source_file"], []).append(f["message"])
+    for e in manifest["files"]:
+        warnings = e.get("notes", []) + warnings_of.get(e["relative_path"], [])
         if warnings:
             e["warnings"] = warnings
     batch.write_json(FILES_JSON, manifest)
-
-    posts = read_frame(batch.folder / PARSED_POSTS, POST_COLUMNS)
-    posts = posts[~posts["source_file"].isin(rejected_files)]
-    outcome = validator.run(_registry_checks(posts, settings.accounts), "post_snapshots", params)
-    collect("post_snapshots", outcome)
-    # a post listed twice in one file: the first row is kept (the warning says so, and
-    # the manifest counts the copies, so every row of the file is accounted for)
-    accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
-    copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
-    write_frame(conform(accepted, POST_COLUMNS), batch.folder / ACCEPTED_POSTS)
-
-    daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
-    daily = daily[~daily["source_file"].isin(rejected_files)]
-    daily_outcome = validator.run(daily, "account_daily", params)
-    collect("account_daily", daily_outcome)
-    day_key = ["platform", "office_code", "metric_date", "source_file"]
-    daily_ok = daily_outcome.accepted.drop_duplicates(subset=day_key, keep="first")
-    copies = pd.concat([copies[["source_file"]], daily_outcome.accepted[
-        daily_outcome.accepted.duplicated(subset=day_key, keep="first")][["source_file"]]])
-    copies_per_file = copies.groupby("source_file").size().to_dict() if len(copies) else {}
-    for e in manifest["files"]:
-        if e["relative_path"] in copies_per_file:
-            e["rows_duplicate"] = int(copies_per_file[e["relative_path"]])
-    batch.write_json(FILES_JSON, manifest)
-    write_frame(conform(daily_ok, ACCOUNT_DAILY_COLUMNS), batch.folder / ACCOUNT_DAILY)
 
     validator.build_docs()
     batch.write_json(QUARANTINE_JSON, held)
     batch.write_json(WARNINGS_JSON, warned)
     batch.write_json(VALIDATION_JSON, {"results": results, "per_file": per_file})
     counts = {
-        "rows_validated": len(posts) + len(daily),
-        "rows_accepted": len(accepted) + len(daily_ok),
-        "rows_quarantined": len(outcome.quarantined) + len(daily_outcome.quarantined),
+        "rows_validated": rows_validated,
+        "rows_accepted": rows_accepted,
+        "rows_quarantined": rows_quarantined,
         "rows_with_warnings": len({(w.get("source_file"), w.get("source_row")) for w in warned}),
         "files_rejected_by_checks": len(rejected_files),
         "checks_failed": sum(1 for r in results if not r["success"]),
@@ -795,6 +954,56 @@ def check_files(settings: Settings, entries: list[dict[str, Any]], validator: An
     return out
 
 
+def _rows_per_file(paths: list[str]) -> dict[str, int]:
+    con = duckdb.connect()
+    try:
+        return dict(con.execute("select source_file, count(*) from read_parquet(?) group by all", [paths]).fetchall())
+    finally:
+        con.close()
+
+
+def _copies_set_aside(files: list[dict[str, Any]], settled: Callable[[dict[str, Any]], tuple]) -> dict[str, str]:
+    """The copies (``same_content_as``) set aside, each with the file that loads instead.
+
+    A copy (the same bytes from the same office under another path) was read like any
+    file. It is set aside only when its original loads, now or in an earlier run: when
+    this run rejects the original (say it lies in a week folder its posts are too new
+    for), the copy loads in its place instead of both being lost until the next run.
+    Several copies of one rejected original: the first that loads stands in for it and
+    the others are copies of that one (the manifest lists the oldest first)."""
+    in_batch = {e["relative_path"]: e for e in files}
+    stand_in: dict[str, str] = {}
+    aside: dict[str, str] = {}
+
+    def loads(e: dict[str, Any]) -> bool:
+        return e["relative_path"] not in aside and settled(e)[0].startswith("loaded")
+
+    for e in files:
+        original = e.get("same_content_as")
+        # a copy that loads no row (only skipped ones) sets nothing aside: it loads as itself
+        if e["status"] == "parsed" and original and (e.get("rows_in_file") or 0) > (e.get("rows_skipped") or 0):
+            if original not in in_batch or loads(in_batch[original]):
+                loads_instead = original
+            else:
+                loads_instead = stand_in.get(original)
+            if loads_instead:
+                aside[e["relative_path"]] = loads_instead
+            elif loads(e):
+                stand_in[original] = e["relative_path"]
+    return aside
+
+
+def _settle_files(files: list[dict[str, Any]], loaded_per_file: dict[str, int],
+                  held_per_file: dict[str, set]) -> dict[str, tuple[str, str | None]]:
+    """Each file's status as ``load_batch`` will settle it (copies set aside included)."""
+    def settled(e: dict[str, Any]) -> tuple[str, str | None]:
+        return file_status(e["status"], e.get("reason"), int(loaded_per_file.get(e["relative_path"], 0)),
+                           len(held_per_file.get(e["relative_path"], ())))
+
+    aside = _copies_set_aside(files, settled)
+    return {e["relative_path"]: ("duplicate", None) if e["relative_path"] in aside else settled(e) for e in files}
+
+
 def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     """Stage 4: one transaction: the batch's files replace what they loaded before.
 
@@ -806,8 +1015,10 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     anywhere rolls the whole batch back.
     """
     manifest = batch.read_json(FILES_JSON)
-    posts = read_frame(batch.folder / ACCEPTED_POSTS, POST_COLUMNS)
-    daily = read_frame(batch.folder / ACCOUNT_DAILY, ACCOUNT_DAILY_COLUMNS)
+    # the accepted rows stay in their parquet files: DuckDB reads them in the transaction
+    accepted = manifest.get("accepted", [""])
+    posts_files = _part_files(batch, ACCEPTED_POSTS, accepted)
+    daily_files = _part_files(batch, ACCEPTED_DAILY, accepted)
     gx_failures = batch.read_json(QUARANTINE_JSON)
     warnings = batch.read_json(WARNINGS_JSON)
     validation = batch.read_json(VALIDATION_JSON)
@@ -815,10 +1026,9 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     now = datetime.now(UTC)
 
     quarantine_rows = [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + gx_failures
-    loaded_per_file: dict[str, int] = {}
-    for part in (posts, daily):
-        for name, n in (part.groupby("source_file").size().items() if len(part) else ()):
-            loaded_per_file[name] = loaded_per_file.get(name, 0) + int(n)
+    posts_per_file, loaded_per_file = _rows_per_file(posts_files), _rows_per_file(daily_files)
+    for name, n in posts_per_file.items():
+        loaded_per_file[name] = loaded_per_file.get(name, 0) + n
     quarantined_per_file: dict[str, set] = {}
     for r in quarantine_rows:
         quarantined_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
@@ -827,28 +1037,10 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         return file_status(e["status"], e.get("reason"), int(loaded_per_file.get(e["relative_path"], 0)),
                            len(quarantined_per_file.get(e["relative_path"], ())))
 
-    # A copy (the same bytes from the same office under another path) was read like any
-    # file. It is set aside only when its original loads, now or in an earlier run: when
-    # this run rejects the original (say it lies in a week folder its posts are too new
-    # for), the copy loads in its place instead of both being lost until the next run.
-    # Several copies of one rejected original: the first that loads stands in for it and
-    # the others are copies of that one (the manifest lists the oldest first).
     in_batch = {e["relative_path"]: e for e in manifest["files"]}
-    stand_in: dict[str, str] = {}
-    set_aside = set()
-    for e in manifest["files"]:
-        original = e.get("same_content_as")
-        # a copy that loads no row (only skipped ones) sets nothing aside: it loads as itself
-        if e["status"] == "parsed" and original and (e.get("rows_in_file") or 0) > (e.get("rows_skipped") or 0):
-            if original not in in_batch or settled(in_batch[original])[0].startswith("loaded"):
-                loads_instead = original
-            else:
-                loads_instead = stand_in.get(original)
-            if loads_instead:
-                e.update(status="duplicate", duplicate_of=loads_instead, warnings=[])
-                set_aside.add(e["relative_path"])
-            elif settled(e)[0].startswith("loaded"):
-                stand_in[original] = e["relative_path"]
+    set_aside = _copies_set_aside(manifest["files"], settled)
+    for rel, original in set_aside.items():
+        in_batch[rel].update(status="duplicate", duplicate_of=original, warnings=[])
     if set_aside:
         quarantine_rows = [r for r in quarantine_rows if r["source_file"] not in set_aside]
         warnings = [w for w in warnings if w.get("source_file") not in set_aside]
@@ -905,11 +1097,7 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     for column in ("processed_at", "first_seen_at", "file_modified_at"):
         files_df[column] = pd.to_datetime(files_df[column], utc=True)
     live = set(files_df.loc[files_df["status"].str.startswith("loaded"), "relative_path"]) if len(files_df) else set()
-    posts = posts[posts["source_file"].isin(live)]
-    daily = daily[daily["source_file"].isin(live)]
-    week_of_file = dict(zip(files_df["relative_path"], files_df["delivery_week"], strict=True))
-    posts = posts.assign(delivery_week=posts["source_file"].map(week_of_file), run_id=batch.run_id)
-    daily = daily.assign(delivery_week=daily["source_file"].map(week_of_file), run_id=batch.run_id)
+    posts_loaded = sum(n for name, n in posts_per_file.items() if name in live)
     q_df = pd.DataFrame(
         [{**r, "run_id": batch.run_id} for r in quarantine_rows],
         columns=["run_id", "source_file", "source_sheet", "source_row", "platform", "office_code",
@@ -933,8 +1121,6 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
 
     with open_warehouse(settings) as con, transaction(con):
         con.register("_files", files_df)
-        con.register("_posts", posts)
-        con.register("_daily", daily)
         con.register("_quarantine", q_df)
         con.register("_validation", v_df)
         con.register("_touched", pd.DataFrame({"relative_path": touched}, dtype="string"))
@@ -960,8 +1146,16 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
                 con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
         con.execute("delete from raw.files where relative_path in (select relative_path from _touched)")
         con.execute("insert into raw.files by name select * from _files")
-        con.execute("insert into raw.post_snapshots by name select * from _posts")
-        con.execute("insert into raw.account_daily by name select * from _daily")
+        for table, files in (("raw.post_snapshots", posts_files), ("raw.account_daily", daily_files)):
+            con.execute(
+                f"""insert into {table} by name
+                    select rows.*, live.delivery_week, $run_id as run_id
+                    from read_parquet($files) as rows
+                    join (select relative_path, delivery_week from _files
+                          where status in ('loaded', 'loaded_with_quarantine')) as live
+                      on live.relative_path = rows.source_file""",
+                {"files": files, "run_id": batch.run_id},
+            )
         con.execute("insert into raw.quarantine by name select * from _quarantine")
         _describe_overlaps(con)
         con.execute("insert into raw.validation_results by name select * from _validation")
@@ -978,14 +1172,14 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
             """insert or replace into raw.runs
                (run_id, iso_week, started_at, status, files_seen, files_processed, rows_loaded, rows_quarantined)
                values (?, ?, ?, 'loaded', ?, ?, ?, ?)""",
-            [batch.run_id, batch.week, now, manifest.get("files_seen", 0), len(file_rows), len(posts), len(q_df)],
+            [batch.run_id, batch.week, now, manifest.get("files_seen", 0), len(file_rows), posts_loaded, len(q_df)],
         )
     counts = {
         "files_processed": len(file_rows),
         "files_loaded": sum(1 for r in file_rows if r["status"].startswith("loaded")),
         "files_rejected": sum(1 for r in file_rows if r["status"] == "rejected"),
         "files_duplicate": sum(1 for r in file_rows if r["status"] == "duplicate"),
-        "rows_loaded": len(posts),
+        "rows_loaded": posts_loaded,
         "rows_quarantined": len(q_df),
     }
     log.info("loaded: %s", counts)
@@ -1091,3 +1285,23 @@ def load_week(settings: Settings, week: str, run_id: str, reprocess: bool = Fals
     layout_problems = batch.read_json(FILES_JSON)["layout_problems"]
     shutil.rmtree(batch.folder, ignore_errors=True)  # the batch is in the warehouse now
     return {**parsed, **validated, **loaded, "layout_problems": layout_problems}
+
+
+def load_weeks(settings: Settings, first_week: str, last_week: str, run_id: str, reprocess: bool = False,
+               progress: Callable[[str, int, int], None] | None = None,
+               timed: Callable[..., Any] | None = None) -> dict[str, Any]:
+    """Stages 1-4 for the weeks ``first_week`` … ``last_week`` as one batch (``medsos
+    backfill``): the landing zone is listed once, every file parsed (a week at a time,
+    ``progress`` called after each), validated with one GX context and loaded in one
+    transaction. The tables it leaves are those of weekly runs of each week in order
+    (tests/test_backfill_batch.py): files are taken week by week, each compared with the
+    weeks before it. ``timed(stage, fn, *args)`` runs each stage (the benchmark times them)."""
+    timed = timed or (lambda _stage, fn, *args, **kw: fn(*args, **kw))
+    batch = timed("find", find_new_files, settings, last_week, run_id, reprocess=reprocess, first_week=first_week)
+    parsed = timed("parse", parse_files, settings, batch, progress=progress)
+    validated = timed("validate", validate_batch, settings, batch)
+    loaded = timed("load", load_batch, settings, batch)
+    layout_problems = batch.read_json(FILES_JSON)["layout_problems"]
+    shutil.rmtree(batch.folder, ignore_errors=True)  # the batch is in the warehouse now
+    return {**parsed, **validated, **loaded, "layout_problems": layout_problems}
+
