@@ -16,7 +16,7 @@ from medsos.config import project_dir
 ROOT = project_dir()
 SERVICES = {
     "postgres", "redis", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
-    "airflow-triggerer", "airflow-worker", "airflow-init", "mailcatcher",
+    "airflow-triggerer", "airflow-worker", "airflow-init", "mailcatcher", "medsos-portal",
 }
 
 
@@ -84,7 +84,7 @@ def test_required_settings_refuse_to_start_without_them(compose):
     text = (ROOT / "docker-compose.yaml").read_text()
     for var in ("AIRFLOW_FERNET_KEY", "AIRFLOW_JWT_SECRET", "AIRFLOW_API_SECRET_KEY", "POSTGRES_PASSWORD",
                 "POSTGRES_USER", "POSTGRES_DB", "AIRFLOW_ADMIN_PASSWORD", "MEDSOS_SMTP_URI",
-                "MEDSOS_LANDING_DIR", "MEDSOS_PUBLISHED_DIR", "MEDSOS_CONFIG_DIR"):
+                "MEDSOS_LANDING_DIR", "MEDSOS_PUBLISHED_DIR", "MEDSOS_CONFIG_DIR", "MEDSOS_PORTAL_SECRET"):
         assert re.search(r"\$\{" + var + r":\?[^}]+\}", text), f"{var} is not required (${{{var}:?message}})"
     env = env_of(compose["services"]["airflow-scheduler"])
     assert env["AIRFLOW__API_AUTH__JWT_SECRET"].startswith("${AIRFLOW_JWT_SECRET:?")
@@ -110,16 +110,41 @@ def test_the_mail_catcher_is_opt_in_and_local(compose):
     assert "mailcatcher" not in (ROOT / ".env.example").read_text().split("MEDSOS_SMTP_URI=", 2)[-1].split("\n")[0]
 
 
+def test_the_portal_reads_the_published_copy_and_writes_only_the_landing_zone(compose):
+    portal = compose["services"]["medsos-portal"]
+    env = env_of(portal)
+    assert portal["command"] == ["medsos", "portal"]
+    assert portal["entrypoint"][0] == "/usr/bin/dumb-init"  # not Airflow's entrypoint, which runs `airflow …`
+    volumes = {mount(v)[0]: v for v in portal["volumes"]}
+    # exports go into the landing zone the weekly run reads; the published copy and the
+    # configuration (portal_users.csv beside accounts.csv) are read only; no warehouse
+    assert volumes["/data/landing"].startswith("${MEDSOS_LANDING_DIR:?") and not volumes["/data/landing"].endswith(":ro")
+    assert volumes["/data/published"].startswith("${MEDSOS_PUBLISHED_DIR:?") and volumes["/data/published"].endswith(":ro")
+    assert volumes["/config"].startswith("${MEDSOS_CONFIG_DIR:?") and volumes["/config"].endswith(":ro")
+    assert mount(volumes["/data/portal"])[1] in compose["volumes"]
+    assert "MEDSOS_WAREHOUSE" not in env and not any("warehouse" in v for v in portal["volumes"])
+    assert env["MEDSOS_LANDING"] == "/data/landing" and env["MEDSOS_PUBLISHED"].startswith("/data/published/")
+    assert env["MEDSOS_PORTAL_USERS"] == "/config/portal_users.csv" and env["MEDSOS_PORTAL_DATA"] == "/data/portal"
+    assert env["MEDSOS_ACCOUNTS"].startswith("/config/") and env["MEDSOS_DEPLOYMENT"] == "production"
+    assert env["MEDSOS_PORTAL_SECRET"].startswith("${MEDSOS_PORTAL_SECRET:?")
+    assert env["MEDSOS_PORTAL_SECURE_COOKIE"] == "true"
+    assert env["MEDSOS_MAX_EXPORT_MB"].startswith("${MEDSOS_MAX_EXPORT_MB:-")
+    # on this machine unless .env says otherwise; the port is the one the portal listens on
+    assert portal["ports"] == ["${MEDSOS_PORTAL_BIND:-127.0.0.1}:8090:8090"] and env["MEDSOS_PORTAL_PORT"] == "8090"
+    assert "8090/sehat" in " ".join(portal["healthcheck"]["test"])
+    assert "MEDSOS_SMTP_URI" not in env and "AIRFLOW_ADMIN_PASSWORD" not in env
+
+
 FULL_ENV = {
     "POSTGRES_USER": "airflow", "POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "airflow", "AIRFLOW_FERNET_KEY": "k",
     "AIRFLOW_JWT_SECRET": "j", "AIRFLOW_API_SECRET_KEY": "a", "AIRFLOW_ADMIN_PASSWORD": "x",
     "MEDSOS_SMTP_URI": "smtp://mail.example.org", "MEDSOS_LANDING_DIR": "/srv/l", "MEDSOS_PUBLISHED_DIR": "/srv/p",
-    "MEDSOS_CONFIG_DIR": "/srv/c",
+    "MEDSOS_CONFIG_DIR": "/srv/c", "MEDSOS_PORTAL_SECRET": "s",
 }
 
 
 @pytest.mark.parametrize("left_out", [None, "AIRFLOW_JWT_SECRET", "AIRFLOW_FERNET_KEY", "MEDSOS_CONFIG_DIR",
-                                      "POSTGRES_PASSWORD", "MEDSOS_SMTP_URI"])
+                                      "POSTGRES_PASSWORD", "MEDSOS_SMTP_URI", "MEDSOS_PORTAL_SECRET"])
 def test_docker_compose_refuses_an_env_without_the_required_values(tmp_path, left_out):
     client = shutil.which("docker-compose")
     if client is None:

@@ -119,7 +119,9 @@ def add_user(path: Path, name: str, role: str, code: str, reset: bool = False) -
         w.writerow([u.name, u.role, u.code, u.password_hash])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # readable by the group too: in the container the portal runs in group 0 (root's), so
+    # a file written by `docker compose run --user 0:0 … add-user` is still its to read
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(out.getvalue())
     os.replace(tmp, path)  # a reader sees the old file or the new one, never half
