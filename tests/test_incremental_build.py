@@ -151,9 +151,10 @@ def test_a_weekly_build_equals_a_full_build_through_every_kind_of_change(kediri,
     same_as_full("2024-W09")
 
     # new keywords: what was computed for each post may be stale, so the build is full
-    drop(landing, "2024-W09", "ig.csv", IG_HEADER + ig_row("14", "02/27/2024 09:00", caption="Sosialisasi di desa"), t + 400)
+    # (a keyword no category had: "sosialisasi" is an activity word of its own now)
+    drop(landing, "2024-W09", "ig.csv", IG_HEADER + ig_row("14", "02/27/2024 09:00", caption="Cerita dari desa"), t + 400)
     text = kediri.evaluation.read_text(encoding="utf-8")
-    kediri.evaluation.write_text(text.replace('edukasi = [', 'edukasi = [\n  "sosialisasi",', 1), encoding="utf-8")
+    kediri.evaluation.write_text(text.replace('edukasi = [', 'edukasi = [\n  "cerita dari desa",', 1), encoding="utf-8")
     computed = run(kediri, "2024-W09")
     assert computed == {"12", "13", "14", *base}  # every post, not only the new one
     same_as_full("2024-W09")

@@ -26,6 +26,7 @@ The web portal (``medsos portal``) reads its own settings, see ``PortalSettings`
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -130,6 +131,12 @@ class Evaluation:
     overtagged_hashtags_per_post: int
     category_priority: tuple[str, ...]
     lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    body_names: tuple[str, ...] = ()  # names of election bodies, which count for no category
+    title_weight: float = 3.0  # a keyword in the title / opening sentence counts this much
+    hashtag_weight: float = 0.5  # ... and this much when it is only in a hashtag
+    lead_weight: float = 5.0  # ... and this much when it is the title's first keyword
+    handle_patterns: dict[str, str] = field(default_factory=dict)  # province code -> handle regex
+    campaign_hashtags: tuple[str, ...] = ()  # official campaign tags, casefolded, without '#'
 
     @classmethod
     def load(cls, path: Path) -> Evaluation:
@@ -146,12 +153,40 @@ class Evaluation:
                 overtagged_hashtags_per_post=int(t["overtagged_hashtags_per_post"]),
                 category_priority=tuple(lex["priority"]),
                 lexicon={k: tuple(v) for k, v in lex["keywords"].items()},
+                body_names=tuple(lex.get("body_names", ())),
+                title_weight=float(lex.get("title_weight", 3.0)),
+                hashtag_weight=float(lex.get("hashtag_weight", 0.5)),
+                lead_weight=float(lex.get("lead_weight", 5.0)),
+                handle_patterns={str(k): v for k, v in raw.get("accounts", {}).get("handle_patterns", {}).items()},
+                campaign_hashtags=tuple(str(h).lstrip("#").casefold()
+                                        for h in raw.get("hashtags", {}).get("campaign", ())),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path}: missing or invalid setting {exc}") from exc
         unknown = set(ev.lexicon) - set(ev.category_priority)
         if unknown:
             raise ValueError(f"{path}: categories {sorted(unknown)} are not listed in priority")
+        known = {"informasi_pemilu", "edukasi", "kegiatan", "lainnya"}
+        if set(ev.category_priority) - known:
+            raise ValueError(f"{path}: content_categories.priority may list only {sorted(known)}, "
+                             f"not {sorted(set(ev.category_priority) - known)}")
+        words = [("body_names", w) for w in ev.body_names] + [(c, w) for c, ws in ev.lexicon.items() for w in ws]
+        for where, word in words:
+            if not isinstance(word, str) or not word.strip("= "):
+                raise ValueError(f"{path}: content_categories {where}: {word!r} is not a keyword")
+        if min(ev.title_weight, ev.lead_weight) <= 0 or ev.hashtag_weight < 0:
+            raise ValueError(f"{path}: title_weight and lead_weight must be positive, hashtag_weight not negative")
+        for code, pattern in ev.handle_patterns.items():
+            if not re.fullmatch(r"\d{2}", code):
+                raise ValueError(f"{path}: accounts.handle_patterns: {code!r} is not a province code (two digits)")
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError) as exc:
+                raise ValueError(f"{path}: accounts.handle_patterns.{code}: {pattern!r} is not a regular "
+                                 f"expression ({exc})") from exc
+        for tag in ev.campaign_hashtags:
+            if not re.fullmatch(r"[^\W_][\w]*", tag):
+                raise ValueError(f"{path}: hashtags.campaign: {tag!r} is not a hashtag (letters and digits)")
         if min(ev.min_posts_per_week, ev.overposting_posts_per_day, ev.overtagged_hashtags_per_post) < 0:
             raise ValueError(f"{path}: thresholds must not be negative")
         return ev

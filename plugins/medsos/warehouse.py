@@ -162,17 +162,17 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> list[
 
 def write_reference_tables(
     con: duckdb.DuckDBPyConnection, settings: Settings, through_week: str
-) -> None:
+) -> Evaluation:
     """Offices, accounts, calendar, thresholds and lexicon, rewritten on every build.
 
     They come from files staff edit (account registry, evaluation.toml), so the
-    warehouse always reflects the current configuration.
+    warehouse always reflects the current configuration. Returns the evaluation settings.
     """
     from medsos.registry import accounts_frame, load_accounts, offices_frame
 
     offices = offices_frame()
-    accounts = accounts_frame(load_accounts(settings.accounts))
     evaluation = Evaluation.load(settings.evaluation)
+    accounts = with_handle_check(accounts_frame(load_accounts(settings.accounts)), offices, evaluation)
     calendar = calendar_frame()
     settings_df = pd.DataFrame(
         [
@@ -180,35 +180,77 @@ def write_reference_tables(
                 "min_posts_per_week": evaluation.min_posts_per_week,
                 "overposting_posts_per_day": evaluation.overposting_posts_per_day,
                 "overtagged_hashtags_per_post": evaluation.overtagged_hashtags_per_post,
+                "content_title_weight": evaluation.title_weight,
+                "content_lead_weight": evaluation.lead_weight,
+                "content_hashtag_weight": evaluation.hashtag_weight,
                 "report_through_week": through_week,
                 "report_through_week_start": weeks.week_start(through_week),
             }
         ]
     )
-    lexicon = pd.DataFrame(
-        [
-            {
-                "category": category,
-                "priority": evaluation.category_priority.index(category) + 1,
-                "keyword": kw,
-                # whole words: the caption is compared as ' word word ' (see core.posts)
-                "keyword_match": " " + " ".join(re.findall(r"[^\W_]+", kw.lower())) + " ",
-            }
-            for category, kws in evaluation.lexicon.items()
-            for kw in kws
-        ]
-    )
+    lexicon = lexicon_frame(settings, evaluation)
+    campaign = pd.DataFrame({"hashtag": pd.Series(evaluation.campaign_hashtags, dtype="string")})
     for name, df, comment in (
         ("offices", offices, "All 553 KPU/KIP offices keyed by Kemendagri code (KPU RI = 00), with level, parent province and IANA time zone."),
         ("accounts", accounts, "Official accounts: which office runs which handle on which platform (from the account registry CSV)."),
         ("calendar_weeks", calendar, "ISO weeks (Monday to Sunday) with working days, public holidays, cuti bersama and election periods."),
         ("evaluation_settings", settings_df, "Thresholds used for the weekly tables (from evaluation.toml) and the last week reported."),
-        ("content_lexicon", lexicon, "Keywords that place a caption in a content category (from evaluation.toml)."),
+        ("content_lexicon", lexicon, "Keywords that place a caption in a content category, and names of election bodies that count for none (from evaluation.toml; matched on their roots, see medsos/content.py)."),
+        ("campaign_hashtags", campaign, "The official campaign hashtags (from evaluation.toml), casefolded, without '#'."),
     ):
         con.register("_ref", df)
         con.execute(f"create or replace table core.{name} as select * from _ref")
         con.unregister("_ref")
         _comment(con, f"core.{name}", comment)
+    return evaluation
+
+
+def with_handle_check(accounts: pd.DataFrame, offices: pd.DataFrame, evaluation: Evaluation) -> pd.DataFrame:
+    """``handle_pattern`` and ``handle_follows_pattern`` for each account: whether its
+    handle follows its province's pattern (evaluation.toml, accounts.handle_patterns;
+    case ignored). NULL where the province has no pattern: not judged."""
+    province = dict(zip(offices["office_code"], offices["province_code"]))
+    patterns = []
+    follows = []
+    for code, handle in zip(accounts["office_code"], accounts["handle"]):
+        prov = province.get(code)
+        if pd.isna(prov):  # KPU RI has no province; its own code then
+            prov = code
+        pattern = evaluation.handle_patterns.get(str(prov))
+        patterns.append(pattern)
+        follows.append(None if pattern is None or pd.isna(handle)
+                       else re.fullmatch(pattern, str(handle), re.IGNORECASE) is not None)
+    out = accounts.copy()
+    out["handle_pattern"] = pd.Series(patterns, dtype="string", index=out.index)
+    out["handle_follows_pattern"] = pd.Series(follows, dtype="boolean", index=out.index)
+    return out
+
+
+def lexicon_frame(settings: Settings, evaluation: Evaluation) -> pd.DataFrame:
+    """The content lexicon as staff read it, with the root form each keyword is matched
+    on. A lexicon that cannot be used (a word under two categories) stops the build with
+    the file named."""
+    from medsos.content import Lexicon, parse_keyword
+
+    try:
+        lexicon = Lexicon.from_evaluation(evaluation)
+    except ValueError as exc:
+        raise ValueError(f"{settings.evaluation}: content_categories: {exc}") from exc
+    rows = []
+    for entries in lexicon.entries.values():
+        for e in entries:
+            rows.append(
+                {
+                    "category": e.category or "nama_lembaga",
+                    "priority": (evaluation.category_priority.index(e.category) + 1) if e.category else None,
+                    "keyword": e.keyword,
+                    "weight": e.weight,
+                    "matched_on": ("bentuk tertulis" if e.exact else "kata dasar") + ": " + " ".join(e.roots),
+                }
+            )
+    df = pd.DataFrame(rows, columns=["category", "priority", "keyword", "weight", "matched_on"])
+    df["priority"] = df["priority"].astype("Int64")
+    return df.sort_values(["category", "keyword"], ignore_index=True)
 
 
 def _comment(con: duckdb.DuckDBPyConnection, table: str, text: str) -> None:
@@ -345,12 +387,20 @@ def _inputs_fingerprint(con: duckdb.DuckDBPyConnection, root: Path | None = None
     the last build may be stale, so the build starts over."""
     root = root or sql_dir()
     h = hashlib.sha256(duckdb.__version__.encode())  # a new DuckDB may compute differently
+    # the content categories are computed in Python: its code and the stemmer's version
+    from importlib.metadata import version
+
+    from medsos import content
+
+    h.update(Path(content.__file__).read_bytes())
+    h.update(version("PySastrawi").encode())
     for path in sorted([*root.glob("*/*.sql"), root / "models.txt"]):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     for query in (
         "select * exclude (report_through_week, report_through_week_start) from core.evaluation_settings",
         "select * from core.content_lexicon order by all",
+        "select * from core.campaign_hashtags order by all",
         # which weeks each office is evaluated on (registry, offices, calendar)
         "select * from core.accounts order by all",
         "select * from core.offices order by all",
@@ -366,7 +416,8 @@ def _can_build_incrementally(con: duckdb.DuckDBPyConnection, fingerprint: str) -
         f"{schema}.{name}"
         for schema, name in con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
     }
-    needed = {"core.files_in_force", "core.reporting_weeks", *(m.table for m in models() if m.incremental)}
+    needed = {"core.files_in_force", "core.reporting_weeks", "core.post_categories",
+              *(m.table for m in models() if m.incremental)}
     return last == [(fingerprint,)] and needed <= tables
 
 
@@ -401,7 +452,8 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
                 # weeks they leave, and whether their week's posting changes
                 con.execute(
                     """create or replace table meta.posts_before as
-                       select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category
+                       select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category,
+                              has_campaign_hashtag, content_format
                        from core.posts
                        semi join meta.posts_to_build using (platform, office_code, post_id)"""
                 )
@@ -440,9 +492,11 @@ def build(
     recomputed only for what the files that changed since the last build touch
     (``sql/incremental/changed_*.sql``); ``full`` or any change of SQL, thresholds,
     keywords or the registry recomputes everything."""
+    from medsos.content import classify_posts_to_build
+
     built = []
     with transaction(con):
-        write_reference_tables(con, settings, through_week)
+        evaluation = write_reference_tables(con, settings, through_week)
         fingerprint = _inputs_fingerprint(con)
         incremental = not full and _can_build_incrementally(con, fingerprint)
         if incremental:
@@ -465,6 +519,11 @@ def build(
                     _note_changed_files(con)  # core.files_in_force is built by now
                 incremental = _choose_keys(con, model.incremental, incremental)
                 ready.append(model.incremental)
+            if model.table == "core.posts":
+                # the categories are read in Python (stems, names, weights; medsos/content.py)
+                # for the same posts, so a weekly build gives the table a full build gives
+                n = classify_posts_to_build(con, evaluation, incremental=bool(model.incremental and incremental))
+                log.info("content categories of %s posts in %.2f s", n, time.perf_counter() - started)
             if model.incremental and incremental:
                 _replace_rows(con, model, sql)
             else:

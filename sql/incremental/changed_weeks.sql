@@ -1,8 +1,8 @@
 -- The ISO weeks an incremental build recomputes in marts.weekly_cadence and
 -- marts.office_rolling: every reporting week from the earliest one whose posting changed
 -- (a post added, removed, moved to another week or day, or given another content
--- category or hashtag count; a delivery made or withdrawn; the week starting or stopping
--- being reported). The weeks after it are recomputed too, because office_rolling carries
+-- category, hashtag count, campaign hashtag or format; a delivery made or withdrawn; the
+-- week starting or stopping being reported). The weeks after it are recomputed too, because office_rolling carries
 -- a week into later ones (streaks, the last post before a week, 13-week windows). New
 -- numbers for old posts (a YouTube export lists every video) change no week here: they
 -- change marts.weekly_engagement (sql/incremental/changed_engagement_weeks.sql).
@@ -12,14 +12,16 @@ with
 posting_before as (
 
     -- what the changed posts were before this build recomputed them
-    select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category
+    select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category,
+           has_campaign_hashtag, content_format
     from meta.posts_before
 
 ),
 
 posting_now as (
 
-    select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category
+    select platform, office_code, post_id, iso_week, local_date, is_overtagged, content_category,
+           has_campaign_hashtag, content_format
     from core.posts
     semi join meta.posts_to_build using (platform, office_code, post_id)
 

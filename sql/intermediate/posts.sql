@@ -1,5 +1,10 @@
 -- One row per post: its latest snapshot (the numbers of the newest export that showed
 -- it), the local ISO week and day it was published, hashtag count and content category.
+-- content_category (informasi_pemilu, edukasi, kegiatan, lainnya) and
+-- content_category_reason (the words that decided it, e.g. "kegiatan: rapat koordinasi
+-- (judul), dihadiri") come from core.post_categories (medsos/content.py, rules in
+-- evaluation.toml). has_campaign_hashtag: the caption carries an official campaign tag.
+-- content_format: video (video, reel, short, live), image, carousel, text or other.
 -- Built incrementally like core.post_snapshots, for the posts in meta.posts_to_build.
 
 with
@@ -32,50 +37,33 @@ settings as (
 
 ),
 
-lexicon as (
+categories as (
 
-    select * from core.content_lexicon
+    -- written by medsos/content.py for the same posts just before this model runs
+    select platform, office_code, post_id, content_category, content_category_reason
+    from core.post_categories
+    semi join posts_to_build using (platform, office_code, post_id)
 
 ),
 
-caption_words as (
+campaign as (
 
-    -- the caption as ' word word … ': a keyword matches whole words by a plain substring
-    -- test, which costs a fraction of one regular expression per post and keyword
+    select coalesce(list(hashtag), []::varchar[]) as campaign_hashtags from core.campaign_hashtags
+
+),
+
+post_hashtags as (
+
+    -- the caption's hashtags as written, any script, casefolded for the campaign check
     select
         platform,
         office_code,
         post_id,
-        ' ' || trim(regexp_replace(lower(coalesce(caption, '')), '[^[:alnum:]]+', ' ', 'g')) || ' ' as words
+        list_distinct(list_transform(
+            regexp_extract_all(coalesce(caption, ''), '#([\pL\pN_]+)', 1), lambda tag: lower(tag)
+        )) as tags
 
     from latest
-
-),
-
-keyword_hits as (
-
-    select
-        caption_words.platform,
-        caption_words.office_code,
-        caption_words.post_id,
-        lexicon.category,
-        lexicon.priority,
-        count(*) as hits
-
-    from caption_words
-    inner join lexicon
-        on contains(caption_words.words, lexicon.keyword_match)
-    group by all
-
-),
-
-best_category as (
-
-    select platform, office_code, post_id, category
-    from keyword_hits
-    qualify row_number() over (
-        partition by platform, office_code, post_id order by hits desc, priority asc
-    ) = 1
 
 ),
 
@@ -95,7 +83,17 @@ final as (
         len(regexp_extract_all(coalesce(latest.caption, ''), '#[A-Za-z0-9_]+')) as hashtags,
         len(regexp_extract_all(coalesce(latest.caption, ''), '#[A-Za-z0-9_]+'))
             > settings.overtagged_hashtags_per_post as is_overtagged,
-        coalesce(best_category.category, 'lainnya') as content_category,
+        categories.content_category,
+        categories.content_category_reason,
+        -- at least one of the official campaign hashtags (evaluation.toml, hashtags.campaign)
+        list_has_any(post_hashtags.tags, campaign.campaign_hashtags) as has_campaign_hashtag,
+        -- the format an evaluator counts: reels, shorts and lives are videos; a story or an
+        -- unknown type is 'other'
+        case
+            when latest.post_type in ('video', 'reel', 'short', 'live') then 'video'
+            when latest.post_type in ('image', 'carousel', 'text') then latest.post_type
+            else 'other'
+        end as content_format,
         case
             when latest.likes is null and latest.comments is null and latest.shares is null then null
             else coalesce(latest.likes, 0) + coalesce(latest.comments, 0) + coalesce(latest.shares, 0)
@@ -104,7 +102,9 @@ final as (
 
     from latest
     cross join settings
-    left join best_category using (platform, office_code, post_id)
+    cross join campaign
+    inner join categories using (platform, office_code, post_id)
+    inner join post_hashtags using (platform, office_code, post_id)
     left join history using (platform, office_code, post_id)
 
 )

@@ -4,6 +4,15 @@
 -- that platform and week: then the counts are NULL (unknown), never 0.
 -- met_weekly_minimum: posts >= min_posts_per_week (evaluation.toml, default 1); for a
 -- missing week, true when posts_seen_in_other_exports reach it, else NULL.
+-- posts_informasi_pemilu / _edukasi / _kegiatan / _lainnya: posts per content category
+-- (core.posts.content_category; why each post got its category: content_category_reason).
+-- posts_with_campaign_hashtag: posts carrying at least one official campaign tag
+-- (evaluation.toml, hashtags.campaign); campaign_hashtag_share: that share of the
+-- week's posts (NULL without posts). posts_video / _image / _carousel / _text /
+-- _other_format: the format mix (reels, shorts and lives count as video; stories and
+-- unknown types as other). handle_follows_pattern: every registered handle of the
+-- office on the platform follows its province's pattern (evaluation.toml,
+-- accounts.handle_patterns; NULL where the province sets none).
 -- Built incrementally: only the weeks in meta.weeks_to_build (all in a full build).
 
 with
@@ -23,7 +32,11 @@ offices as (
 accounts as (
 
     -- an account opened mid-year is evaluated from the week it started, not before
-    select office_code, platform, min(active_from) as active_from
+    select
+        office_code,
+        platform,
+        min(active_from) as active_from,
+        bool_and(handle_follows_pattern) as handle_follows_pattern
     from core.accounts
     group by all
 
@@ -63,7 +76,8 @@ deliveries as (
 
 posts as (
 
-    select office_code, platform, iso_week, local_date, is_overtagged, content_category
+    select office_code, platform, iso_week, local_date, is_overtagged, content_category,
+           has_campaign_hashtag, content_format
     from core.posts
     semi join weeks_to_build using (iso_week)
 
@@ -104,7 +118,13 @@ weekly_posts as (
         count(*) filter (where content_category = 'informasi_pemilu') as posts_informasi_pemilu,
         count(*) filter (where content_category = 'edukasi') as posts_edukasi,
         count(*) filter (where content_category = 'kegiatan') as posts_kegiatan,
-        count(*) filter (where content_category = 'lainnya') as posts_lainnya
+        count(*) filter (where content_category = 'lainnya') as posts_lainnya,
+        count(*) filter (where has_campaign_hashtag) as posts_with_campaign_hashtag,
+        count(*) filter (where content_format = 'video') as posts_video,
+        count(*) filter (where content_format = 'image') as posts_image,
+        count(*) filter (where content_format = 'carousel') as posts_carousel,
+        count(*) filter (where content_format = 'text') as posts_text,
+        count(*) filter (where content_format = 'other') as posts_other_format
 
     from posts
     group by all
@@ -130,6 +150,15 @@ final as (
         case when deliveries.office_code is not null then coalesce(weekly_posts.posts_edukasi, 0) end as posts_edukasi,
         case when deliveries.office_code is not null then coalesce(weekly_posts.posts_kegiatan, 0) end as posts_kegiatan,
         case when deliveries.office_code is not null then coalesce(weekly_posts.posts_lainnya, 0) end as posts_lainnya,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_with_campaign_hashtag, 0) end as posts_with_campaign_hashtag,
+        case when deliveries.office_code is not null and weekly_posts.posts > 0
+            then round(weekly_posts.posts_with_campaign_hashtag / weekly_posts.posts, 4) end as campaign_hashtag_share,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_video, 0) end as posts_video,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_image, 0) end as posts_image,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_carousel, 0) end as posts_carousel,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_text, 0) end as posts_text,
+        case when deliveries.office_code is not null then coalesce(weekly_posts.posts_other_format, 0) end as posts_other_format,
+        accounts.handle_follows_pattern,
         -- a week whose export is missing still met the minimum when the office's other
         -- exports show enough posts published in it (what the office did counts); with
         -- fewer seen it is unknown (NULL), since the missing export may list more
@@ -144,6 +173,7 @@ final as (
 
     from grid
     inner join offices using (office_code)
+    inner join accounts using (office_code, platform)
     cross join settings
     left join deliveries using (office_code, platform, iso_week)
     left join weekly_posts using (office_code, platform, iso_week)
