@@ -9,7 +9,7 @@ import time
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from portal_server import ENDED, PUBLISHED_WEEK, make_portal, login, serve, token_of
+from portal_server import ENDED, PUBLISHED_WEEK, login, make_portal, serve, token_of
 
 from medsos.portal import auth
 from medsos.portal.app import create_app
@@ -53,6 +53,7 @@ def routes(p) -> dict[str, dict]:
         "/provinsi/35/kantor.csv": province,
         "/provinsi/35/kantor.xlsx": province,
         f"/ringkasan/35?minggu={PUBLISHED_WEEK}": province,
+        f"/ringkasan/35/lampiran.xlsx?minggu={PUBLISHED_WEEK}": province,
         "/nasional": national,
         "/provinsi/00": national,
         f"/ringkasan/00?minggu={PUBLISHED_WEEK}": national,
@@ -112,6 +113,21 @@ def test_only_the_office_and_admin_write_into_a_folder(portal):
         assert r.status_code == 303, r.text[:500]
     added = portal.landing_files() - before
     assert added == {f"{ENDED}/35.06/dari-kab-kediri.csv", f"{ENDED}/35.06/dari-admin.csv"}
+
+
+def test_an_upload_only_for_the_recent_weeks(portal):
+    from medsos import weeks
+
+    s = portal.session("kab-kediri")
+    before = portal.landing_files()
+    token = _csrf(s, portal)
+    export = portal.export_of("35.06", "instagram_content").read_bytes()
+    for week, status in ((weeks.shift(ENDED, -8), 422), (weeks.shift(ENDED, 1), 404), ("2024-W99", 404),
+                         ("../../x", 404)):
+        r = s.post(f"{portal.url}/kantor/35.06/unggah", data={"csrf": token, "minggu": week},
+                   files=[("berkas", ("x.csv", export))], allow_redirects=False)
+        assert r.status_code == status, (week, r.status_code)
+    assert portal.landing_files() == before
 
 
 def test_a_form_without_its_csrf_token_is_refused(portal):

@@ -193,3 +193,41 @@ def test_a_photo_and_an_export_together(portal, office):
     text = html.unescape(r.text)
     assert "IMG_2024.jpg" in text and "ini foto (JPEG), bukan ekspor" in text
     assert not (portal.settings.landing / ENDED / OFFICE / "IMG_2024.jpg").exists()
+
+
+def _verdict_text(text: str, rel: str) -> str:
+    block = text.split(f'data-path="{rel}"', 1)[1].split('<div class="verdict', 1)[0]
+    return html.unescape(re.sub(r"<[^>]+>", " ", block))
+
+
+def test_each_problem_in_plain_indonesian_with_what_to_do(portal, office):
+    from portal_server import FIRST_WEEK
+
+    folder = f"{ENDED}/{OFFICE}"
+    # another office's account
+    wrong = portal.export_of("35.07", "instagram_content").read_bytes()
+    # an export of an older week (the right account, but no post of this week)
+    old = next(p for p in sorted((portal.settings.landing / FIRST_WEEK / OFFICE).iterdir())
+               if p.suffix == ".csv" and b"Permalink" in p.read_bytes()[:400])
+    # re-saved by a spreadsheet in an Indonesian locale: ';' between the columns
+    import csv
+
+    src = portal.export_of(OFFICE, "x_account_content").read_text(encoding="utf-8-sig")
+    out = io.StringIO()
+    csv.writer(out, delimiter=";", lineterminator="\r\n").writerows(csv.reader(io.StringIO(src)))
+    r = send(portal, office, [("akun-lain.csv", wrong), ("lama.csv", old.read_bytes()),
+                              ("excel.csv", out.getvalue().encode("utf-8")),
+                              ("catatan.csv", b"nama,alamat\nBudi,Jl. Merdeka 1\n")])
+    assert r.status_code == 200
+    statuses = verdict_paths(r.text)
+    assert statuses[f"{folder}/akun-lain.csv"] == "rejected"
+    text = _verdict_text(r.text, f"{folder}/akun-lain.csv")
+    assert "Salah akun" in text and "bukan akun resmi kantor ini" in text and "Yang perlu dilakukan: Unduh ekspor dari akun" in text
+    assert statuses[f"{folder}/lama.csv"] == "loaded"
+    text = _verdict_text(r.text, f"{folder}/lama.csv")
+    assert f"tidak memuat postingan minggu {ENDED}" in text and "ekspor ulang dengan rentang tanggal" in text
+    assert statuses[f"{folder}/excel.csv"] == "loaded"
+    assert "disimpan ulang di spreadsheet" in _verdict_text(r.text, f"{folder}/excel.csv")
+    assert statuses[f"{folder}/catatan.csv"] == "rejected"
+    text = _verdict_text(r.text, f"{folder}/catatan.csv")
+    assert "bukan ekspor platform yang dikenali" in text and "Yang perlu dilakukan: Unduh ekspor konten" in text

@@ -15,6 +15,7 @@ GET  /kantor/{office}/postingan.csv|.xlsx  the week's posts                     
 GET  /provinsi/{code}                  activity, trend, sortable office table   the province, KPU RI, admin
 GET  /provinsi/{code}/kantor.csv|.xlsx the office table                         as /provinsi/{code}
 GET  /ringkasan/{code}                 the week's email as a page (00: KPU RI)  as /provinsi/{code}
+GET  /ringkasan/{code}/lampiran.xlsx   the email's workbook                     as /provinsi/{code}
 GET  /nasional                         every province                           KPU RI, admin
 GET  /audit                            the audit log                            admin
 GET  /sehat                            health check                             anyone
@@ -32,7 +33,6 @@ import re
 import secrets
 import threading
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -346,7 +346,9 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
                           alamat=address(request))
             raise Forbidden("Anda hanya dapat mengunggah ke folder kantor Anda sendiri.")
         form = await form_with_csrf(request)
-        week, _ = office_week(office, str(form.get("minggu") or "") or None)
+        week, offered = office_week(office, str(form.get("minggu") or "") or None)
+        if week not in offered:
+            raise Forbidden(f"Unggahan hanya untuk {WEEKS_OFFERED} minggu terakhir ({offered[-1]} s.d. {offered[0]}).", 422)
         sent = [f for f in form.getlist("berkas") if hasattr(f, "filename") and f.filename]
         if not sent:
             raise Forbidden("Pilih minimal satu berkas untuk diunggah.", 422)
@@ -361,12 +363,12 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
                 got = await anyio.to_thread.run_sync(uploads.receive, f.file, f.filename, folder, ps)
                 saved.append(got)
             except uploads.Refused as exc:
-                refused.append({"original": uploads.safe_name(f.filename), "message": exc.message,
+                refused.append({"original": uploads.printable(f.filename), "message": exc.message,
                                 "status": exc.status})
         upload_id = secrets.token_hex(8)
         record = {"id": upload_id, "user": user.name, "office": code, "week": week,
                   "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "saved": [{"original": s.original, "name": s.name, "relative_path": s.relative_path,
+                  "saved": [{"original": uploads.printable(s.original), "name": s.name, "relative_path": s.relative_path,
                              "size": s.size} for s in saved],
                   "refused": refused}
         uploads.audit(ps, aksi="unggah", user=user.name, peran=user.role, kantor=code, minggu=week,
@@ -475,6 +477,21 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         resp = HTMLResponse(html)
         resp.headers["Cache-Control"] = "no-store"
         return resp
+
+    @app.get("/ringkasan/{code}/lampiran.xlsx")
+    def email_workbook(request: Request, code: str, minggu: str | None = None):
+        readable_province(request, code)
+        con = pages.connect(settings)
+        try:
+            week, _ = pick_week(con, minggu)
+        finally:
+            con.close()
+        body = pages.email_workbook(settings, code, week) if week else None
+        if body is None:
+            raise Forbidden("Belum ada ringkasan untuk minggu ini.", 404)
+        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f'attachment; filename="medsos_{code}_{week}.xlsx"',
+                                 "Cache-Control": "no-store"})
 
     @app.get("/nasional")
     def national_page(request: Request, minggu: str | None = None, urut: str = "kantor", arah: str = "naik",

@@ -4,6 +4,7 @@ and print its one-time password; ``medsos portal bench``: time from upload to ve
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -51,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(settings, ps)
     print(f"medsos portal: http://{ps.host}:{ps.port}/ (users: {ps.users}; landing: {settings.landing}; "
           f"published: {settings.published})", file=sys.stderr)
+    # sign-in limits count per address: behind a reverse proxy, the address it forwards
+    # (X-Forwarded-For) is believed only from the proxies named here
+    trusted = os.environ.get("MEDSOS_PORTAL_TRUSTED_PROXIES") or "127.0.0.1"
     uvicorn.run(app, host=ps.host, port=ps.port, log_level="warning", proxy_headers=True,
-                forwarded_allow_ips="127.0.0.1", server_header=False)
+                forwarded_allow_ips=trusted, server_header=False)
     return 0
 
 

@@ -166,6 +166,22 @@ def email_html(settings: Settings, code: str, week: str) -> str | None:
     return html
 
 
+def email_workbook(settings: Settings, code: str, week: str) -> bytes | None:
+    """The workbook the week's email carries, built by the email's own code."""
+    from medsos.report.summary import gather
+    from medsos.report.workbook import build_workbook
+
+    con = connect(settings)
+    try:
+        known = con.execute("select count(*) from marts.weekly_cadence where iso_week = ?", [week]).fetchall()[0][0]
+        if not known:
+            return None
+        summary = gather(con, code, "national" if code == "00" else "province", week)
+    finally:
+        con.close()
+    return build_workbook(summary.sheets)
+
+
 # --------------------------------------------------------------------------- downloads
 
 

@@ -64,6 +64,11 @@ def safe_name(name: str) -> str:
     return name[:MAX_NAME]
 
 
+def printable(name: str) -> str:
+    """A name as it was sent, for the page and the log: control characters shown as '?'."""
+    return "".join("?" if unicodedata.category(c) == "Cc" else c for c in str(name or ""))[:300]
+
+
 # --------------------------------------------------------------------------- content
 
 
@@ -354,6 +359,11 @@ def problems_of(v: dict[str, Any], week: str, registered: dict[str, Any]) -> lis
                                f"postingan di berkas: {span}.",
                         "todo": "Jika kantor memang tidak memposting minggu ini, tidak apa-apa. Jika ada, ekspor "
                                 f"ulang dengan rentang tanggal yang mencakup {weeks.week_label(week)}."})
+    if status in ("loaded", "loaded_with_quarantine") and not v.get("lists_posts", True) and v.get("day_weeks") \
+            and week not in v["day_weeks"]:
+        out.append({"apa": f"Data harian di berkas ({v.get('day_span')}) tidak mencakup minggu {week} "
+                           f"({weeks.week_label(week)}).",
+                    "todo": f"Ekspor ulang dengan rentang tanggal yang mencakup {weeks.week_label(week)}."})
     return out
 
 
@@ -368,10 +378,12 @@ def describe(v: dict[str, Any], week: str, registered: dict[str, Any]) -> dict[s
         span = f"{local.min():%d-%m-%Y} s.d. {local.max():%d-%m-%Y}"
     else:
         span = None
-    day_span = None
+    day_span, day_weeks = None, []
     if len(days):
-        d = pd.to_datetime(days["metric_date"])
-        day_span = f"{d.min():%d-%m-%Y} s.d. {d.max():%d-%m-%Y}"
+        d = pd.to_datetime(days["metric_date"]).dropna()
+        if len(d):
+            day_span = f"{d.min():%d-%m-%Y} s.d. {d.max():%d-%m-%Y}"
+            day_weeks = sorted({weeks.week_of(x) for x in d})
     captions = []
     if len(posts) and "caption" in posts:
         captions = [str(c)[:160] for c in posts["caption"].dropna().head(3)]
@@ -390,6 +402,7 @@ def describe(v: dict[str, Any], week: str, registered: dict[str, Any]) -> dict[s
         "post_weeks": post_weeks if v.get("lists_posts") else None,
         "post_span": span,
         "day_span": day_span,
+        "day_weeks": day_weeks,
         "accounts": [list(a) for a in v.get("accounts", [])],
         "warnings": list(v.get("warnings", [])),
         "quarantine": [{k: q.get(k) for k in ("source_row", "column_name", "check_name", "message", "value")}
