@@ -21,6 +21,7 @@ PLATFORM_COLOURS = {
 FIGURE_INCHES = (4.0, 3.2)
 DPI = 200
 PHONE_WIDTH_PX = 390
+LEGEND_FONT_PT = 10
 
 
 def activity_figure(series: list[dict[str, Any]], title: str):
@@ -52,12 +53,12 @@ def activity_figure(series: list[dict[str, Any]], title: str):
     ax.set_xticks(range(len(week_list)))
     ax.set_xticklabels([w.split("-")[1] for w in week_list], fontsize=9)
     ax.set_ylim(0, 105)
-    ax.set_ylabel("% kantor aktif", fontsize=9)
+    ax.set_ylabel("aktivitas posting (%)", fontsize=9)
     ax.tick_params(axis="y", labelsize=9)
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title, fontsize=10)
     # below the plot, so it never hides a line
-    ax.legend(fontsize=10, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False,
+    ax.legend(fontsize=LEGEND_FONT_PT, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False,
               handlelength=1.2, columnspacing=0.8)
     fig.tight_layout()
     return fig

@@ -25,6 +25,7 @@ CATEGORY_LABELS = {
 }
 
 
+NOTHING_SENT = "belum mengirim ekspor apa pun"
 TO_CALL_SHOWN = 10  # offices named in the email; the workbook lists them all
 FOLLOW_UP_SHEET = "Kantor perlu ditindaklanjuti"  # Excel allows 31 characters in a sheet name
 
@@ -52,7 +53,7 @@ def follow_up(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         tagged = sum(r["overtagged_posts"] or 0 for r in platforms)
         reasons = []
         if missing and len(missing) == len(platforms):
-            reasons.append("belum mengirim ekspor apa pun")
+            reasons.append(NOTHING_SENT)
         elif missing:
             reasons.append(f"ekspor {spoken_list(missing)} belum dikirim")
         if no_post:
@@ -306,6 +307,10 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     s.offices_reported = _rows(
         con, f"select count(distinct office_code) as n from ({cadence}) where data_status = 'reported'",
         [week, office_code])[0]["n"]
+    if s.offices_reported == 0:
+        # nothing arrived: this week's figures are unknown, not 0 %
+        for h in s.headline:
+            h["posting_activity_pct"], h["change"] = None, None
     s.below_minimum = _rows(
         con,
         f"""select platform, string_agg(office_name, ', ' order by office_name) as offices, count(*) as n
@@ -364,7 +369,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         {"label": CATEGORY_LABELS[k], "posts": v or 0, "pct": round(100 * (v or 0) / total, 1) if total else 0.0}
         for k, v in mix.items()
     ]
-    if scope == "province":
+    if scope == "province" and s.offices_reported:
         ranks = _rows(
             con,
             """select office_name, rank_in_province, offices_sharing_rank, platforms_met_minimum,
@@ -397,13 +402,21 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             folders = placed.get(o["office_name"])
             if folders:
                 shown = ", ".join(f"'{f}'" for f in dict.fromkeys(folders))
-                o["reasons"].append(f"ekspornya ada di folder yang salah ({shown}), belum dihitung")
+                said = f"ekspornya ada di folder yang salah ({shown}), belum dihitung"
+                # it did send something: not "nothing at all"
+                o["reasons"] = [said if r == NOTHING_SENT else r for r in o["reasons"]]
+                if said not in o["reasons"]:
+                    o["reasons"].append(said)
                 o["reason_text"] = "; ".join(o["reasons"])
     first_chart_week = weeks.shift(week, -7)
+    # a week in which no office sent anything has no point on the chart (not a fall to 0)
     s.chart_series = _rows(
         con,
-        f"""select iso_week, platform, posting_activity_pct from {table}
-            where {where} and iso_week between ? and ? order by iso_week""",
+        f"""with w as (select * from {table} where {where} and iso_week between ? and ?),
+                 weeks_with_data as (select iso_week from w where platform <> 'all'
+                                     group by iso_week having sum(offices_reported) > 0)
+            select iso_week, platform, posting_activity_pct from w
+            where iso_week in (select iso_week from weeks_with_data) order by iso_week""",
         [*p, first_chart_week, week],
     )
     platform_order = ("case platform when 'all' then 0 when 'instagram' then 1 when 'facebook' then 2 "

@@ -76,6 +76,16 @@ COLUMN_LABELS = {
     "platforms_missing": "Platform belum mengirim ekspor",
     "platforms_met_minimum": "Platform memenuhi minimal",
     "posts_reported": "Postingan (ekspor yang masuk)",
+    "posts_with_campaign_hashtag": "Postingan bertagar kampanye resmi",
+    "campaign_hashtag_share": "Porsi postingan bertagar kampanye resmi",
+    "has_campaign_hashtag": "Bertagar kampanye resmi",
+    "posts_video": "Postingan video",
+    "posts_image": "Postingan gambar",
+    "posts_carousel": "Postingan album (carousel)",
+    "posts_text": "Postingan teks",
+    "posts_other_format": "Postingan format lain",
+    "content_format": "Format konten",
+    "handle_follows_pattern": "Nama akun sesuai pola provinsi",
     "reason_text": "Alasan ditindaklanjuti",
     "score": "Bobot (makin besar makin mendesak)",
     "file": "Berkas",
@@ -99,7 +109,7 @@ DATETIME = "dd/mm/yyyy hh:mm"
 
 
 def number_format(column: str) -> str | None:
-    if column.endswith("_pct"):
+    if column.endswith(("_pct", "_share")):  # _share columns already hold fractions
         return PERCENT
     if column.startswith("engagement_rate"):
         return RATE
