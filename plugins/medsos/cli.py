@@ -253,6 +253,21 @@ def _write_xlsx(path: Path, columns: list[str], rows: list[tuple]) -> None:
     path.write_bytes(build_workbook([("hasil", columns, rows)], labels=False))
 
 
+def _one_line_text(rel):
+    """The relation with line breaks in text shown as spaces: DuckDB's table printer writes
+    a caption's line breaks as a literal ``\\n``, which reads as noise in a terminal."""
+    if not any(str(t) == "VARCHAR" for t in rel.types):
+        return rel
+    columns = []
+    for name, kind in zip(rel.columns, rel.types, strict=True):
+        quoted = '"' + name.replace('"', '""') + '"'
+        if str(kind) == "VARCHAR":
+            columns.append(f"regexp_replace({quoted}, '\\s*[\\r\\n]+\\s*', ' ', 'g') as {quoted}")
+        else:
+            columns.append(quoted)
+    return rel.project(", ".join(columns))
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     import shutil
 
@@ -283,7 +298,7 @@ def cmd_query(args: argparse.Namespace) -> int:
                 writer.writerows([_cell(v) for v in row] for row in rel.fetchall())
             else:
                 width = args.max_width or shutil.get_terminal_size(fallback=(200, 24)).columns
-                rel.show(max_rows=args.max_rows, max_width=width)
+                _one_line_text(rel).show(max_rows=args.max_rows, max_width=width)
             sys.stdout.flush()
         except BrokenPipeError:
             # `medsos query … | head`: the reader has what it wanted; nothing is wrong

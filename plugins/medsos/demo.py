@@ -220,14 +220,66 @@ def prepare(folder: Path, first_week: str, last_week: str, accounts: Path | None
     folder.mkdir(parents=True, exist_ok=True)
     record(folder, settings)  # the folder is the demo's from here on
     _mark_warehouse(settings)
-    plan = build_plan(first_week, last_week, accounts_path=settings.accounts)
+    plan = with_office_mistakes(build_plan(first_week, last_week, accounts_path=settings.accounts), last_week)
     try:
         files = write_sample(settings.landing, plan)
+        files += write_stray_files(settings.landing, plan, last_week)
     finally:
         record(folder, settings)
     print(f"sample: {len(files)} export files, {len(plan.posts)} posts, weeks {first_week} … {last_week} "
           f"in {folder}")
     return settings
+
+
+# What goes wrong in a real week, so the demo's last week (the email's) shows each kind of
+# follow-up and every ready-made query in the README finds something: an office that sends
+# nothing, one that stopped posting on Instagram three weeks ago, a photo dropped instead
+# of an export. Offices the sample's own cases do not use.
+SILENT_OFFICE = "35.09"  # KPU Kabupaten Jember: no export at all in the last week
+QUIET_INSTAGRAM = ("35.14", 3)  # KPU Kabupaten Pasuruan: no Instagram post in the last 3 weeks
+STRAY_PHOTO = "35.05"  # KPU Kabupaten Blitar: a photo of a meeting instead of an export
+BAD_ROW = "35.12"  # KPU Kabupaten Situbondo: an X export with a negative like count (held back)
+
+
+def with_office_mistakes(plan, last_week: str):
+    from dataclasses import replace
+
+    from medsos import weeks
+
+    office, quiet_weeks = QUIET_INSTAGRAM
+    quiet = {weeks.shift(last_week, -i) for i in range(quiet_weeks)}
+    kept = []
+    for request in plan.requests:
+        if request.account.office_code == SILENT_OFFICE and request.iso_week == last_week:
+            continue
+        if request.account.office_code == office and request.account.platform == "instagram":
+            request = replace(request, rows=[r for r in request.rows
+                                             if weeks.week_of(r.post.published_local) not in quiet])
+        kept.append(request)
+    plan.requests = kept
+    plan.posts = [p for p in plan.posts if not (p.office_code == office and p.platform == "instagram"
+                                                and weeks.week_of(p.published_local) in quiet)]
+    return plan
+
+
+def write_stray_files(landing: Path, plan, last_week: str) -> list[Path]:
+    folder = landing / last_week / STRAY_PHOTO
+    folder.mkdir(parents=True, exist_ok=True)
+    photo = folder / "foto_rapat_koordinasi.jpg"
+    # a JPEG's first bytes, as a phone saves it; medsos reads content, not the name
+    photo.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 16)
+    written = [photo]
+    import csv
+    import io
+
+    for path in sorted((landing / last_week / BAD_ROW).glob("account_analytics_content_*.csv")):
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+        if len(rows) > 1 and "Likes" in rows[0]:
+            rows[1][rows[0].index("Likes")] = "-5"  # a hand edit gone wrong
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows(rows)
+            path.write_text(out.getvalue(), encoding="utf-8")
+    return written
 
 
 def run_demo(folder: Path, first_week: str, last_week: str, accounts: Path | None = None) -> int:
