@@ -151,3 +151,33 @@ def test_the_workbook_reads_as_excel_users_expect(week):
     assert any(r[0] == "KPU Kabupaten Malang" and "KPU Kab Malang" in r[1] for r in rows)
     to_call = wb[FOLLOW_UP_SHEET]
     assert [c.value for c in to_call[1]] == ["Kantor", "Alasan ditindaklanjuti", "Bobot (makin besar makin mendesak)"]
+
+
+def test_content_reasons_formats_tags_and_handles_are_shown_as_the_tables_have_them(week):
+    s, con = week
+    summary = gather(con, "35", "province", WEEK)
+    (posts, tagged, video) = con.execute(
+        """select sum(posts), sum(posts_with_campaign_hashtag), sum(posts_video) from marts.weekly_cadence c
+           join core.offices o using (office_code)
+           where c.iso_week = ? and o.province_code = '35' and o.level in ('kabupaten', 'kota')""", [WEEK]).fetchall()[0]
+    assert summary.campaign_hashtag_pct == round(100 * tagged / posts, 1)
+    assert {f["label"]: f["posts"] for f in summary.format_mix}["video"] == video
+    kegiatan = next(c for c in summary.content_mix if c["label"] == "Berita kegiatan")
+    reasons = [r for (r,) in con.execute(
+        "select content_category_reason from core.posts where iso_week = ? and content_category = 'kegiatan'",
+        [WEEK]).fetchall()]
+    assert kegiatan["words"] and all(any(w in r for r in reasons) for w in kegiatan["words"])
+    flagged = {(h["office_name"], h["handle"]) for h in summary.handles_off_pattern}
+    expected = set(con.execute(
+        """select o.office_name, a.handle from core.accounts a join core.offices o using (office_code)
+           where a.handle_follows_pattern = false and o.province_code = '35' and o.level in ('kabupaten', 'kota')"""
+    ).fetchall())
+    assert flagged == expected
+    text = (s.outbox / WEEK / f"ringkasan_35_{WEEK}.html").read_text(encoding="utf-8")
+    assert "kata penentu: " + ", ".join(kegiatan["words"]) in text
+    assert f"Postingan dengan tagar kampanye resmi: {summary.campaign_hashtag_pct:.1f}%".replace(".", ",") in text
+    if expected:
+        assert "Nama akun tidak sesuai pola provinsi" in text
+    posts_sheet = _workbook(s, "35")["Postingan"]
+    headers = [c.value for c in posts_sheet[1]]
+    assert {"Alasan kategori", "Format konten", "Bertagar kampanye resmi"} <= set(headers)

@@ -25,9 +25,19 @@ CATEGORY_LABELS = {
 }
 
 
+FORMAT_LABELS = {"video": "video", "image": "gambar", "carousel": "album", "text": "teks", "other": "lainnya"}
 NOTHING_SENT = "belum mengirim ekspor apa pun"
 TO_CALL_SHOWN = 10  # offices named in the email; the workbook lists them all
 FOLLOW_UP_SHEET = "Kantor perlu ditindaklanjuti"  # Excel allows 31 characters in a sheet name
+
+
+def deciding_words(reason: str | None) -> list[str]:
+    """The keywords in a ``content_category_reason`` (``kegiatan: gelar (awal judul),
+    rapat koordinasi (judul)`` -> ``['gelar', 'rapat koordinasi']``)."""
+    if not reason or ":" not in reason:
+        return []
+    words = reason.split(":", 1)[1]
+    return [w.split(" (")[0].strip() for w in words.split(", ") if w.split(" (")[0].strip()]
 
 
 def spoken_list(items: list[str]) -> str:
@@ -215,6 +225,9 @@ class Summary:
     overtagged: list[dict[str, Any]] = field(default_factory=list)
     top_posts: list[dict[str, Any]] = field(default_factory=list)
     content_mix: list[dict[str, Any]] = field(default_factory=list)
+    format_mix: list[dict[str, Any]] = field(default_factory=list)  # video, gambar, album, teks
+    campaign_hashtag_pct: float | None = None  # posts with an official campaign tag, % of posts
+    handles_off_pattern: list[dict[str, Any]] = field(default_factory=list)  # accounts not named as the province asks
     top_offices: list[dict[str, Any]] = field(default_factory=list)
     bottom_offices: list[dict[str, Any]] = field(default_factory=list)
     top_tied_not_shown: int = 0  # offices beyond the three shown that share the third's rank
@@ -365,10 +378,48 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         [week, office_code],
     )[0]
     total = sum(v or 0 for v in mix.values())
+    # the words that decided the most posts of each category (content_category_reason),
+    # so a reader can see why posts were counted as they were, and contest it
+    reasons = con.execute(
+        f"""select p.content_category, p.content_category_reason from core.posts p
+            join core.offices o using (office_code) where p.iso_week = ? and {office_filter}""",
+        [week, office_code],
+    ).fetchall()
+    deciding: dict[str, dict[str, int]] = {}
+    for category, reason in reasons:
+        for word in deciding_words(reason):
+            counts = deciding.setdefault(category, {})
+            counts[word] = counts.get(word, 0) + 1
     s.content_mix = [
-        {"label": CATEGORY_LABELS[k], "posts": v or 0, "pct": round(100 * (v or 0) / total, 1) if total else 0.0}
+        {"label": CATEGORY_LABELS[k], "posts": v or 0, "pct": round(100 * (v or 0) / total, 1) if total else 0.0,
+         "words": [w for w, _ in sorted(deciding.get(k, {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]]}
         for k, v in mix.items()
     ]
+    formats = _rows(
+        con,
+        f"""select sum(posts_video) as video, sum(posts_image) as image, sum(posts_carousel) as carousel,
+                   sum(posts_text) as text, sum(posts_other_format) as other,
+                   sum(posts_with_campaign_hashtag) as tagged, sum(posts) as posts
+            from ({cadence})""",
+        [week, office_code],
+    )[0]
+    posts_total = formats.pop("posts") or 0
+    tagged = formats.pop("tagged") or 0
+    s.format_mix = [
+        {"label": FORMAT_LABELS[k], "posts": v or 0, "pct": round(100 * (v or 0) / posts_total, 1)}
+        for k, v in formats.items() if v and posts_total
+    ]
+    s.campaign_hashtag_pct = round(100 * tagged / posts_total, 1) if posts_total else None
+    s.handles_off_pattern = _rows(
+        con,
+        f"""select c.office_name, a.platform, a.handle from ({cadence}) c
+            join core.accounts a on a.office_code = c.office_code and a.platform = c.platform
+            where a.handle_follows_pattern = false
+            order by c.office_name, a.platform""",
+        [week, office_code],
+    )
+    for h in s.handles_off_pattern:
+        h["label"] = PLATFORM_LABELS[h["platform"]]
     if scope == "province" and s.offices_reported:
         ranks = _rows(
             con,
@@ -456,8 +507,8 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             "Postingan",
             *_table(
                 con,
-                f"""select o.office_name, p.platform, p.published_local, p.post_type, p.content_category,
-                           p.hashtags, p.views, p.likes, p.comments, p.shares, p.interactions,
+                f"""select o.office_name, p.platform, p.published_local, p.post_type, p.content_format,
+                           p.content_category, p.content_category_reason, p.hashtags, p.has_campaign_hashtag, p.views, p.likes, p.comments, p.shares, p.interactions,
                            p.caption, p.permalink
                     from core.posts p join core.offices o using (office_code)
                     where p.iso_week = ? and {office_filter}
