@@ -17,6 +17,7 @@ from portal_server import ENDED, make_portal, token_of
 from real_exports import REAL
 from test_real_exports import SOURCES
 
+from medsos import weeks
 from medsos.pipeline import run_week
 from medsos.registry import load_accounts
 
@@ -46,27 +47,38 @@ def uploaded(tmp_path_factory, settings_for):
                 uploads.setdefault(REAL_OFFICE[f"{platform}/{source}"], []).append(path)
         for office in SAMPLE_OFFICES:
             uploads[office] = sorted(f for f in (p.samples / ENDED / office).rglob("*") if f.is_file())
-        for office, files in sorted(uploads.items()):
-            s = p.session(f"kantor-{office}")
-            for path in files:  # one at a time: each upload's verdict is read on its own
-                page = s.get(f"{p.url}/kantor/{office}?minggu={ENDED}")
-                r = s.post(f"{p.url}/kantor/{office}/unggah", data={"csrf": token_of(page.text), "minggu": ENDED},
-                           files=[("berkas", (path.name, path.read_bytes()))])
-                assert r.status_code in (200, 422), (path, r.status_code)
-                assert "/unggahan/" in r.url or r.status_code == 422, path
-                for status, rel in re.findall(r'data-status="([^"]+)" data-path="([^"]+)"', r.text):
-                    shown[html.unescape(rel)] = status
-                if r.status_code == 422:
-                    shown[f"refused:{path}"] = "refused"
+        # a copy across weeks: last week's Instagram export of 35.06 (in the landing zone,
+        # its verdicts seen on last week's page) sent again for this week
+        last_week = p.settings.landing / weeks.shift(ENDED, -1) / "35.06"
+        again = next(f for f in sorted(last_week.iterdir()) if f.suffix == ".csv" and b"Permalink" in f.read_bytes()[:600]
+                     and b"kpu_kabkediri" in f.read_bytes())
+        plan = [("35.06", again, ENDED)] + [(office, path, ENDED) for office, files in sorted(uploads.items())
+                                            for path in files]
+        sessions = {"35.06": p.session("kantor-35.06")}
+        seen = sessions["35.06"].get(f"{p.url}/kantor/35.06?minggu={weeks.shift(ENDED, -1)}").text
+        for status, rel in re.findall(r'data-status="([^"]+)" data-path="([^"]+)"', seen):
+            shown[html.unescape(rel)] = status
+        for office, path, week in plan:  # one at a time: each upload's verdict is read on its own
+            s = sessions.setdefault(office, p.session(f"kantor-{office}"))
+            page = s.get(f"{p.url}/kantor/{office}?minggu={week}")
+            r = s.post(f"{p.url}/kantor/{office}/unggah", data={"csrf": token_of(page.text), "minggu": week},
+                       files=[("berkas", (path.name, path.read_bytes()))])
+            assert r.status_code in (200, 422), (path, r.status_code)
+            assert "/unggahan/" in r.url or r.status_code == 422, path
+            for status, rel in re.findall(r'data-status="([^"]+)" data-path="([^"]+)"', r.text):
+                shown[html.unescape(rel)] = status
+            if r.status_code == 422:
+                shown[f"refused:{path}"] = "refused"
         cached = {}
-        for f in (p.portal.data / "verdicts" / ENDED).glob("*.json"):
+        for f in (p.portal.data / "verdicts").glob("*/*.json"):
             for entry in json.loads(f.read_text()).values():
                 cached.update({v["relative_path"]: v for v in entry["items"]})
         run_week(p.settings, ENDED, send=False)
         con = duckdb.connect(str(p.settings.published), read_only=True)
         try:
             loaded = {r[0]: r[1:] for r in con.execute(
-                "select relative_path, status, rows_loaded from raw.files where delivery_week = ?", [ENDED]).fetchall()}
+                "select relative_path, status, rows_loaded from raw.files where relative_path in "
+                "(select unnest(?::varchar[]))", [sorted(shown)]).fetchall()}
         finally:
             con.close()
     finally:
@@ -92,6 +104,10 @@ def test_the_instant_verdict_is_the_weekly_runs_status(uploaded):
     print("\nverdict = weekly run, files per status:", dict(Counter(uploaded["shown"].values())))
     # the comparison covers more than one outcome
     assert {"loaded", "loaded_with_quarantine", "rejected", "duplicate"} <= statuses, statuses
+    # the copy across weeks is one of the copies
+    across = [rel for rel, status in uploaded["shown"].items()
+              if rel.startswith(f"{ENDED}/35.06/") and status == "duplicate"]
+    assert across, "the copy of last week's upload was not set aside"
 
 
 def test_the_rows_the_verdict_says_will_load_do(uploaded):

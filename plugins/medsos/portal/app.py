@@ -286,13 +286,14 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         except pages.NoPublishedCopy:
             con = None
         try:
-            copies = pages.loaded_copies(con, code) if con else {}
+            copies = pages.loaded_copies(con, code, settings.landing) if con else {}
+            recent = pages.recent_rows(con, code) if con else {}
             history = pages.office_weeks(con, code, week) if con else {}
             post_header, post_rows = pages.office_posts(con, code, week) if con else ([], [])
         finally:
             if con:
                 con.close()
-        files = uploads.folder_verdicts(settings, ps, checker, week, code, reg, copies)
+        files = uploads.folder_verdicts(settings, ps, checker, week, code, reg, copies, recent)
         checklist = []
         for platform in pages.PLATFORMS:
             if platform not in reg:
@@ -546,13 +547,14 @@ def _show_upload(record: dict[str, Any], checker, settings: Settings, ps: Portal
     con = None
     try:
         con = pages.connect(settings)
-        copies = pages.loaded_copies(con, record["office"])
+        copies = pages.loaded_copies(con, record["office"], settings.landing)
+        recent = pages.recent_rows(con, record["office"])
     except pages.NoPublishedCopy:
-        copies = {}
+        copies, recent = {}, {}
     finally:
         if con:
             con.close()
-    every = uploads.folder_verdicts(settings, ps, checker, record["week"], record["office"], reg, copies)
+    every = uploads.folder_verdicts(settings, ps, checker, record["week"], record["office"], reg, copies, recent)
     items = []
     for s in record["saved"]:
         rel = s["relative_path"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -138,12 +139,31 @@ def office_posts(con, office: str, week: str) -> tuple[list[str], list[tuple]]:
     return [COLUMN_LABELS.get(c, c) for c in POST_COLUMNS], rel.fetchall()
 
 
-def loaded_copies(con, office: str) -> dict[str, str]:
-    """sha256 -> path of the office's files the warehouse loaded (to tell a re-sent copy)."""
-    return dict(con.execute(
-        """select sha256, min(relative_path) from raw.files
-           where office_code = ? and status in ('loaded', 'loaded_with_quarantine') group by sha256""",
-        [office]).fetchall())
+def loaded_copies(con, office: str, landing: Path | None = None) -> dict[str, str]:
+    """sha256 -> path of the office's files the warehouse loaded and that are still in the
+    landing zone (a copy of one of them is set aside, as the weekly run does)."""
+    got = con.execute(
+        """select sha256, relative_path from raw.files
+           where office_code = ? and status in ('loaded', 'loaded_with_quarantine')
+           order by first_seen_at, relative_path""", [office]).fetchall()
+    out: dict[str, str] = {}
+    for sha, rel in got:
+        if landing is None or (landing / rel.split("::", 1)[0]).is_file():
+            out.setdefault(sha, rel)
+    return out
+
+
+def recent_rows(con, office: str) -> dict[str, float]:
+    """'office|platform' -> median rows of the account's last four loaded exports that
+    list posts: what the weekly run compares a new file's rows with."""
+    return {f"{o}|{p}": m for o, p, m in con.execute(
+        """select office_code, platform, median(rows_in_file) from (
+               select office_code, platform, rows_in_file,
+                      row_number() over (partition by office_code, platform
+                                         order by delivery_week desc, relative_path desc) as n
+               from raw.files where status in ('loaded', 'loaded_with_quarantine') and lists_posts
+                 and office_code = ?
+           ) where n <= 4 group by all""", [office]).fetchall()}
 
 
 def email_html(settings: Settings, code: str, week: str) -> str | None:

@@ -271,6 +271,23 @@ def _kind_label(kind: str | None) -> str:
     return kind.replace("_", " ")
 
 
+# what to do about a file-level warning of the files suite, by its column
+FILE_WARNING_TODO = {
+    "platform_registered": "Minta staf provinsi mendaftarkan akun resmi kantor di platform ini.",
+    "rows_vs_recent": "Periksa rentang tanggal ekspor (satu minggu) dan akun yang diekspor.",
+}
+
+
+def _pesan_of_why() -> dict[str, tuple[str, str]]:
+    """The files suite's warnings (its 'why', as the pipeline records them) -> (its
+    Indonesian 'pesan', what to do)."""
+    from medsos.validate import load_suite_json
+
+    return {e["meta"]["why"]: (e["meta"].get("pesan") or e["meta"]["why"],
+                               FILE_WARNING_TODO.get(e["kwargs"].get("column", ""), ""))
+            for e in load_suite_json("files")["expectations"] if e.get("meta", {}).get("why")}
+
+
 def _pesan() -> dict[str, str]:
     from medsos.validate import messages_id
 
@@ -335,18 +352,18 @@ def problems_of(v: dict[str, Any], week: str, registered: dict[str, Any]) -> lis
             text = pesan.get(f"{check}:{column}") or rows[0].get("message") or check
             out.append({"apa": f"{len(rows)} baris tertahan: {text}{where}.",
                         "todo": "Periksa ekspornya; unduh ulang dari platform jika perlu."})
+    said = _pesan_of_why()
     for w in v.get("warnings", []):
         low = w.lower()
-        if "saved again in a spreadsheet" in low or "opened in a spreadsheet" in low:
+        if w in said:
+            out.append({"apa": f"Peringatan: {said[w][0]}.", "todo": said[w][1]})
+        elif "saved again in a spreadsheet" in low or "opened in a spreadsheet" in low:
             out.append({"apa": "Berkas sudah dibuka dan disimpan ulang di spreadsheet (Excel); tetap dibaca.",
                         "todo": "Lain kali unggah hasil unduhan dari platform apa adanya, tanpa dibuka dulu."})
         elif "skipped" in low:
             n = w.split(" ", 1)[0]
             out.append({"apa": f"{n} baris bukan postingan (misalnya baris total) dan dilewati.",
                         "todo": "Tidak perlu apa-apa."})
-        elif "platform_registered" in low or "not registered" in low or "registered account" in low:
-            out.append({"apa": "Platform ini belum terdaftar untuk kantor Anda.",
-                        "todo": "Minta staf provinsi mendaftarkan akun resmi kantor di platform ini."})
         elif "ends in the middle of a row" in low:
             out.append({"apa": "Berkas terpotong di tengah baris (unduhan terputus?); baris terakhir tertahan.",
                         "todo": "Unduh ulang ekspornya dan unggah lagi."})
@@ -442,13 +459,13 @@ class Checker:
             self._validator = Validator()
         return self._validator
 
-    def check(self, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def check(self, entries: list[dict[str, Any]], recent_rows: dict[str, float] | None = None) -> list[dict[str, Any]]:
         from medsos.pipeline import check_files
 
         if not entries:
             return []
         with self._lock:
-            return check_files(self.settings, entries, self._ensure())
+            return check_files(self.settings, entries, self._ensure(), recent_rows)
 
 
 def entries_of(settings: Settings, path: Path, week: str, office: str) -> list[dict[str, Any]]:
@@ -470,10 +487,37 @@ def _cache_path(ps: PortalSettings, week: str, office: str) -> Path:
 _cache_lock = threading.Lock()
 
 
+def _copies_in_other_weeks(ps: PortalSettings, settings: Settings, week: str, office: str) -> list[tuple[float, str, str]]:
+    """(saved at, sha256, path) of the files of the office's other recent week folders
+    that load, as their last verdicts say (not yet in the published copy, maybe)."""
+    out = []
+    for cache_file in sorted((ps.data / "verdicts").glob(f"*/{office}.json")):
+        if cache_file.parent.name == week:
+            continue
+        try:
+            cache = json.loads(cache_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for rel, entry in cache.items():
+            try:
+                saved_at = (settings.landing / rel).stat().st_mtime
+            except OSError:
+                continue  # gone from the landing zone: no longer an original
+            if entry.get("stamp", "").split(":")[0] != str((settings.landing / rel).stat().st_size):
+                continue
+            out += [(saved_at, v.get("sha256") or "", v["relative_path"]) for v in entry["items"]
+                    if v["status"].startswith("loaded")]
+    return out
+
+
 def folder_verdicts(settings: Settings, ps: PortalSettings, checker: Checker, week: str, office: str,
-                    registered: dict[str, Any], loaded_elsewhere: dict[str, str]) -> list[dict[str, Any]]:
+                    registered: dict[str, Any], loaded_elsewhere: dict[str, str],
+                    recent_rows: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """The verdict on every file in the office's week folder (uploaded here or dropped on
-    the share), kept per file size and time so a page view reads each file once."""
+    the share), kept per file size and time so a page view reads each file once.
+
+    A file with the bytes of another of the office's files that loads (published, or in
+    another week folder and saved before it) is a copy, set aside as the weekly run does."""
     cache_file = _cache_path(ps, week, office)
     with _cache_lock:
         try:
@@ -482,15 +526,19 @@ def folder_verdicts(settings: Settings, ps: PortalSettings, checker: Checker, we
             cache = {}
     out, fresh, changed = [], {}, False
     seen_sha: dict[str, str] = dict(loaded_elsewhere)  # sha -> path of a loaded copy elsewhere
+    others = _copies_in_other_weeks(ps, settings, week, office)
     files = sorted(folder_files(settings, week, office), key=lambda f: (f[1].st_mtime, str(f[0])))
     for path, st in files:
+        for saved_at, sha, rel_other in sorted(others):
+            if saved_at <= st.st_mtime:
+                seen_sha.setdefault(sha, rel_other)
         rel = landing._relative(str(settings.landing), str(path))
         stamp = f"{st.st_size}:{st.st_mtime_ns}"
         hit = cache.get(rel)
         if hit and hit.get("stamp") == stamp:
             items = hit["items"]
         else:
-            checked = checker.check(entries_of(settings, path, week, office))
+            checked = checker.check(entries_of(settings, path, week, office), recent_rows)
             items = [describe(v | {"sha256": v.get("sha256")}, week, registered) for v in checked]
             changed = True
         for item in items:
