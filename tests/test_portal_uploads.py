@@ -44,7 +44,7 @@ def everything_under(root):
 
 
 def no_partials(portal):
-    assert not [p for p in portal.settings.landing.rglob("*") if p.name.startswith(PARTIAL_PREFIX)]
+    assert not [p for p in portal.root.rglob("*") if p.name.startswith(PARTIAL_PREFIX)]
 
 
 def verdict_paths(text: str) -> dict[str, str]:
@@ -185,6 +185,17 @@ def test_a_formula_or_markup_in_a_caption_is_shown_as_text(portal, office):
     assert verdict_paths(r.text)[f"{ENDED}/{OFFICE}/caption.csv"] == "loaded"
 
 
+def test_a_refused_file_leaves_no_folder_either(portal, office):
+    from medsos import weeks
+
+    week = weeks.shift(ENDED, -6)  # offered, and no file was ever sent for it
+    assert not (portal.settings.landing / week).exists()
+    r = send(portal, office, [("foto.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 64)], week=week)
+    assert r.status_code == 422
+    assert not (portal.settings.landing / week).exists()
+    no_partials(portal)
+
+
 def test_a_photo_and_an_export_together(portal, office):
     export = portal.export_of(OFFICE, "youtube_table_data")
     r = send(portal, office, [(export.name, export.read_bytes()),
@@ -231,3 +242,16 @@ def test_each_problem_in_plain_indonesian_with_what_to_do(portal, office):
     assert statuses[f"{folder}/catatan.csv"] == "rejected"
     text = _verdict_text(r.text, f"{folder}/catatan.csv")
     assert "bukan ekspor platform yang dikenali" in text and "Yang perlu dilakukan: Unduh ekspor konten" in text
+
+
+def test_the_weekly_scan_passes_over_a_file_still_arriving(tmp_path):
+    from medsos import landing
+
+    root = tmp_path / "landing"
+    (root / ENDED / OFFICE).mkdir(parents=True)
+    (root / f"{PARTIAL_PREFIX}0123abcd").write_bytes(b"Post ID,half a fi")
+    (root / ENDED / OFFICE / f"{PARTIAL_PREFIX}4567").write_bytes(b"Post ID,half")
+    (root / ENDED / OFFICE / "ekspor.csv").write_bytes(b"a,b\n1,2\n")
+    found = landing.scan(root, ENDED)
+    assert [f.relative_path for f in found.files] == [f"{ENDED}/{OFFICE}/ekspor.csv"]
+    assert found.problems == []

@@ -174,12 +174,15 @@ class Saved:
 
 
 def receive(stream: BinaryIO, original: str, folder: Path, ps: PortalSettings) -> Saved:
-    """Copy one uploaded file into ``folder`` under a partial name, check it, and give it
-    its final name; ``Refused`` (nothing left behind) when it is not to be kept."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Copy one uploaded file under a partial name at the top of the landing zone (which
+    the weekly scan passes over; the same disk, so it can be linked), check it, and give
+    it its final name in ``folder``; ``Refused`` when it is not to be kept, and then
+    nothing is left behind, not even an empty week folder."""
     name = safe_name(original)
     limit = int(ps.max_export_mb * 1024 * 1024)
-    tmp = folder / f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
+    landing_root = folder.parents[1]
+    landing_root.mkdir(parents=True, exist_ok=True)
+    tmp = landing_root / f"{PARTIAL_PREFIX}{secrets.token_hex(8)}"
     size = 0
     try:
         with open(tmp, "xb") as out:
@@ -201,6 +204,7 @@ def receive(stream: BinaryIO, original: str, folder: Path, ps: PortalSettings) -
         if kind == "zip":
             kind = check_zip(tmp, ps)
         name = _with_extension(name, kind)
+        folder.mkdir(parents=True, exist_ok=True)
         final = _link_unique(tmp, folder, name)
     finally:
         if tmp.exists():
