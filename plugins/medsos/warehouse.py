@@ -325,8 +325,14 @@ class Unit:
 
 
 INCREMENTAL_UNITS = {
-    "post": Unit("meta.posts_to_build", ("platform", "office_code", "post_id"), "changed_posts", "all_posts"),
-    "day": Unit("meta.days_to_build", ("platform", "office_code", "metric_date"), "changed_days", "all_days"),
+    # core.files_in_force by office and delivery week: which exports win is decided within
+    # the kind, office and week, so a week of new files recomputes only their office-weeks
+    "file group": Unit("meta.file_groups_to_build", ("office_code", "delivery_week"), "changed_file_groups",
+                       "all_file_groups"),
+    "post": Unit("meta.posts_to_build", ("platform", "office_code", "post_id"), "changed_posts", "all_posts",
+                 frozenset({"file group"})),
+    "day": Unit("meta.days_to_build", ("platform", "office_code", "metric_date"), "changed_days", "all_days",
+                frozenset({"file group"})),
     "week": Unit("meta.weeks_to_build", ("iso_week",), "changed_weeks", "all_weeks",
                  frozenset({"post", "day"})),
     "engagement week": Unit("meta.engagement_weeks_to_build", ("iso_week",), "changed_engagement_weeks",
@@ -488,8 +494,8 @@ def build(
     """Rebuild reference tables, core and marts in one transaction: readers of the
     published copy never see half-built tables, and a failure leaves the previous state.
 
-    Models marked ``by post``, ``by day``, ``by week`` or ``by engagement week`` in ``sql/models.txt`` are
-    recomputed only for what the files that changed since the last build touch
+    Models marked ``by file group``, ``by post``, ``by day``, ``by week`` or ``by engagement week`` in
+    ``sql/models.txt`` are recomputed only for what the files that changed since the last build touch
     (``sql/incremental/changed_*.sql``); ``full`` or any change of SQL, thresholds,
     keywords or the registry recomputes everything."""
     from medsos.content import classify_posts_to_build
@@ -500,11 +506,6 @@ def build(
         fingerprint = _inputs_fingerprint(con)
         incremental = not full and _can_build_incrementally(con, fingerprint)
         if incremental:
-            # the standing of every file at the last build, to see which ones changed
-            con.execute(
-                """create or replace table meta.files_in_force_before as
-                   select source_file, delivery_week, is_in_force, processed_at from core.files_in_force"""
-            )
             con.execute("create or replace table meta.reporting_weeks_before as select iso_week from core.reporting_weeks")
         ready: list[str] = []
         for model in models():
@@ -515,9 +516,17 @@ def build(
                 if not reads <= set(ready):
                     raise ValueError(f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
                                      f"after the tables built by {' and by '.join(sorted(reads))}")
-                if incremental and not ready:
+                if incremental and ready == ["file group"]:
                     _note_changed_files(con)  # core.files_in_force is built by now
                 incremental = _choose_keys(con, model.incremental, incremental)
+                if incremental and model.incremental == "file group":
+                    # the standing of the files of those office-weeks at the last build,
+                    # to see which files changed
+                    con.execute(
+                        """create or replace table meta.files_in_force_before as
+                           select source_file, delivery_week, is_in_force, processed_at from core.files_in_force
+                           semi join meta.file_groups_to_build using (office_code, delivery_week)"""
+                    )
                 ready.append(model.incremental)
             if model.table == "core.posts":
                 # the categories are read in Python (stems, names, weights; medsos/content.py)

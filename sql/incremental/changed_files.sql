@@ -17,6 +17,8 @@ files_now as (
 
     select source_file, delivery_week, is_in_force, processed_at
     from core.files_in_force
+    -- only the office-weeks just recomputed (meta.files_in_force_before holds those)
+    semi join meta.file_groups_to_build using (office_code, delivery_week)
 
 ),
 

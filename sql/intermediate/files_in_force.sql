@@ -6,7 +6,7 @@
 -- export saved last). A post missing from a later export keeps its last known numbers: it
 -- leaves the tables only when every file that listed it has left the landing zone
 -- (withdrawn) or was rejected. overlap says what the export is next to the others of
--- its kind, office and week.
+-- its kind, office and week. Built incrementally by office and delivery week.
 
 with
 
@@ -16,10 +16,19 @@ files as (
 
 ),
 
+-- the office-weeks to compute (all of them in a full build; in a weekly build those
+-- whose files changed, sql/incremental/changed_file_groups.sql)
+groups_to_build as (
+
+    select office_code, delivery_week from meta.file_groups_to_build
+
+),
+
 loaded as (
 
     select *
     from files
+    semi join groups_to_build using (office_code, delivery_week)
     where status in ('loaded', 'loaded_with_quarantine')
       and office_code is not null
       and platform is not null
