@@ -44,3 +44,28 @@ def test_the_legend_is_readable_on_a_phone_and_names_platforms_as_the_tables_do(
         assert legend.get_window_extent(renderer).y1 <= ax.get_window_extent(renderer).y0
     finally:
         plt.close(fig)
+
+
+def test_charts_drawn_by_the_worker_are_the_charts_drawn_here(settings, monkeypatch):
+    """A national week (39 summaries) draws its charts in a second process; the email and
+    the .png beside the .html carry the same image as one drawn in this process."""
+    import email
+    from email import policy
+
+    from medsos.pipeline import run_week
+    from medsos.report import render
+    from medsos.sample import build_plan, write_sample
+
+    write_sample(settings.landing, build_plan("2024-W06", "2024-W06"))
+    run_week(settings, "2024-W06", send=False)
+    monkeypatch.setattr(render, "CHARTS_IN_A_WORKER_FROM", 1)
+    written = render.render_week(settings, "2024-W06")
+    assert len(written) == 2
+    for eml in written:
+        msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+        png = next(p for p in msg.walk() if p.get_content_type() == "image/png").get_content()
+        assert png == eml.with_suffix(".png").read_bytes() and png_size(png)[0] >= 2 * PHONE_WIDTH_PX
+        html = eml.with_suffix(".html").read_text(encoding="utf-8")
+        assert f'src="{eml.with_suffix(".png").name}"' in html and render.CHART_SRC not in html
+        body = msg.get_body(("html",)).get_content()
+        assert 'src="cid:' in body and render.CHART_SRC not in body

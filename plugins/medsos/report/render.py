@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -96,11 +97,24 @@ def load_recipients(path: Path) -> dict[str, list[str]]:
     return out
 
 
-def build_message(summary: Summary, to: list[str], sender: str) -> EmailMessage:
-    """multipart/mixed: [alternative: text, related: (html, chart png)], xlsx."""
-    chart = activity_chart_png(summary.chart_series, f"Aktivitas posting per platform, s.d. {summary.week}")
+CHART_SRC = "medsos-chart-src"  # where the chart goes; replaced per copy (cid: in the email)
+CHARTS_IN_A_WORKER_FROM = 6  # summaries; below this a worker's start costs more than it saves
+
+
+def chart_title(summary: Summary) -> str:
+    return f"Aktivitas posting per platform, s.d. {summary.week}"
+
+
+def build_message(summary: Summary, to: list[str], sender: str, chart: bytes | None = None,
+                  html: str | None = None, text: str | None = None, workbook: bytes | None = None) -> EmailMessage:
+    """multipart/mixed: [alternative: text, related: (html, chart png)], xlsx. The chart,
+    HTML, text and workbook are made here unless given (render_week gives them: each is
+    made once per summary)."""
+    if chart is None:
+        chart = activity_chart_png(summary.chart_series, chart_title(summary))
+    if html is None or text is None:
+        html, text = render(summary, chart_src=CHART_SRC)
     cid = make_msgid(domain="medsos.local")
-    html, text = render(summary, chart_src=f"cid:{cid[1:-1]}")
     msg = EmailMessage()
     msg["Subject"] = summary.subject
     msg["From"] = sender
@@ -111,12 +125,12 @@ def build_message(summary: Summary, to: list[str], sender: str) -> EmailMessage:
     msg["X-Medsos-Office"] = summary.office_code
     # quoted-printable keeps every line under SMTP's 998-character limit
     msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html, subtype="html", cte="quoted-printable")
+    msg.add_alternative(html.replace(CHART_SRC, f"cid:{cid[1:-1]}"), subtype="html", cte="quoted-printable")
     # inline: shown in the text, not listed as a file to download
     msg.get_payload()[1].add_related(chart, maintype="image", subtype="png", cid=cid, disposition="inline",
                                      filename="aktivitas.png")
     msg.add_attachment(
-        build_workbook(summary.sheets),
+        workbook if workbook is not None else build_workbook(summary.sheets),
         maintype="application",
         subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         filename=attachment_name(summary),
@@ -124,27 +138,62 @@ def build_message(summary: Summary, to: list[str], sender: str) -> EmailMessage:
     return msg
 
 
+def _chart_worker():
+    """One more process drawing the charts while this one queries the tables and writes
+    the workbooks (spawned: the Airflow task process has threads a fork would copy)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    pool = ProcessPoolExecutor(1, mp_context=get_context("spawn"))
+    pool.submit(_warm_up)  # matplotlib's import, while the first summaries are gathered
+    return pool
+
+
+def _warm_up() -> None:
+    import matplotlib.backends.backend_agg  # noqa: F401
+
+
 def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> list[Path]:
-    """Render every summary for ``week`` into ``<outbox>/<week>/`` (.eml and .html)."""
+    """Render every summary for ``week`` into ``<outbox>/<week>/``: the .eml, and an .html
+    with its chart beside it as .png to open in a browser. Each summary's tables are
+    queried, its chart drawn, its HTML rendered and its workbook written once."""
     recipients = load_recipients(settings.recipients)
-    con = open_published(settings)
-    try:
-        targets = recipients_of_summaries(con, week)
-        summaries = [gather(con, code, scope, week) for code, scope in targets]
-    finally:
-        con.close()
     folder = settings.outbox / week
     folder.mkdir(parents=True, exist_ok=True)
+    con = open_published(settings)
+    pool = None
+    try:
+        targets = recipients_of_summaries(con, week)
+        if len(targets) >= CHARTS_IN_A_WORKER_FROM and (os.cpu_count() or 1) > 1:
+            pool = _chart_worker()
+        summaries, charts = [], []
+        for code, scope in targets:
+            s = gather(con, code, scope, week)
+            summaries.append(s)
+            charts.append(pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None)
+    finally:
+        con.close()
     written = []
-    for s in summaries:
-        msg = build_message(s, recipients.get(s.office_code, []), sender)
-        base = folder / f"ringkasan_{s.office_code}_{week}"
-        base.with_suffix(".eml").write_bytes(bytes(msg))
-        # a copy to open in a browser, with the chart beside it
-        png = msg.get_payload()[0].get_payload()[1].get_payload()[1].get_content()
-        base.with_suffix(".png").write_bytes(png)
-        html, _ = render(s, chart_src=base.with_suffix(".png").name)
-        base.with_suffix(".html").write_text(html, encoding="utf-8")
-        written.append(base.with_suffix(".eml"))
-        log.info("rendered %s", base.with_suffix(".eml"))
+    try:
+        for s, pending in zip(summaries, charts, strict=True):
+            html, text = render(s, chart_src=CHART_SRC)
+            base = folder / f"ringkasan_{s.office_code}_{week}"
+            chart = None
+            if pending is None:
+                chart = activity_chart_png(s.chart_series, chart_title(s))
+            # the workbook first, so the chart worker draws meanwhile
+            workbook = build_workbook(s.sheets)
+            if pending is not None:
+                chart = pending.result()
+            msg = build_message(s, recipients.get(s.office_code, []), sender, chart=chart, html=html, text=text,
+                                workbook=workbook)
+            base.with_suffix(".eml").write_bytes(bytes(msg))
+            base.with_suffix(".png").write_bytes(chart)
+            base.with_suffix(".html").write_text(html.replace(CHART_SRC, base.with_suffix(".png").name),
+                                                 encoding="utf-8")
+            written.append(base.with_suffix(".eml"))
+            log.info("rendered %s", base.with_suffix(".eml"))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return written

@@ -275,9 +275,25 @@ def recipients_of_summaries(con: duckdb.DuckDBPyConnection, week: str) -> list[t
     return out
 
 
+def week_tables(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, str]:
+    """The week's rows of the tables every summary reads, copied once per connection into
+    temporary tables: 39 summaries then read a few thousand rows each time instead of
+    scanning the whole history (a read-only connection may still hold temporary tables)."""
+    weeks.parse_week(week)  # a week name, nothing else, goes into the table names
+    slug = week.replace("-", "_")
+    names = {"cadence": f"temp.report_cadence_{slug}", "posts": f"temp.report_posts_{slug}",
+             "engagement": f"temp.report_engagement_{slug}"}
+    sources = {"cadence": "marts.weekly_cadence", "posts": "core.posts", "engagement": "marts.weekly_engagement"}
+    for key, name in names.items():
+        con.execute(f"create temp table if not exists {name.split('.')[1]} as "
+                    f"select * from {sources[key]} where iso_week = ?", [week])
+    return names
+
+
 def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: str) -> Summary:
     name = con.execute("select office_name from core.offices where office_code = ?", [office_code]).fetchall()[0][0]
     s = Summary(office_code, name, scope, week, weeks.week_label(week))
+    tables = week_tables(con, week)
     prev = weeks.shift(week, -1)
     four = [weeks.shift(week, -i) for i in range(4, 0, -1)]
     if scope == "province":
@@ -313,7 +329,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     s.offices_evaluated = all_row["offices_expected"] if all_row else 0
 
     cadence = f"""
-        select c.*, o.level from marts.weekly_cadence c join core.offices o using (office_code)
+        select c.*, o.level from {tables['cadence']} c join core.offices o using (office_code)
         where c.iso_week = ? and {office_filter}
     """
     s.to_call = follow_up(_rows(con, f"select * from ({cadence})", [week, office_code]))
@@ -361,7 +377,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         con,
         f"""select o.office_name, p.platform, p.caption, p.permalink, p.interactions, p.views,
                    p.content_category
-            from core.posts p join core.offices o using (office_code)
+            from {tables['posts']} p join core.offices o using (office_code)
             where p.iso_week = ? and {office_filter} and p.interactions is not null
             order by p.interactions desc, p.post_id limit 5""",
         [week, office_code],
@@ -381,7 +397,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     # the words that decided the most posts of each category (content_category_reason),
     # so a reader can see why posts were counted as they were, and contest it
     reasons = con.execute(
-        f"""select p.content_category, p.content_category_reason from core.posts p
+        f"""select p.content_category, p.content_category_reason from {tables['posts']} p
             join core.offices o using (office_code) where p.iso_week = ? and {office_filter}""",
         [week, office_code],
     ).fetchall()
@@ -498,7 +514,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             "Interaksi",
             *_table(
                 con,
-                f"""select e.* from marts.weekly_engagement e join core.offices o using (office_code)
+                f"""select e.* from {tables['engagement']} e join core.offices o using (office_code)
                     where e.iso_week = ? and {office_filter} order by e.office_code, e.platform""",
                 [week, office_code],
             ),
@@ -510,7 +526,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
                 f"""select o.office_name, p.platform, p.published_local, p.post_type, p.content_format,
                            p.content_category, p.content_category_reason, p.hashtags, p.has_campaign_hashtag, p.views, p.likes, p.comments, p.shares, p.interactions,
                            p.caption, p.permalink
-                    from core.posts p join core.offices o using (office_code)
+                    from {tables['posts']} p join core.offices o using (office_code)
                     where p.iso_week = ? and {office_filter}
                     order by o.office_code, p.platform, p.published_local""",
                 [week, office_code],

@@ -12,14 +12,11 @@ as a formula) and marked with Excel's quote prefix.
 
 from __future__ import annotations
 
-import io
-import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-ILLEGAL_CHARACTERS_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 YES_NO = {True: "ya", False: "tidak"}
 
@@ -121,6 +118,8 @@ def _plain(value: Any, column: str) -> Any:
     as fractions, time zones dropped (Excel has none; the column says which clock)."""
     if isinstance(value, bool):
         return YES_NO[value]
+    if isinstance(value, Decimal):
+        value = float(value)
     if isinstance(value, str) and column in VALUE_LABELS:
         return VALUE_LABELS[column].get(value, value)
     if column.endswith("_pct") and isinstance(value, (int, float)):
@@ -143,68 +142,39 @@ def _width(column: str, header: str, rows: list[tuple], index: int) -> float:
 def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]], labels: bool = True) -> bytes:
     """``sheets``: (name, column names, rows). Returns the XLSX bytes. ``labels``: headers
     in Indonesian (the email's workbook); off for ``medsos query``, whose columns are the
-    ones the user wrote.
+    ones the user wrote. Written by ``medsos.report.xlsx`` (see there why not openpyxl)."""
+    from medsos.report import xlsx
 
-    Written in openpyxl's write-only mode: a national workbook has half a million cells,
-    which the normal mode builds as objects first (seconds per workbook)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    bold, link_font, left = Font(bold=True), Font(color="0563C1", underline="single"), Alignment(horizontal="left")
-    wb = Workbook(write_only=True)
+    book = xlsx.Writer()
     for name, columns, rows in sheets:
-        ws = wb.create_sheet(title=name[:31])
         headers = [COLUMN_LABELS.get(c, c) if labels else str(c) for c in columns]
-        # column widths and the frozen header must be set before the first row is written
-        for i, (column, header) in enumerate(zip(columns, headers, strict=True)):
-            ws.column_dimensions[get_column_letter(i + 1)].width = _width(column, header, rows, i)
-        ws.freeze_panes = "A2"
-        last = get_column_letter(max(len(columns), 1))
-        ws.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-        header_cells = []
-        for header in headers:
-            cell = WriteOnlyCell(ws, value=header)
-            cell.font = bold
-            header_cells.append(cell)
-        ws.append(header_cells)
-        formats = [number_format(c) for c in columns]
+        sheet = book.add_sheet(name, [_width(c, h, rows, i) for i, (c, h) in enumerate(zip(columns, headers,
+                                                                                              strict=True))])
+        book.add_row(sheet, [(h, xlsx.BOLD) for h in headers])
+        formats = [xlsx.FORMAT_STYLES.get(number_format(c) or "", xlsx.PLAIN) for c in columns]
+        translate = [c in VALUE_LABELS or c.endswith("_pct") for c in columns]
         for values in rows:
-            out = []
-            for column, fmt, raw in zip(columns, formats, values, strict=True):
-                value = _plain(raw, column)
+            cells = []
+            for column, style, special, raw in zip(columns, formats, translate, values, strict=True):
+                value = _plain(raw, column) if special or isinstance(raw, (bool, datetime)) or (
+                    raw is not None and not isinstance(raw, (str, int, float, date))) else raw
                 if isinstance(value, str):
-                    # control characters (a NUL in a caption) are not allowed in a worksheet;
-                    # one such caption must not cost the province its email
-                    value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-                if column == "permalink" and isinstance(value, str) and value.startswith(("https://", "http://")):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.hyperlink = value
-                    cell.font = link_font
-                elif isinstance(value, str) and value.startswith(FORMULA_START):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.data_type = "s"  # text, even though it starts with '='
-                    cell.alignment = left
-                    cell.quotePrefix = True
-                elif fmt and isinstance(value, (int, float)):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = fmt
-                elif isinstance(value, int) and abs(value) >= 1000:
-                    # below 1000 the separator changes nothing, and a styled cell per
-                    # number would slow a national workbook down
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = COUNT
+                    if column == "permalink" and value.startswith(("https://", "http://")):
+                        cells.append((value, xlsx.LINK))
+                    elif value.startswith(FORMULA_START):
+                        # text, with Excel's quote prefix: never run as a formula
+                        cells.append((value, xlsx.TEXT_AS_IS))
+                    else:
+                        cells.append((value, xlsx.PLAIN))
+                elif isinstance(value, (int, float)):
+                    # below 1000 a thousands separator changes nothing
+                    cells.append((value, style or (xlsx.COUNT if isinstance(value, int) and abs(value) >= 1000
+                                                   else xlsx.PLAIN)))
                 elif isinstance(value, datetime):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = DATETIME
+                    cells.append((value, xlsx.DATETIME))
                 elif isinstance(value, date):
-                    cell = WriteOnlyCell(ws, value=value)
-                    cell.number_format = DATE
+                    cells.append((value, xlsx.DATE))
                 else:
-                    cell = value
-                out.append(cell)
-            ws.append(out)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+                    cells.append((value, xlsx.PLAIN))
+            book.add_row(sheet, cells)
+    return book.save()
