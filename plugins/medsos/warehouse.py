@@ -498,6 +498,7 @@ def build(
     ``sql/models.txt`` are recomputed only for what the files that changed since the last build touch
     (``sql/incremental/changed_*.sql``); ``full`` or any change of SQL, thresholds,
     keywords or the registry recomputes everything."""
+    from medsos import contracts
     from medsos.content import classify_posts_to_build
 
     built = []
@@ -548,6 +549,9 @@ def build(
         for table in ("meta.files_in_force_before", "meta.reporting_weeks_before", "meta.changed_files",
                       "meta.posts_before"):
             con.execute(f"drop table if exists {table}")
+        # every column described and every data test passed (sql/<layer>/<table>.yml), or
+        # the whole build is undone and the published copy keeps the last good tables
+        contracts.enforce(con)
         con.execute("delete from meta.last_build")
         con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])
     return built
