@@ -70,7 +70,9 @@ class Batch:
         return json.loads((self.folder / name).read_text(encoding="utf-8"))
 
     def write_json(self, name: str, data: Any) -> None:
-        (self.folder / name).write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+        # streamed: the manifest of a year's backfill is 150,000 files
+        with (self.folder / name).open("w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, default=str)
 
 
 def new_run_id(week: str, prefix: str = "cli") -> str:
@@ -691,7 +693,7 @@ def _files_frame(manifest: dict, accounts_path: Path,
 
 # Rows of a batch validated by one GX call: a year of national rows in one pandas frame
 # (and GX's copies of it) would take several GB; a few national weeks take a few hundred MB.
-VALIDATE_ROWS = 250_000
+VALIDATE_ROWS = 150_000
 
 
 def _validation_chunks(manifest: dict) -> list[list[str]]:
@@ -789,8 +791,10 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     for i, chunk in enumerate(chunks):
         name = f"{i:03d}" if len(chunks) > 1 else ""
         posts = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
-        posts = posts[~posts["source_file"].isin(rejected_files)]
-        outcome = validator.run(_registry_checks(posts, settings.accounts), "post_snapshots", params)
+        posts = _registry_checks(posts[~posts["source_file"].isin(rejected_files)], settings.accounts)
+        rows_validated += len(posts)
+        outcome = validator.run(posts, "post_snapshots", params)
+        del posts  # GX works on its own copy; a chunk's rows are held once, not three times
         collect("post_snapshots", outcome)
         # a post listed twice in one file: the first row is kept (the warning says so, and
         # the manifest counts the copies, so every row of the file is accounted for)
@@ -800,7 +804,9 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
 
         daily = read_frames(_part_files(batch, ACCOUNT_DAILY, chunk), ACCOUNT_DAILY_COLUMNS)
         daily = daily[~daily["source_file"].isin(rejected_files)]
+        rows_validated += len(daily)
         daily_outcome = validator.run(daily, "account_daily", params)
+        del daily
         collect("account_daily", daily_outcome)
         day_key = ["platform", "office_code", "metric_date", "source_file"]
         daily_ok = daily_outcome.accepted.drop_duplicates(subset=day_key, keep="first")
@@ -813,10 +819,9 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
         for part in (accepted, daily_ok):
             for rel, n in (part.groupby("source_file").size().items() if len(part) else ()):
                 loaded_per_file[rel] = loaded_per_file.get(rel, 0) + int(n)
-        rows_validated += len(posts) + len(daily)
         rows_accepted += len(accepted) + len(daily_ok)
         rows_quarantined += len(outcome.quarantined) + len(daily_outcome.quarantined)
-        del posts, outcome, accepted, copies, daily, daily_outcome, daily_ok
+        del outcome, accepted, copies, daily_outcome, daily_ok
     for e in manifest["files"]:
         if e["relative_path"] in copies_per_file:
             e["rows_duplicate"] = copies_per_file[e["relative_path"]]
