@@ -84,7 +84,12 @@ def test_every_column_of_the_published_copy_carries_its_contract_description(bui
     # every table and view the build makes, core and marts included, has its contract
     assert {t for t, _ in tables} == set(expected)
     assert {t for t, _, _ in rows if t.startswith(("core.", "marts."))} >= {
-        "core.posts", "core.offices", "core.post_categories", "marts.weekly_cadence", "marts.office_ranks"}
+        "core.posts",
+        "core.offices",
+        "core.post_categories",
+        "marts.weekly_cadence",
+        "marts.office_ranks",
+    }
     uncommented = [(t, c) for t, c, comment in rows if not (comment or "").strip()]
     assert uncommented == []
     # the comment is the contract's description, word for word, and views carry them too
@@ -98,10 +103,17 @@ def test_each_contract_lists_exactly_its_tables_columns(built):
     try:
         for table, contract in contracts.load_contracts().items():
             schema, name = table.split(".")
-            have = [r[0] for r in con.execute(
-                "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
-                "order by column_index", [schema, name]).fetchall()]
-            assert contract.column_names == have, f"{contract.path} lists the columns of {table} out of order"
+            have = [
+                r[0]
+                for r in con.execute(
+                    "select column_name from duckdb_columns() where schema_name = ? and table_name = ? "
+                    "order by column_index",
+                    [schema, name],
+                ).fetchall()
+            ]
+            assert contract.column_names == have, (
+                f"{contract.path} lists the columns of {table} out of order"
+            )
     finally:
         con.close()
 
@@ -109,14 +121,18 @@ def test_each_contract_lists_exactly_its_tables_columns(built):
 def test_staff_read_the_descriptions_with_one_query(built):
     con = duckdb.connect(str(built.published), read_only=True)
     try:
-        rows = dict(con.sql(
-            """select column_name, comment from duckdb_columns()
+        rows = dict(
+            con.sql(
+                """select column_name, comment from duckdb_columns()
                where schema_name = 'marts' and table_name = 'weekly_cadence'"""
-        ).fetchall())
+            ).fetchall()
+        )
     finally:
         con.close()
     assert "NULL (unknown), never 0" in rows["data_status"]
-    assert rows["campaign_hashtag_share"].startswith("posts_with_campaign_hashtag / posts, a fraction")
+    assert rows["campaign_hashtag_share"].startswith(
+        "posts_with_campaign_hashtag / posts, a fraction"
+    )
 
 
 # --------------------------------------------------------------------------- data tests
@@ -141,25 +157,36 @@ def test_a_repeated_key_fails_naming_table_key_and_values(copy):
 
 
 def test_a_null_where_none_may_be_fails_naming_the_row(copy):
-    (post_id,) = copy.sql("select min(post_id) from core.posts where platform = 'instagram'").fetchall()[0]
-    copy.execute("update core.posts set content_format = null where platform = 'instagram' and post_id = ?",
-                 [post_id])
+    (post_id,) = copy.sql(
+        "select min(post_id) from core.posts where platform = 'instagram'"
+    ).fetchall()[0]
+    copy.execute(
+        "update core.posts set content_format = null where platform = 'instagram' and post_id = ?",
+        [post_id],
+    )
     message = failure(copy)
     assert "core.posts.content_format: not_null failed: 1 row(s) are NULL" in message
-    assert f"platform='instagram'" in message and f"post_id='{post_id}'" in message
+    assert "platform='instagram'" in message and f"post_id='{post_id}'" in message
 
 
 def test_a_value_outside_the_accepted_ones_fails_naming_it(copy):
-    copy.execute("update marts.weekly_cadence set data_status = 'terlambat' where office_code = '35.07'")
+    copy.execute(
+        "update marts.weekly_cadence set data_status = 'terlambat' where office_code = '35.07'"
+    )
     message = failure(copy)
     assert "marts.weekly_cadence.data_status: accepted_values failed" in message
     assert "outside ['reported', 'missing']: 'terlambat' (" in message
 
 
 def test_a_code_no_office_has_fails_the_relationship(copy):
-    copy.execute("update marts.weekly_engagement set office_code = '35.99' where office_code = '35.07'")
+    copy.execute(
+        "update marts.weekly_engagement set office_code = '35.99' where office_code = '35.07'"
+    )
     message = failure(copy)
-    assert "marts.weekly_engagement.office_code: relationships -> core.offices.office_code failed" in message
+    assert (
+        "marts.weekly_engagement.office_code: relationships -> core.offices.office_code failed"
+        in message
+    )
     assert "'35.99' (" in message
 
 
@@ -168,7 +195,10 @@ def test_every_failure_is_reported_at_once(copy):
     copy.execute("delete from core.offices where office_code = '35.08'")
     message = failure(copy)
     assert "core.posts.content_category: accepted_values failed" in message
-    assert "marts.weekly_cadence.office_code: relationships -> core.offices.office_code failed" in message
+    assert (
+        "marts.weekly_cadence.office_code: relationships -> core.offices.office_code failed"
+        in message
+    )
     assert "'35.08'" in message
 
 
@@ -177,8 +207,16 @@ def test_a_failing_data_test_undoes_the_build(built, tmp_path, monkeypatch):
     read by the real build: it fails, and the tables and last build stay as they were."""
     project = tmp_path / "project"
     shutil.copytree(sql_dir(), project / "sql")
-    edit_contract(project / "sql", "marts/weekly_cadence.yml", lambda m: column(m, "platform").update(
-        data_tests=["not_null", {"accepted_values": {"values": ["instagram", "facebook", "x", "youtube"]}}]))
+    edit_contract(
+        project / "sql",
+        "marts/weekly_cadence.yml",
+        lambda m: column(m, "platform").update(
+            data_tests=[
+                "not_null",
+                {"accepted_values": {"values": ["instagram", "facebook", "x", "youtube"]}},
+            ]
+        ),
+    )
     settings = built
     path = tmp_path / "medsos.duckdb"
     shutil.copyfile(settings.warehouse, path)
@@ -209,34 +247,65 @@ def test_a_column_the_contract_does_not_describe_fails(copy):
 
 
 def test_a_column_the_table_lacks_fails(copy, contract_root):
-    edit_contract(contract_root, "marts/weekly_engagement.yml", lambda m: m["columns"].append(
-        {"name": "video_views", "description": "Views of the week's videos."}))
-    edit_contract(contract_root, "intermediate/posts.yml", lambda m: m["columns"].remove(column(m, "saves")))
+    edit_contract(
+        contract_root,
+        "marts/weekly_engagement.yml",
+        lambda m: m["columns"].append(
+            {"name": "video_views", "description": "Views of the week's videos."}
+        ),
+    )
+    edit_contract(
+        contract_root, "intermediate/posts.yml", lambda m: m["columns"].remove(column(m, "saves"))
+    )
     with pytest.raises(contracts.ContractError) as caught:
         contracts.enforce(copy, contract_root)
     message = str(caught.value)
-    assert "weekly_engagement.yml describes column(s) video_views that marts.weekly_engagement does not have" in message
+    assert (
+        "weekly_engagement.yml describes column(s) video_views that marts.weekly_engagement does not have"
+        in message
+    )
     assert "core.posts has column(s) saves that" in message
 
 
 def test_a_table_without_a_contract_and_a_contract_without_a_table_fail(copy, contract_root):
     copy.execute("create table marts.monthly_cadence as select 1 as months")
-    (contract_root / "reference" / "campaign_hashtags.yml").rename(contract_root / "reference" / "campaign_tags.yml")
-    edit_contract(contract_root, "reference/campaign_tags.yml", lambda m: m.update(name="campaign_tags"))
+    (contract_root / "reference" / "campaign_hashtags.yml").rename(
+        contract_root / "reference" / "campaign_tags.yml"
+    )
+    edit_contract(
+        contract_root, "reference/campaign_tags.yml", lambda m: m.update(name="campaign_tags")
+    )
     with pytest.raises(contracts.ContractError) as caught:
         contracts.enforce(copy, contract_root)
     message = str(caught.value)
-    assert "marts.monthly_cadence has no contract: describe its columns in sql/marts/monthly_cadence.yml" in message
+    assert (
+        "marts.monthly_cadence has no contract: describe its columns in sql/marts/monthly_cadence.yml"
+        in message
+    )
     assert "core.campaign_hashtags has no contract" in message
-    assert "campaign_tags.yml: describes core.campaign_tags, which the build did not make" in message
+    assert (
+        "campaign_tags.yml: describes core.campaign_tags, which the build did not make" in message
+    )
 
 
 def test_a_column_without_a_description_is_refused_naming_the_file(contract_root):
-    edit_contract(contract_root, "marts/office_ranks.yml", lambda m: column(m, "rank_in_province").update(description=" "))
-    with pytest.raises(contracts.ContractError, match=r"office_ranks.yml: column 'rank_in_province': needs a 'description'"):
+    edit_contract(
+        contract_root,
+        "marts/office_ranks.yml",
+        lambda m: column(m, "rank_in_province").update(description=" "),
+    )
+    with pytest.raises(
+        contracts.ContractError,
+        match=r"office_ranks.yml: column 'rank_in_province': needs a 'description'",
+    ):
         contracts.load_contracts(contract_root)
-    edit_contract(contract_root, "marts/office_ranks.yml", lambda m: column(m, "rank_in_province").update(
-        description="Rank.", data_tests=["unique_together"]))
+    edit_contract(
+        contract_root,
+        "marts/office_ranks.yml",
+        lambda m: column(m, "rank_in_province").update(
+            description="Rank.", data_tests=["unique_together"]
+        ),
+    )
     with pytest.raises(contracts.ContractError, match=r"unknown data test 'unique_together'"):
         contracts.load_contracts(contract_root)
 
@@ -249,15 +318,21 @@ def test_a_weekly_build_tests_the_posts_it_recomputed(copy):
            select platform, office_code, post_id from core.posts where office_code = '35.07' and platform = 'x'"""
     )
     (post_id,) = copy.sql(
-        "select min(post_id) from core.post_snapshots where office_code = '35.07' and platform = 'x'").fetchall()[0]
+        "select min(post_id) from core.post_snapshots where office_code = '35.07' and platform = 'x'"
+    ).fetchall()[0]
     copy.execute(
         """insert into core.post_snapshots select * from core.post_snapshots
-           where office_code = '35.07' and platform = 'x' and post_id = ?""", [post_id])
+           where office_code = '35.07' and platform = 'x' and post_id = ?""",
+        [post_id],
+    )
     # a post the build did not touch is not read again (a year of posts would take seconds)
     copy.execute("update core.posts set content_format = null where office_code = '35.08'")
     message = failure(copy)
     assert "content_format" not in message
-    assert "core.post_snapshots: unique (platform, office_code, post_id, source_file) failed" in message
+    assert (
+        "core.post_snapshots: unique (platform, office_code, post_id, source_file) failed"
+        in message
+    )
     assert f"post_id='{post_id}'" in message
     # the rows read for it were a week's, in a temporary table dropped afterwards
     assert copy.sql("select count(*) from duckdb_tables() where temporary").fetchall() == [(0,)]
