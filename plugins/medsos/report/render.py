@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
+from typing import cast
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
@@ -127,8 +128,9 @@ def build_message(summary: Summary, to: list[str], sender: str, chart: bytes | N
     msg.set_content(text, cte="quoted-printable")
     msg.add_alternative(html.replace(CHART_SRC, f"cid:{cid[1:-1]}"), subtype="html", cte="quoted-printable")
     # inline: shown in the text, not listed as a file to download
-    msg.get_payload()[1].add_related(chart, maintype="image", subtype="png", cid=cid, disposition="inline",
-                                     filename="aktivitas.png")
+    html_part = cast(EmailMessage, msg.get_body(("html",)))
+    html_part.add_related(chart, maintype="image", subtype="png", cid=cid, disposition="inline",
+                          filename="aktivitas.png")
     msg.add_attachment(
         workbook if workbook is not None else build_workbook(summary.sheets),
         maintype="application",
@@ -178,7 +180,6 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
         for s, pending in zip(summaries, charts, strict=True):
             html, text = render(s, chart_src=CHART_SRC)
             base = folder / f"ringkasan_{s.office_code}_{week}"
-            chart = None
             if pending is None:
                 chart = activity_chart_png(s.chart_series, chart_title(s))
             # the workbook first, so the chart worker draws meanwhile

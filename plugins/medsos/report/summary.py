@@ -153,7 +153,7 @@ def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, w
             if guess is not None:
                 shown = guess.province_code == office_code and guess.office_code in in_scope
             else:
-                shown = bool(folder) and folder.startswith(f"{office_code}.")
+                shown = folder is not None and folder.startswith(f"{office_code}.")
             if not shown:
                 continue
         text = "ditolak: " + explain(r["status_reason"], r["relative_path"])
@@ -459,7 +459,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             s.bottom_tied_not_shown = sum(1 for r in ranks[3:len(ranks) - 3] if r["rank_in_province"] == cut)
 
     s.data_quality = data_quality(con, office_code, scope, week, office_filter)
-    placed = {}
+    placed: dict[str, list[str]] = {}
     for line in s.data_quality:
         if line.get("placed_office"):
             placed.setdefault(line["placed_office"], []).append(line["folder"])

@@ -154,7 +154,7 @@ def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]], labels: boo
         formats = [xlsx.FORMAT_STYLES.get(number_format(c) or "", xlsx.PLAIN) for c in columns]
         translate = [c in VALUE_LABELS or c.endswith("_pct") for c in columns]
         for values in rows:
-            cells = []
+            cells: list[tuple[object, int]] = []
             for column, style, special, raw in zip(columns, formats, translate, values, strict=True):
                 value = _plain(raw, column) if special or isinstance(raw, (bool, datetime)) or (
                     raw is not None and not isinstance(raw, (str, int, float, date))) else raw
