@@ -252,8 +252,8 @@ class Classifier:
         top = max(scores.values())
         tied = [c for c, s in scores.items() if s == top]
         category = min(tied, key=lambda c: rank.get(c, len(rank)))
-        words = sorted((v for (c, _), v in best.items() if c == category), key=lambda v: v[2])
-        reason = f"{category}: " + ", ".join(shown for _, shown, _ in words[:6])
+        deciding = sorted((v for (c, _), v in best.items() if c == category), key=lambda v: v[2])
+        reason = f"{category}: " + ", ".join(shown for _, shown, _ in deciding[:6])
         if len(tied) > 1:
             others = ", ".join(c for c in tied if c != category)
             reason += f" (seri dengan {others}; urutan prioritas)"
@@ -351,13 +351,13 @@ class Scores:
 
 def score(rows: list[dict[str, str]], predicted: list[str]) -> Scores:
     n = len(rows)
-    right = sum(p == r["label"] for p, r in zip(predicted, rows))
-    right2 = sum(p in (r["label"], r["second_label"]) for p, r in zip(predicted, rows))
+    right = sum(p == r["label"] for p, r in zip(predicted, rows, strict=True))
+    right2 = sum(p in (r["label"], r["second_label"]) for p, r in zip(predicted, rows, strict=True))
     precision, recall, support = {}, {}, {}
     for c in CATEGORIES:
-        tp = sum(p == c and r["label"] == c for p, r in zip(predicted, rows))
-        fp = sum(p == c and r["label"] != c for p, r in zip(predicted, rows))
-        fn = sum(p != c and r["label"] == c for p, r in zip(predicted, rows))
+        tp = sum(p == c and r["label"] == c for p, r in zip(predicted, rows, strict=True))
+        fp = sum(p == c and r["label"] != c for p, r in zip(predicted, rows, strict=True))
+        fn = sum(p != c and r["label"] == c for p, r in zip(predicted, rows, strict=True))
         precision[c] = tp / (tp + fp) if tp + fp else None
         recall[c] = tp / (tp + fn) if tp + fn else None
         support[c] = tp + fn
@@ -384,15 +384,14 @@ def evaluate(evaluation, parts=("tuning", "held_out"), show_errors: str | None =
         verdicts = classify_texts((post_text(r) for r in chosen), lexicon)
         out[part] = score(chosen, [v.category for v in verdicts])
         if show_errors == part:
-            for r, v in zip(chosen, verdicts):
+            for r, v in zip(chosen, verdicts, strict=True):
                 if v.category != r["label"]:
                     print(f"  {r['id']}: {r['label']} -> {v.reason}  | {r['title'][:90]}", file=sys.stderr)
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
-    from medsos.config import Settings
-    from medsos.config import Evaluation
+    from medsos.config import Evaluation, Settings
 
     parser = argparse.ArgumentParser(prog="python -m medsos.content", description=__doc__.split("\n\n")[0])
     parser.add_argument("--evaluate", action="store_true",

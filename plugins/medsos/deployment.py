@@ -122,7 +122,8 @@ def pool_exists(name: str = WAREHOUSE_POOL, url: str | None = None) -> bool | No
     engine = create_engine(url)
     try:
         with engine.connect() as con:
-            return con.execute(text("select count(*) from slot_pool where pool = :name"), {"name": name}).scalar() > 0
+            count = con.execute(text("select count(*) from slot_pool where pool = :name"), {"name": name}).scalar()
+            return bool(count)
     finally:
         engine.dispose()
 

@@ -79,7 +79,8 @@ def paged(rec: Recorder, endpoint: str, path: str, params: dict, *, stop_before:
     empty page may still have one). With ``stop_before``, paging stops after a page whose
     items are all older: edges without a time filter list newest first."""
     items: list[dict] = []
-    url, query = path, dict(params)
+    url = path
+    query: dict | None = dict(params)  # the next page's URL carries its own
     guard = PageGuard(endpoint)
     while True:
         payload = rec.fetch(endpoint, url, query)

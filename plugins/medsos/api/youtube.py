@@ -18,8 +18,8 @@ from medsos.api.record import PageGuard, PullTarget, Recorder
 BATCH = 50
 
 
-def metric_list(extra: dict) -> int:
-    """Record the week's posts; returns how many were published in the week."""
+def metric_list(extra: dict) -> None:
+    """No metric list to keep: ``videos`` returns every public count."""
     return None
 
 
@@ -28,7 +28,8 @@ def youtube_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> None:
+def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
+    """Record the channel's videos down to the week; returns how many were recorded."""
     if not target.account_id:
         raise ValueError("the registry gives no account_id (the YouTube channel id, UC…) for this account")
     channels = rec.fetch("channels", "/youtube/v3/channels",

@@ -77,9 +77,16 @@ def _env() -> Environment:
     return env
 
 
+def _text(value: Any) -> str | None:
+    """A form field as text; a file sent under a text field's name is no text."""
+    return value if isinstance(value, str) else None
+
+
 class BodyLimit:
     """Refuses (413) a request body larger than ``limit`` bytes before the application
     reads it: by its Content-Length, and while it arrives when it has none."""
+
+    fastapi: Any = None  # the application inside, for the tests and the bench
 
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
@@ -155,7 +162,7 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
     async def form_with_csrf(request: Request):
         _, token = request.state.who
         form = await request.form(max_files=ps.files_per_upload + 1)
-        if not auth.csrf_ok(token, form.get("csrf")):
+        if not auth.csrf_ok(token, _text(form.get("csrf"))):
             raise Forbidden("Formulir kedaluwarsa atau tidak sah (token CSRF tidak cocok). Muat ulang halaman "
                             "lalu coba lagi.")
         return form
@@ -223,7 +230,7 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         name = str(form.get("nama") or "").strip().lower()[:64]
         lanjut = _local(str(form.get("lanjut") or "/"))
         where = address(request)
-        if not sessions.login_token_ok(request.cookies.get(auth.LOGIN_COOKIE), form.get("csrf")):
+        if not sessions.login_token_ok(request.cookies.get(auth.LOGIN_COOKIE), _text(form.get("csrf"))):
             uploads.audit(ps, aksi="masuk", hasil="token formulir tidak sah", user=name, alamat=where)
             raise Forbidden("Formulir masuk kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
         cookie, token = sessions.login_token()

@@ -34,6 +34,13 @@ def _serve(app):
     return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    if found is None:
+        raise RuntimeError("the portal's page has no form token; is the portal answering?")
+    return found.group(1)
+
+
 def _office_of(path: Path, default: str) -> str:
     from medsos.registry import load_offices
 
@@ -77,7 +84,7 @@ def bench(args: argparse.Namespace) -> int:
                     password = add_user(ps.users, name, "office", office)
                     s = requests.Session()
                     form = s.get(f"{url}/masuk").text
-                    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+                    token = _csrf(form)
                     r = s.post(f"{url}/masuk", data={"csrf": token, "nama": name, "sandi": password, "lanjut": "/"})
                     r.raise_for_status()
                     sessions[office] = s
@@ -88,7 +95,7 @@ def bench(args: argparse.Namespace) -> int:
                 times, status = [], "?"
                 for i in range(args.repeat):
                     page = s.get(f"{url}/kantor/{office}?minggu={week}").text
-                    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+                    token = _csrf(page)
                     t0 = time.perf_counter()
                     r = s.post(f"{url}/kantor/{office}/unggah", data={"csrf": token, "minggu": week},
                                files=[("berkas", (f"{i + 1}-{path.name}", body))])

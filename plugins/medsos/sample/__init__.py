@@ -24,6 +24,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from medsos import weeks
@@ -34,7 +35,7 @@ DEFAULT_LAST_WEEK = "2024-W09"  # eight weeks around election day, 14 Feb 2024 (
 PROVINCE = "35"
 
 # Fixed special cases, named so tests and the README can point at them.
-CASES = {
+CASES: dict[str, Any] = {
     "missing_delivery": ("35.09", 3),  # KPU Kabupaten Jember sends nothing in the 4th week
     "silent_weeks": [("35.16", "x", 2), ("35.16", "x", 3), ("35.21", "youtube", None)],
     "overposting": ("35.78", "instagram", "2024-02-14", 6),  # Surabaya, election day

@@ -8,6 +8,7 @@ US-style ``MM/DD/YYYY HH:MM`` on the US Pacific clock in both, as Meta writes it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from medsos.sample._common import en_count, meta_file_name, meta_publish_time, write_csv
@@ -44,7 +45,7 @@ def _row(request: ExportRequest, r: ExportRow, indonesian: bool) -> list[str]:
     published = meta_publish_time(p.published_local, p.office_code)  # US Pacific, in both languages
     start = [p.post_id, a.account_id or "", a.handle, a.display_name, p.caption, duration, published, p.permalink]
     if indonesian:
-        n = _plain
+        n: Callable[[int | None], str] = _plain
         return [
             *start, LABELS_ID[p.post_type], "", "Sepanjang Masa", n(m.views), n(m.likes), n(m.shares),
             n(m.comments), n(m.saves), n(m.reach), n(follows),

@@ -23,7 +23,7 @@ HEADER = ["Post id", "Date", "Post text", "Post Link", "Impressions", "Likes", "
 def _row(request: ExportRequest, r: ExportRow) -> list[str]:
     p, m = r.post, r.metrics
     link_shares = None if m.shares is None else m.shares // 4
-    reposts = None if m.shares is None else m.shares - link_shares
+    reposts = None if m.shares is None or link_shares is None else m.shares - link_shares
     engagements = (m.likes or 0) + (m.comments or 0) + (m.shares or 0) + (m.saves or 0)
     expands = None if m.impressions is None else m.impressions // 50
     day = p.published_local
