@@ -356,18 +356,20 @@ def check_columns(
         )
     for table, contract in sorted(contracts.items()):
         if table not in actual:
-            problems.append(f"{contract.path}: describes {table}, which the build did not make")
+            problems.append(
+                f"{_shown_path(contract.path)}: describes {table}, which the build did not make"
+            )
             continue
         have, said = actual[table], contract.column_names
         gained = [c for c in have if c not in said]
         lost = [c for c in said if c not in have]
         if gained:
             problems.append(
-                f"{table} has column(s) {', '.join(gained)} that {contract.path} does not describe"
+                f"{table} has column(s) {', '.join(gained)} that {_shown_path(contract.path)} does not describe"
             )
         if lost:
             problems.append(
-                f"{contract.path} describes column(s) {', '.join(lost)} that {table} does not have"
+                f"{_shown_path(contract.path)} describes column(s) {', '.join(lost)} that {table} does not have"
             )
     if problems:
         raise ContractError(
@@ -532,7 +534,7 @@ def _unique_tests(con: duckdb.DuckDBPyConnection, contract: Contract, rows: str)
                     contract.table,
                     name,
                     label,
-                    f"{hits[0][-1]} value(s) appear on more than one row, e.g. {shown}",
+                    f"{hits[0][-1]} {'value' if len(key) == 1 else 'key'}(s) appear on more than one row, e.g. {shown}",
                 )
             )
     return out
