@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -280,7 +280,7 @@ def load_contract(path: Path, table: str) -> Contract:
     )
 
 
-def _test(test: Any, bad, where: str) -> tuple[str, Any]:
+def _test(test: Any, bad: Callable[[str], ContractError], where: str) -> tuple[str, Any]:
     if isinstance(test, str):
         kind, args = test, None
     elif isinstance(test, dict) and len(test) == 1:
