@@ -5,11 +5,8 @@ horizontal scrolling."""
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import struct
-import subprocess
 
 import duckdb
 import pytest
@@ -20,13 +17,14 @@ from medsos.report.render import render
 from medsos.report.summary import gather
 from medsos.sample import build_plan, write_sample
 
-PROBE = """<script>
-(() => {
+# What the reader sees, measured in the page (CSS pixels of the emulated screen)
+PROBE = """(() => {
   const r = (el) => el ? el.getBoundingClientRect() : null;
   const h2 = [...document.querySelectorAll('h2')].map(h => [h.textContent.trim(), Math.round(r(h).top)]);
   const img = document.querySelector('img');
   const items = [...document.querySelectorAll('ol')][0];
-  const out = {
+  return {
+    inner_width: window.innerWidth,
     overflow: document.documentElement.scrollWidth - window.innerWidth,
     headings: h2,
     first_screen: document.body.innerText.slice(0, 400),
@@ -35,34 +33,40 @@ PROBE = """<script>
     smallest_text_px: Math.min(...[...document.querySelectorAll('p, li, td')].map(
         e => parseFloat(getComputedStyle(e).fontSize))),
   };
-  document.body.setAttribute('data-probe', JSON.stringify(out));
-})();
-</script></body>"""
+})()"""
 
 
-def chromium_or_skip() -> str:
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+def chromium_or_skip() -> None:
+    from cdp import chromium
+
+    if chromium() is None:
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: `make test` installs Debian's chromium")
         pytest.skip("chromium not installed (make test installs it)")
-    return chromium
 
 
-def look(chromium: str, html: str, folder, name: str, width: int) -> dict:
-    """Open ``html`` at ``width`` px: the probe's measurements, and a screenshot beside it."""
-    page = folder / f"{name}_{width}.html"
-    page.write_text(html.replace("</body>", PROBE), encoding="utf-8")
-    flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={folder / 'chrome'}", f"--window-size={width},844", "--hide-scrollbars"]
-    dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    start = dom.index("data-probe=\"") + len("data-probe=\"")
-    raw = dom[start:dom.index("\"", start)]
-    probe = json.loads(raw.replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
-    shot = folder / f"{name}_{width}.png"
-    subprocess.run([*flags, f"--screenshot={shot}", page.as_uri()], capture_output=True, timeout=120)
-    assert shot.exists() and shot.stat().st_size > 10_000
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    from cdp import Browser
+
+    chromium_or_skip()
+    b = Browser(tmp_path_factory.mktemp("chromium"))
+    yield b
+    b.close()
+
+
+def look(browser, html: str, folder, name: str, width: int) -> dict:
+    """Open ``html`` on an emulated screen ``width`` CSS px wide (a phone below 600 px;
+    a headless window alone cannot be narrower than 500 px): the page's measurements,
+    and a screenshot of the whole page beside it."""
+    page_file = folder / f"{name}_{width}.html"
+    page_file.write_text(html, encoding="utf-8")
+    page = browser.page(width, 844, mobile=width < 600)
+    page.goto(page_file.as_uri())
+    probe = page.eval(PROBE)
+    assert probe["inner_width"] == width, probe["inner_width"]
+    shot = page.screenshot(folder / f"{name}_{width}.png")
+    assert shot.stat().st_size > 10_000
     return probe
 
 
@@ -86,11 +90,10 @@ def weeks(tmp_path_factory, settings_for):
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_a_normal_week_on_screen(weeks, width):
+def test_a_normal_week_on_screen(weeks, browser, width):
     normal, _, folder = weeks
-    chromium = chromium_or_skip()
     html, _ = render(normal, chart_src=f"chart_{normal.week}.png")
-    probe = look(chromium, html, folder, "normal", width)
+    probe = look(browser, html, folder, "normal", width)
     assert probe["overflow"] <= 0, f"{probe['overflow']} px wider than the screen"
     # the first screen: who it is for, the week, the province's figure and what it means
     first = probe["first_screen"]
@@ -117,11 +120,10 @@ def test_a_normal_week_on_screen(weeks, width):
 
 
 @pytest.mark.parametrize("width", [390, 1280])
-def test_a_week_without_data_says_so_first_and_nothing_else(weeks, width):
+def test_a_week_without_data_says_so_first_and_nothing_else(weeks, browser, width):
     _, quiet, folder = weeks
-    chromium = chromium_or_skip()
     html, _ = render(quiet, chart_src=f"chart_{quiet.week}.png")
-    probe = look(chromium, html, folder, "quiet", width)
+    probe = look(browser, html, folder, "quiet", width)
     assert probe["overflow"] <= 0
     first = probe["first_screen"]
     assert "Belum ada data untuk minggu ini" in first
