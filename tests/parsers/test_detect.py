@@ -48,9 +48,10 @@ EXPECTED = {
 
 
 def test_every_fixture_is_listed():
-    # real/ holds the real exports, each with its own test (tests/test_real_exports.py)
+    # real/ holds the real exports, each with its own test (tests/test_real_exports.py);
+    # content/ holds the content classifier's evaluation set (tests/test_content_classifier.py)
     on_disk = {p.relative_to(FIXTURES).as_posix() for p in FIXTURES.rglob("*")
-               if p.is_file() and p.relative_to(FIXTURES).parts[0] != "real"}
+               if p.is_file() and p.relative_to(FIXTURES).parts[0] not in ("real", "content")}
     assert on_disk == set(EXPECTED)
 
 

@@ -158,7 +158,11 @@ def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, w
                 continue
         text = "ditolak: " + explain(r["status_reason"], r["relative_path"])
         entry = line(r["relative_path"], guess.office_name if guess else None, "ditolak")
-        if guess is not None:
+        # the whole path: the folder is what is wrong, and where the admin must look
+        entry["file"] = r["relative_path"].replace("::", " › ")
+        misnamed_office = "office code" in (r["status_reason"] or "") or "names no KPU office" in (
+            r["status_reason"] or "")
+        if guess is not None and misnamed_office:
             week_folder = r["relative_path"].split("/")[0]
             text += (f"; kemungkinan maksudnya {guess.office_name} ({guess.office_code}): pindahkan berkas ke "
                      f"folder {week_folder}/{guess.office_code}/")
