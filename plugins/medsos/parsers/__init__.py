@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 from medsos.parsers import facebook, instagram, tiktok, x, youtube
-from medsos.parsers.base import ExportParser, ParseError, RawFile
+from medsos.parsers.base import ExportParser
+from medsos.parsers.sheets import ParseError, RawFile
 
 ALL_PARSERS: list[ExportParser] = [
     *facebook.PARSERS,

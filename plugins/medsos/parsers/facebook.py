@@ -45,38 +45,34 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from medsos.parsers.base import (
-    META_CLOCK,
+from medsos.parsers.api_pull import (
     ApiPull,
     ApiPullParser,
-    CellError,
-    FileContext,
-    ParseError,
-    ParseResult,
-    Problem,
-    RawFile,
-    RawSheet,
-    Row,
     api_count,
     api_field,
     api_id_check,
+    insight_values,
+    parse_utc,
+)
+from medsos.parsers.base import (
+    CellError,
+    FileContext,
+    ParseResult,
+    Problem,
+    Row,
     build_result,
     collect_rows,
     daily_record,
-    header_index,
-    insight_values,
     iter_rows,
     lineage,
-    norm_header,
-    parse_utc,
     refuse_day_first,
     reject,
     require_columns,
     row_id,
     skip,
-    to_instant,
-    to_local,
 )
+from medsos.parsers.sheets import ParseError, RawFile, RawSheet, header_index, norm_header
+from medsos.parsers.values import META_CLOCK, to_instant, to_local
 
 # Meta writes US-style minutes in every UI language; nothing else is accepted.
 META_TIME_FORMATS = ("%m/%d/%Y %H:%M",)

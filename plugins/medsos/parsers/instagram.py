@@ -21,34 +21,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from medsos.parsers.base import (
-    META_CLOCK,
+from medsos.parsers.api_pull import (
     ApiPull,
     ApiPullParser,
+    api_count,
+    api_field,
+    api_id_check,
+    insight_values,
+    parse_utc,
+)
+from medsos.parsers.base import (
     CellError,
     FileContext,
     ParseResult,
     Problem,
-    RawFile,
-    api_count,
-    api_field,
-    api_id_check,
     build_result,
-    header_index,
-    insight_values,
     iter_rows,
     lineage,
-    norm_header,
-    parse_utc,
     refuse_day_first,
     reject,
     require_columns,
     row_id,
     skip,
-    to_instant,
-    to_local,
 )
 from medsos.parsers.facebook import META_ERROR_ROW, META_TIME_FORMATS, MetaDaily, meta_error_row
+from medsos.parsers.sheets import RawFile, header_index, norm_header
+from medsos.parsers.values import META_CLOCK, to_instant, to_local
 
 ALIASES_EN = {
     "post id": "post_id",

@@ -77,32 +77,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from medsos.parsers.api_pull import ApiPull, ApiPullParser, api_count, api_field, api_id_check
 from medsos.parsers.base import (
     AcknowledgedExport,
-    ApiPull,
-    ApiPullParser,
     CellError,
     FileContext,
     ParseResult,
     Problem,
-    RawFile,
-    RawSheet,
     Row,
-    api_count,
-    api_field,
-    api_id_check,
     build_result,
     daily_record,
-    excel_serial_to_datetime,
-    header_index,
-    is_missing,
     iter_rows,
     lineage,
+    reject,
+    require_columns,
+)
+from medsos.parsers.sheets import RawFile, RawSheet, header_index
+from medsos.parsers.values import (
+    excel_serial_to_datetime,
+    is_missing,
     most_common,
     parse_day_month,
     parse_fixed_datetime,
-    reject,
-    require_columns,
     split_delta,
     to_instant,
     to_local,

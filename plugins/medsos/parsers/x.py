@@ -59,35 +59,32 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from medsos.parsers.base import (
+from medsos.parsers.api_pull import (
     ApiPull,
     ApiPullParser,
+    api_count,
+    api_field,
+    api_id_check,
+    parse_utc,
+)
+from medsos.parsers.base import (
     CellError,
     FileContext,
     ParseResult,
     Problem,
-    RawFile,
     Row,
-    api_count,
-    api_field,
-    api_id_check,
     build_result,
     collect_rows,
     daily_record,
-    header_index,
-    is_missing,
     iter_rows,
     lineage,
-    norm_header,
-    parse_count,
-    parse_utc,
     reject,
     require_columns,
     row_id,
     skip,
-    to_instant,
-    to_local,
 )
+from medsos.parsers.sheets import RawFile, header_index, norm_header
+from medsos.parsers.values import is_missing, parse_count, to_instant, to_local
 
 TWITTER_EPOCH_MS = 1288834974657
 HANDLE = re.compile(r"(?:x|twitter)\.com/([^/]+)/status/(\d+)")

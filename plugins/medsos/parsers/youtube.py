@@ -49,32 +49,28 @@ import re
 from datetime import date, datetime
 from typing import Any
 
+from medsos.parsers.api_pull import ApiPull, ApiPullParser, api_count, api_field, parse_utc
 from medsos.parsers.base import (
-    ApiPull,
-    ApiPullParser,
     CellError,
     FileContext,
     ParseResult,
     Problem,
-    RawFile,
     Row,
-    api_count,
-    api_field,
     build_result,
     collect_rows,
     daily_record,
-    header_index,
-    is_missing,
     iter_rows,
     lineage,
-    norm_header,
-    parse_day_month,
-    parse_decimal,
-    parse_utc,
     reject,
     require_columns,
     row_id,
     skip,
+)
+from medsos.parsers.sheets import RawFile, header_index, norm_header
+from medsos.parsers.values import (
+    is_missing,
+    parse_day_month,
+    parse_decimal,
     split_delta,
     to_instant,
     to_local,
