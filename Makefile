@@ -1,6 +1,7 @@
 # medsos: everything a fresh machine with Python 3.11 and pip needs.
 #   make demo   sample exports + the weekly DAG through Airflow; leaves data/
 #   make test   the test suite
+#   make lint   ruff (rules, formatting) and mypy on plugins/ and dags/
 #   make airflow  the Airflow UI with the project's DAGs on this machine (127.0.0.1:8080)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -48,8 +49,11 @@ test-deps:
 test: bootstrap test-deps
 	$(VENV)/bin/python -m pytest -q
 
+# ruff's rules and formatting, and mypy's types ([tool.mypy] in pyproject.toml)
 lint: bootstrap
 	$(VENV)/bin/ruff check plugins dags tests
+	$(VENV)/bin/ruff format --check plugins dags
+	$(VENV)/bin/mypy plugins/medsos dags
 
 clean:
 	rm -rf data .pytest_cache
