@@ -169,6 +169,22 @@ def test_a_null_where_none_may_be_fails_naming_the_row(copy):
     assert "platform='instagram'" in message and f"post_id='{post_id}'" in message
 
 
+def test_nulls_in_two_columns_of_one_table_are_both_named(copy):
+    """Each column's examples are read from the table under test, not from the rows the
+    column before it showed."""
+    (post_id,) = copy.sql(
+        "select min(post_id) from core.posts where platform = 'instagram'"
+    ).fetchall()[0]
+    copy.execute(
+        """update core.posts set content_format = null, local_date = null
+           where platform = 'instagram' and post_id = ?""",
+        [post_id],
+    )
+    message = failure(copy)
+    assert "core.posts.content_format: not_null failed: 1 row(s) are NULL" in message
+    assert "core.posts.local_date: not_null failed: 1 row(s) are NULL" in message
+
+
 def test_a_value_outside_the_accepted_ones_fails_naming_it(copy):
     copy.execute(
         "update marts.weekly_cadence set data_status = 'terlambat' where office_code = '35.07'"

@@ -69,7 +69,9 @@ class Scenario:
     name: str
     weeks: list[str]
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
-    peaks: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STAGES, 0))  # bytes, process tree
+    peaks: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(STAGES, 0)
+    )  # bytes, process tree
     rows: int = 0
     files: int = 0
 
@@ -109,15 +111,27 @@ class BenchResult:
         ratio_c = c / d if d else float("inf")
         peak = self.peak_tree or self.peak_self + self.workers * self.peak_child
         return [
-            (f"(b) within {TARGET_FLOOR_RATIO:g}x of (a)", f"{b:,.1f} s / {self.floor.seconds:,.1f} s = {ratio_b:,.1f}x",
-             ratio_b <= TARGET_FLOOR_RATIO),
+            (
+                f"(b) within {TARGET_FLOOR_RATIO:g}x of (a)",
+                f"{b:,.1f} s / {self.floor.seconds:,.1f} s = {ratio_b:,.1f}x",
+                ratio_b <= TARGET_FLOOR_RATIO,
+            ),
             (f"(c) under {TARGET_WEEK_SECONDS:g} s", f"{c:,.1f} s", c < TARGET_WEEK_SECONDS),
-            (f"(c) report under {TARGET_REPORT_SECONDS:g} s", f"{self.on_history.seconds['report']:,.1f} s",
-             self.on_history.seconds["report"] < TARGET_REPORT_SECONDS),
-            (f"(c) within {TARGET_HISTORY_RATIO:g}x of (d)", f"{c:,.1f} s / {d:,.1f} s = {ratio_c:,.2f}x",
-             ratio_c <= TARGET_HISTORY_RATIO),
-            ("peak memory under 2 GB",
-             f"{peak / GB:,.2f} GB (process and parse workers at once)", peak < TARGET_PEAK_BYTES),
+            (
+                f"(c) report under {TARGET_REPORT_SECONDS:g} s",
+                f"{self.on_history.seconds['report']:,.1f} s",
+                self.on_history.seconds["report"] < TARGET_REPORT_SECONDS,
+            ),
+            (
+                f"(c) within {TARGET_HISTORY_RATIO:g}x of (d)",
+                f"{c:,.1f} s / {d:,.1f} s = {ratio_c:,.2f}x",
+                ratio_c <= TARGET_HISTORY_RATIO,
+            ),
+            (
+                "peak memory under 2 GB",
+                f"{peak / GB:,.2f} GB (process and parse workers at once)",
+                peak < TARGET_PEAK_BYTES,
+            ),
         ]
 
 
@@ -126,8 +140,10 @@ class BenchResult:
 
 def _maxrss() -> tuple[int, int]:
     # Linux reports kilobytes
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024)
+    return (
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+    )
 
 
 def _rss_of_tree(root_pid: int) -> int:
@@ -144,7 +160,7 @@ def _rss_of_tree(root_pid: int) -> int:
         except OSError:
             continue  # the process ended meanwhile
         # the command name may hold spaces and parentheses: fields start after the last ')'
-        fields = stat[stat.rfind(b")") + 2:].split()
+        fields = stat[stat.rfind(b")") + 2 :].split()
         pid = int(entry.name)
         parents[pid] = int(fields[1])
         rss[pid] = int(fields[21]) * page
@@ -210,7 +226,9 @@ def settings_under(root: Path, landing: Path, accounts: Path) -> Settings:
 def _environment(settings: Settings, parse_workers: int | None = None) -> Iterator[None]:
     """The MEDSOS_* variables of ``settings`` while the bench runs (parse workers are
     spawned and read the environment), restored afterwards."""
-    wanted = settings.as_env() | ({"MEDSOS_PARSE_WORKERS": str(parse_workers)} if parse_workers else {})
+    wanted = settings.as_env() | (
+        {"MEDSOS_PARSE_WORKERS": str(parse_workers)} if parse_workers else {}
+    )
     saved = {k: os.environ.get(k) for k in wanted}
     os.environ.update(wanted)
     try:
@@ -229,7 +247,9 @@ class _Timer:
     def __init__(self, profiler: cProfile.Profile | None):
         self.profiler = profiler
 
-    def __call__(self, scenario: Scenario, stage: str, fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    def __call__(
+        self, scenario: Scenario, stage: str, fn: Callable[..., Any], *args: Any, **kw: Any
+    ) -> Any:
         memory = TreeMemory.current
         if memory is not None:
             memory.start_stage()
@@ -265,17 +285,20 @@ def _xlsx_rows(path: Path) -> int:
         shared: list[str] = []
         if "xl/sharedStrings.xml" in names:
             root = ElementTree.fromstring(z.read("xl/sharedStrings.xml"))
-            shared = ["".join(t.text or "" for t in si.iter(f"{_NS}t")) for si in root.iter(f"{_NS}si")]
+            shared = [
+                "".join(t.text or "" for t in si.iter(f"{_NS}t")) for si in root.iter(f"{_NS}si")
+            ]
         rows = 0
         for name in names:
             if not (name.startswith("xl/worksheets/") and name.endswith(".xml")):
                 continue
             for row in ElementTree.fromstring(z.read(name)).iter(f"{_NS}row"):
-                values = []
+                values: list[str | None] = []
                 for c in row.iter(f"{_NS}c"):
                     v = c.find(f"{_NS}v")
                     if c.get("t") == "s" and v is not None:
-                        values.append(shared[int(v.text)])
+                        # an index into the shared strings; an empty one is a broken workbook
+                        values.append(shared[int(v.text or "")])
                     elif c.get("t") == "inlineStr":
                         values.append("".join(t.text or "" for t in c.iter(f"{_NS}t")))
                     else:
@@ -308,7 +331,9 @@ def measure_floor(files: list[Path]) -> Floor:
         if first.startswith(b"PK"):
             workbooks.append(path)
         else:
-            groups.setdefault(first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"), []).append(str(path))
+            groups.setdefault(first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n"), []).append(
+                str(path)
+            )
     con = duckdb.connect()
     con.execute("set enable_progress_bar = false")  # its bar would fill the benchmark's output
     try:
@@ -318,7 +343,7 @@ def measure_floor(files: list[Path]) -> Floor:
                 "select count(*), sum(length(columns(*))) from read_csv(?, header = true, all_varchar = true, "
                 "delim = ',', quote = '\"', escape = '\"')",
                 [paths],
-            ).fetchone()
+            ).fetchall()[0]  # an aggregate: always one row
             floor.rows += int(counts[0])
     finally:
         con.close()
@@ -356,7 +381,9 @@ def _finish(settings: Settings, week: str, sc: Scenario, timed: _Timer) -> None:
     timed(sc, "report", pipeline.render_summaries, settings, week)
 
 
-def run_backfill(settings: Settings, history: list[str], timed: _Timer, progress: bool = True) -> Scenario:
+def run_backfill(
+    settings: Settings, history: list[str], timed: _Timer, progress: bool = True
+) -> Scenario:
     """(b): the history as ``medsos backfill`` loads it: one batch (listed once, parsed a
     week at a time, validated and loaded once), tables built once."""
     from medsos import pipeline
@@ -368,13 +395,22 @@ def run_backfill(settings: Settings, history: list[str], timed: _Timer, progress
         if progress:
             i = history.index(week) + 1 if week in history else len(history)
             elapsed = time.perf_counter() - started
-            print(f"  (b) {i}/{len(history)} weeks read ({week}) | {files:,} files | "
-                  f"{rows / max(elapsed, 1e-9):,.0f} rows/s", file=sys.stderr, flush=True)
+            print(
+                f"  (b) {i}/{len(history)} weeks read ({week}) | {files:,} files | "
+                f"{rows / max(elapsed, 1e-9):,.0f} rows/s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     with pipeline.parse_workers_kept():
         loaded = pipeline.load_weeks(
-            settings, history[0], history[-1], pipeline.new_run_id(history[-1], "bench"), progress=shown,
-            timed=lambda stage, fn, *args, **kw: timed(sc, stage, fn, *args, **kw))
+            settings,
+            history[0],
+            history[-1],
+            pipeline.new_run_id(history[-1], "bench"),
+            progress=shown,
+            timed=lambda stage, fn, *args, **kw: timed(sc, stage, fn, *args, **kw),
+        )
     sc.rows = loaded["posts_parsed"] + loaded["account_days_parsed"]
     sc.files = loaded["files_parsed"] + loaded["files_rejected"]
     _finish(settings, history[-1], sc, timed)
@@ -424,7 +460,9 @@ def _generated(gen: Path, params: dict[str, Any], jobs: int) -> float:
     started = time.perf_counter()
     offices = national.select_offices(params["offices"])
     week_list = national.week_range(params["first"], params["weeks"])
-    written = national.generate(gen, week_list, offices, seed=params["seed"], jobs=jobs, progress=True)
+    written = national.generate(
+        gen, week_list, offices, seed=params["seed"], jobs=jobs, progress=True
+    )
     marker.write_text(json.dumps(params))
     print(f"generated {written.files:,} files, {written.posts:,} posts", file=sys.stderr)
     return time.perf_counter() - started
@@ -486,9 +524,18 @@ def run_bench(
         profiler.dump_stats(str(profile))
     peak_self, peak_child = _maxrss()
     return BenchResult(
-        offices=len(office_list), history=history, week=week, floor=floor, backfill=backfill,
-        on_history=on_history, on_one_week=on_one_week, peak_self=peak_self, peak_child=peak_child,
-        workers=workers if workers > 1 else 0, generate_seconds=generate_seconds, peak_tree=memory.peak,
+        offices=len(office_list),
+        history=history,
+        week=week,
+        floor=floor,
+        backfill=backfill,
+        on_history=on_history,
+        on_one_week=on_one_week,
+        peak_self=peak_self,
+        peak_child=peak_child,
+        workers=workers if workers > 1 else 0,
+        generate_seconds=generate_seconds,
+        peak_tree=memory.peak,
     )
 
 
@@ -522,8 +569,10 @@ def format_result(r: BenchResult) -> str:
             cells.append(f"{s:>12,.2f}{sc.rows / s if s else 0:>12,.0f}{share:>6.0%}")
         lines.append(f"{stage:<10}" + "".join(cells))
     lines.append(f"{'files':<10}" + "".join(f"{sc.files:>30,}" for _, sc in scs))
-    lines.append(f"{'peak GB':<10}" + "".join(
-        f"{' '.join(f'{sc.peaks[s] / GB:.1f}' for s in STAGES):>30}" for _, sc in scs))
+    lines.append(
+        f"{'peak GB':<10}"
+        + "".join(f"{' '.join(f'{sc.peaks[s] / GB:.1f}' for s in STAGES):>30}" for _, sc in scs)
+    )
     lines.append(f"{'rows':<10}" + "".join(f"{sc.rows:>30,}" for _, sc in scs))
     per_week = r.backfill.total(("find", "parse", "validate", "load")) / len(r.history)
     lines += [
@@ -542,25 +591,45 @@ def format_result(r: BenchResult) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    p.add_argument("--weeks", type=int, default=national.DEFAULT_WEEKS,
-                   help="weeks of history for (b); (c)/(d) run the week after (52)")
+    p.add_argument(
+        "--weeks",
+        type=int,
+        default=national.DEFAULT_WEEKS,
+        help="weeks of history for (b); (c)/(d) run the week after (52)",
+    )
     p.add_argument("--offices", type=int, help="only the first N offices (all 553)")
-    p.add_argument("--from", dest="first", default=national.DEFAULT_FIRST_WEEK, help="first history week")
+    p.add_argument(
+        "--from", dest="first", default=national.DEFAULT_FIRST_WEEK, help="first history week"
+    )
     p.add_argument("--seed", type=int, default=national.DEFAULT_SEED)
-    p.add_argument("--data-dir", type=Path,
-                   help="work here instead of a fresh temporary folder; generated exports found there "
-                        "with the same options are reused")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        help="work here instead of a fresh temporary folder; generated exports found there "
+        "with the same options are reused",
+    )
     p.add_argument("--keep", action="store_true", help="keep the generated exports and warehouses")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes generating the exports")
-    p.add_argument("--parse-workers", type=int,
-                   help="parse processes for big batches (MEDSOS_PARSE_WORKERS; default: as set, else every core)")
-    p.add_argument("--profile", type=Path, help="write cProfile stats of (b)-(d) stage calls to this file "
-                                                "(set MEDSOS_PARSE_WORKERS=1 to see parsing in it)")
+    p.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes generating the exports"
+    )
+    p.add_argument(
+        "--parse-workers",
+        type=int,
+        help="parse processes for big batches (MEDSOS_PARSE_WORKERS; default: as set, else every core)",
+    )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        help="write cProfile stats of (b)-(d) stage calls to this file "
+        "(set MEDSOS_PARSE_WORKERS=1 to see parsing in it)",
+    )
     return p
 
 
 def build_parser() -> argparse.ArgumentParser:
-    return add_arguments(argparse.ArgumentParser(prog="medsos bench", description=__doc__.split("\n\n")[0]))
+    return add_arguments(
+        argparse.ArgumentParser(prog="medsos bench", description=__doc__.split("\n\n")[0])
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -572,8 +641,16 @@ def run(args: argparse.Namespace) -> int:
         claim(root, ".medsos-bench", "bench")
     root.mkdir(parents=True, exist_ok=True)
     try:
-        result = run_bench(root, args.weeks, args.offices, args.first, args.seed, args.jobs, args.profile,
-                           parse_workers=args.parse_workers)
+        result = run_bench(
+            root,
+            args.weeks,
+            args.offices,
+            args.first,
+            args.seed,
+            args.jobs,
+            args.profile,
+            parse_workers=args.parse_workers,
+        )
         print(format_result(result))
         if args.profile:
             print(f"\nprofile: {args.profile}; top functions by own time:")
@@ -605,4 +682,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

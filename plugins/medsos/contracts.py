@@ -481,12 +481,12 @@ def _value_tests(con: duckdb.DuckDBPyConnection, contract: Contract, rows: str) 
         ident = _ident(col.name)
         if kind == "not_null":
             key = [c for c in contract.key() if c != col.name] or contract.column_names[:1]
-            rows = con.execute(
+            examples = con.execute(
                 f"select {', '.join(_ident(k) for k in key)} from {rows} "
                 f"where {ident} is null limit {EXAMPLES}"
             ).fetchall()
             shown = "; ".join(
-                ", ".join(f"{k}={_show(v)}" for k, v in zip(key, r, strict=True)) for r in rows
+                ", ".join(f"{k}={_show(v)}" for k, v in zip(key, r, strict=True)) for r in examples
             )
             out.append(
                 Failure(contract.table, col.name, "not_null", f"{n} row(s) are NULL, e.g. {shown}")

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from stat import S_ISREG
+from typing import TypedDict
 
 from medsos import weeks
 from medsos.registry import load_offices, normalise_office_code
@@ -42,7 +43,8 @@ class LandingFile:
     sha256: str
     size_bytes: int
     problem: str | None = None  # why the file cannot be processed (bad folder, …)
-    modified_at: str | None = None  # ISO instant the file was last saved; a correction is saved later
+    # ISO instant the file was last saved; a correction is saved later
+    modified_at: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -80,7 +82,16 @@ def _too_big(size: int) -> str | None:
     )
 
 
-def _zip_members(path: Path, rel: str, base: dict) -> list[LandingFile] | None:
+class _Shared(TypedDict):
+    """What every entry of one landing file carries, a ZIP's members included."""
+
+    delivery_week: str
+    office_code: str | None
+    problem: str | None  # the folder's problem, which every entry inherits
+    modified_at: str
+
+
+def _zip_members(path: Path, rel: str, base: _Shared) -> list[LandingFile] | None:
     """The entries of a downloaded ZIP, or None when the file is a workbook (XLSX)."""
     try:
         with zipfile.ZipFile(path) as zf:
@@ -106,20 +117,35 @@ def _zip_members(path: Path, rel: str, base: dict) -> list[LandingFile] | None:
                         relative_path=member_rel,
                         sha256=hashlib.sha256(data).hexdigest() if data else _sha_of_info(info),
                         size_bytes=info.file_size,
-                        problem=base["problem"] or problem,
-                        **{k: v for k, v in base.items() if k != "problem"},
+                        **(base | {"problem": base["problem"] or problem}),
                     )
                 )
             if not out:
-                return [LandingFile(relative_path=rel, sha256=sha256_of(path), size_bytes=path.stat().st_size,
-                                    problem=base["problem"] or f"{rel}: the ZIP file is empty",
-                                    **{k: v for k, v in base.items() if k != "problem"})]
+                return [
+                    LandingFile(
+                        relative_path=rel,
+                        sha256=sha256_of(path),
+                        size_bytes=path.stat().st_size,
+                        **(base | {"problem": base["problem"] or f"{rel}: the ZIP file is empty"}),
+                    )
+                ]
             return out
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         # RuntimeError: encrypted member; NotImplementedError: unknown compression
-        return [LandingFile(relative_path=rel, sha256=sha256_of(path), size_bytes=path.stat().st_size,
-                            problem=base["problem"] or f"{rel}: a damaged or protected ZIP file ({exc})",
-                            **{k: v for k, v in base.items() if k != "problem"})]
+        return [
+            LandingFile(
+                relative_path=rel,
+                sha256=sha256_of(path),
+                size_bytes=path.stat().st_size,
+                **(
+                    base
+                    | {
+                        "problem": base["problem"]
+                        or f"{rel}: a damaged or protected ZIP file ({exc})"
+                    }
+                ),
+            )
+        ]
 
 
 def _sha_of_info(info: zipfile.ZipInfo) -> str:
@@ -151,7 +177,9 @@ def _ignored_name(name: str) -> bool:
     return name in IGNORED_NAMES or name.startswith(SYSTEM_PREFIXES)
 
 
-def _files_under(folder: str, folders: dict[str, int] | None = None) -> list[tuple[str, os.stat_result]]:
+def _files_under(
+    folder: str, folders: dict[str, int] | None = None
+) -> list[tuple[str, os.stat_result]]:
     """Every file (and link) below ``folder``, sorted, each with its own ``lstat``; links
     are not followed. One directory scan instead of several calls per file, and plain
     strings instead of Path objects, matter when a weekly run walks a national landing
@@ -181,13 +209,18 @@ def _relative(root: str, path: str) -> str:
     """``path`` below the landing folder ``root`` as 'a/b/c' (a string slice: this runs
     for every file of a scan)."""
     if path.startswith(root + os.sep):
-        return path[len(root) + 1:].replace(os.sep, "/")
+        return path[len(root) + 1 :].replace(os.sep, "/")
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def _entries(
-    landing: Path, path: Path | str, week: str, office_code: str | None, problem: str | None,
-    known: dict[str, tuple[int, str, str]], stat: os.stat_result | None = None,
+    landing: Path,
+    path: Path | str,
+    week: str,
+    office_code: str | None,
+    problem: str | None,
+    known: dict[str, tuple[int, str, str]],
+    stat: os.stat_result | None = None,
 ) -> list[LandingFile]:
     """The manifest entries of one landing file (several for a downloaded ZIP)."""
     path = str(path)
@@ -196,9 +229,17 @@ def _entries(
         stat = os.lstat(path)
     if not S_ISREG(stat.st_mode):
         # a link could point anywhere on the server; only real files are read
-        return [LandingFile(rel, week, office_code, "", 0,
-                            f"{rel}: {problem or 'a link or special file, not an export; copy the file itself'}")]
-    base = {
+        return [
+            LandingFile(
+                rel,
+                week,
+                office_code,
+                "",
+                0,
+                f"{rel}: {problem or 'a link or special file, not an export; copy the file itself'}",
+            )
+        ]
+    base: _Shared = {
         "delivery_week": week,
         "office_code": office_code,
         "problem": f"{rel}: {problem}" if problem else None,
@@ -210,11 +251,14 @@ def _entries(
         if members is not None:
             return members
     before = known.get(rel)
-    unchanged = before is not None and before[0] == stat.st_size and before[1] == base["modified_at"]
+    if before is not None and before[0] == stat.st_size and before[1] == base["modified_at"]:
+        sha256 = before[2]  # same size, saved at the same instant: not read again
+    else:
+        sha256 = sha256_of(Path(path))
     return [
         LandingFile(
             relative_path=rel,
-            sha256=before[2] if unchanged else sha256_of(Path(path)),
+            sha256=sha256,
             size_bytes=stat.st_size,
             **(base | {"problem": base["problem"] or (too_big and f"{rel}: {too_big}")}),
         )
@@ -283,18 +327,27 @@ def scan(
         if not any(path == folder for path, _ in times):
             return False
         try:
-            return all(os.stat(os.path.join(root, path)).st_mtime_ns == mtime for path, mtime in times)
+            return all(
+                os.stat(os.path.join(root, path)).st_mtime_ns == mtime for path, mtime in times
+            )
         except OSError:  # a folder inside was removed
             return False
 
     if not landing.is_dir():
         return Scan(files, [f"landing folder {landing} does not exist"], folders, unchanged)
 
-    def add(path: Path | str, week: str, office_code: str | None, problem: str | None, stat=None) -> None:
+    def add(
+        path: Path | str, week: str, office_code: str | None, problem: str | None, stat=None
+    ) -> None:
         files.extend(_entries(landing, path, week, office_code, problem, known or {}, stat))
 
-    def add_tree(folder: Path | str, week: str, office_code: str | None, problem: str | None,
-                 times: dict[str, int] | None = None) -> None:
+    def add_tree(
+        folder: Path | str,
+        week: str,
+        office_code: str | None,
+        problem: str | None,
+        times: dict[str, int] | None = None,
+    ) -> None:
         # under a misplaced folder every file is listed, each rejected with the reason
         for path, stat in _files_under(str(folder), times):
             add(path, week, office_code, problem, stat)
@@ -316,7 +369,9 @@ def scan(
             continue
         if since_week and weeks.week_start(week_dir.name) < weeks.week_start(since_week):
             continue
-        recent = always_list_from is None or weeks.week_start(week_dir.name) >= weeks.week_start(always_list_from)
+        recent = always_list_from is None or weeks.week_start(week_dir.name) >= weeks.week_start(
+            always_list_from
+        )
         with os.scandir(week_dir) as it:
             office_dirs = sorted(it, key=lambda e: e.name)
         for office_dir in office_dirs:
@@ -343,6 +398,7 @@ def scan(
             times: dict[str, int] = {}
             add_tree(office_dir.path, week_dir.name, office_code, None, times)
             folders.update(
-                (_relative(root, path), mtime if mtime < settled_before else 0) for path, mtime in times.items()
+                (_relative(root, path), mtime if mtime < settled_before else 0)
+                for path, mtime in times.items()
             )
     return Scan(files, problems, folders, unchanged)

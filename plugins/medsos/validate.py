@@ -20,11 +20,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from medsos.config import expectations_dir
+
+if TYPE_CHECKING:  # GX takes seconds to import; Validator imports it when first built
+    from great_expectations.data_context import AbstractDataContext
 
 log = logging.getLogger(__name__)
 
@@ -76,18 +79,27 @@ def _column_label(kwargs: dict[str, Any]) -> str:
 class Validator:
     """One GX context for a whole run; ``run`` validates one dataset's batch."""
 
-    def __init__(self, gx_dir: Path | None = None, suites_dir: Path | None = None, run_name: str | None = None):
+    def __init__(
+        self,
+        gx_dir: Path | None = None,
+        suites_dir: Path | None = None,
+        run_name: str | None = None,
+    ):
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self._gx = gx
         self.suites_dir = suites_dir
+        self.ctx: AbstractDataContext
+        self.docs_index: Path | None
         if gx_dir is not None:
             gx_dir.mkdir(parents=True, exist_ok=True)
             forget_old_results(gx_dir, DATA_DOCS_RUNS - 1)  # this run adds one per suite
             self.ctx = gx.get_context(mode="file", project_root_dir=str(gx_dir))
-            self.docs_index = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+            self.docs_index = (
+                gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+            )
         else:
             self.ctx = gx.get_context(mode="ephemeral")
             self.docs_index = None
@@ -139,20 +151,28 @@ class Validator:
 
         suite = self._suite(spec)
         vd = self.ctx.validation_definitions.add_or_update(
-            self._gx.ValidationDefinition(name=suite_name, data=self._batch_definition(suite_name), suite=suite)
+            self._gx.ValidationDefinition(
+                name=suite_name, data=self._batch_definition(suite_name), suite=suite
+            )
         )
         checkpoint = self.ctx.checkpoints.add_or_update(
             self._gx.Checkpoint(
                 name=f"medsos_{suite_name}",
                 validation_definitions=[vd],
                 actions=[],
-                result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_KEY]},
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [ROW_KEY],
+                },
             )
         )
         from great_expectations.core.run_identifier import RunIdentifier
 
-        run = checkpoint.run(batch_parameters={"dataframe": work}, expectation_parameters=parameters or {},
-                             run_id=RunIdentifier(run_name=self.run_name) if self.run_name else None)
+        run = checkpoint.run(
+            batch_parameters={"dataframe": work},
+            expectation_parameters=parameters or {},
+            run_id=RunIdentifier(run_name=self.run_name) if self.run_name else None,
+        )
         ((identifier, result),) = run.run_results.items()
         if self.docs_index:
             self._docs_pending += [identifier, ExpectationSuiteIdentifier(name=suite_name)]
@@ -203,7 +223,9 @@ class Validator:
                 continue
             if exc:
                 # A check that could not run is a defect of the suite, not of the data.
-                raise RuntimeError(f"{spec['name']}: expectation {cfg.type} on {column} could not run: {exc}")
+                raise RuntimeError(
+                    f"{spec['name']}: expectation {cfg.type} on {column} could not run: {exc}"
+                )
             index_list = res.get("unexpected_index_list")
             if index_list is None:
                 if sev == "critical":
@@ -212,7 +234,11 @@ class Validator:
             for item in index_list:
                 key = int(item[ROW_KEY])
                 vals = {k: v for k, v in item.items() if k != ROW_KEY}
-                value = str(next(iter(vals.values()))) if len(vals) == 1 else "; ".join(f"{k}={v}" for k, v in vals.items())
+                value = (
+                    str(next(iter(vals.values())))
+                    if len(vals) == 1
+                    else "; ".join(f"{k}={v}" for k, v in vals.items())
+                )
                 failures.append(
                     {
                         ROW_KEY: key,
@@ -226,7 +252,9 @@ class Validator:
                 if sev == "critical":
                     blocked.add(key)
         if table_level_critical:
-            raise ValueError(f"{spec['name']}: the batch fails table checks: {'; '.join(table_level_critical)}")
+            raise ValueError(
+                f"{spec['name']}: the batch fails table checks: {'; '.join(table_level_critical)}"
+            )
 
         mask = work[ROW_KEY].isin(blocked)
         accepted = work.loc[~mask].drop(columns=[ROW_KEY]).reset_index(drop=True)
@@ -240,7 +268,10 @@ class Validator:
                     f[col] = None if pd.isna(v) else (int(v) if col == "source_row" else str(v))
         log.info(
             "validated %s rows with %s: %s held back, %s failing checks",
-            len(work), spec["name"], len(quarantined), sum(1 for r in results if not r["success"]),
+            len(work),
+            spec["name"],
+            len(quarantined),
+            sum(1 for r in results if not r["success"]),
         )
         return ValidationOutcome(accepted, quarantined, failures, results, self.docs_index)
 
@@ -258,7 +289,9 @@ def forget_old_results(gx_dir: Path, keep: int) -> int:
     for suite in sorted((uncommitted / "validations").glob("*")):
         if not suite.is_dir():
             continue
-        runs = sorted((p for p in suite.glob("*/*") if p.is_dir()), key=lambda p: (p.name, p.parent.name))
+        runs = sorted(
+            (p for p in suite.glob("*/*") if p.is_dir()), key=lambda p: (p.name, p.parent.name)
+        )
         for run in runs[: max(len(runs) - keep, 0)]:
             page = site / run.relative_to(uncommitted)
             shutil.rmtree(run, ignore_errors=True)
@@ -270,8 +303,12 @@ def forget_old_results(gx_dir: Path, keep: int) -> int:
     return deleted
 
 
-def run_suite(df: pd.DataFrame, suite_name: str, parameters: dict[str, Any] | None = None,
-              gx_dir: Path | None = None) -> ValidationOutcome:
+def run_suite(
+    df: pd.DataFrame,
+    suite_name: str,
+    parameters: dict[str, Any] | None = None,
+    gx_dir: Path | None = None,
+) -> ValidationOutcome:
     """One-off validation (tests, ad-hoc checks); the pipeline keeps one Validator per run."""
     validator = Validator(gx_dir)
     outcome = validator.run(df, suite_name, parameters)

@@ -53,14 +53,18 @@ def memory_limit() -> str:
     """``$MEDSOS_DUCKDB_MEMORY_LIMIT`` (e.g. ``2GB``), else 1 GB."""
     value = (os.environ.get("MEDSOS_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT).strip()
     if not _MEMORY.match(value):
-        raise ValueError(f"MEDSOS_DUCKDB_MEMORY_LIMIT must be a size like 1GB or 512MB, not {value!r}")
+        raise ValueError(
+            f"MEDSOS_DUCKDB_MEMORY_LIMIT must be a size like 1GB or 512MB, not {value!r}"
+        )
     return value
 
 
 # --------------------------------------------------------------------------- connections
 
 
-def connect(path: Path, read_only: bool = False, wait_seconds: float = 60.0) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, read_only: bool = False, wait_seconds: float = 60.0
+) -> duckdb.DuckDBPyConnection:
     """Open the warehouse, waiting for another process's lock for up to ``wait_seconds``.
 
     A staff member with the writer's file open in a DuckDB CLI would otherwise fail the
@@ -91,7 +95,9 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 60.0) -> 
 
 
 @contextmanager
-def open_warehouse(settings: Settings, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(
+    settings: Settings, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     con = connect(settings.warehouse, read_only=read_only)
     try:
         if not read_only:
@@ -137,7 +143,9 @@ def migrate(con: duckdb.DuckDBPyConnection, folder: Path | None = None) -> list[
                version integer primary key, name varchar not null,
                checksum varchar not null, applied_at timestamptz not null default now())"""
     )
-    done = {v: c for v, c in con.sql("select version, checksum from meta.schema_migrations").fetchall()}
+    done = {
+        v: c for v, c in con.sql("select version, checksum from meta.schema_migrations").fetchall()
+    }
     applied = []
     for version, name, path in migration_files(folder):
         text = path.read_text(encoding="utf-8")
@@ -172,7 +180,9 @@ def write_reference_tables(
 
     offices = offices_frame()
     evaluation = Evaluation.load(settings.evaluation)
-    accounts = with_handle_check(accounts_frame(load_accounts(settings.accounts)), offices, evaluation)
+    accounts = with_handle_check(
+        accounts_frame(load_accounts(settings.accounts)), offices, evaluation
+    )
     calendar = calendar_frame()
     settings_df = pd.DataFrame(
         [
@@ -191,12 +201,36 @@ def write_reference_tables(
     lexicon = lexicon_frame(settings, evaluation)
     campaign = pd.DataFrame({"hashtag": pd.Series(evaluation.campaign_hashtags, dtype="string")})
     for name, df, comment in (
-        ("offices", offices, "All 553 KPU/KIP offices keyed by Kemendagri code (KPU RI = 00), with level, parent province and IANA time zone."),
-        ("accounts", accounts, "Official accounts: which office runs which handle on which platform (from the account registry CSV)."),
-        ("calendar_weeks", calendar, "ISO weeks (Monday to Sunday) with working days, public holidays, cuti bersama and election periods."),
-        ("evaluation_settings", settings_df, "Thresholds used for the weekly tables (from evaluation.toml) and the last week reported."),
-        ("content_lexicon", lexicon, "Keywords that place a caption in a content category, and names of election bodies that count for none (from evaluation.toml; matched on their roots, see medsos/content.py)."),
-        ("campaign_hashtags", campaign, "The official campaign hashtags (from evaluation.toml), casefolded, without '#'."),
+        (
+            "offices",
+            offices,
+            "All 553 KPU/KIP offices keyed by Kemendagri code (KPU RI = 00), with level, parent province and IANA time zone.",
+        ),
+        (
+            "accounts",
+            accounts,
+            "Official accounts: which office runs which handle on which platform (from the account registry CSV).",
+        ),
+        (
+            "calendar_weeks",
+            calendar,
+            "ISO weeks (Monday to Sunday) with working days, public holidays, cuti bersama and election periods.",
+        ),
+        (
+            "evaluation_settings",
+            settings_df,
+            "Thresholds used for the weekly tables (from evaluation.toml) and the last week reported.",
+        ),
+        (
+            "content_lexicon",
+            lexicon,
+            "Keywords that place a caption in a content category, and names of election bodies that count for none (from evaluation.toml; matched on their roots, see medsos/content.py).",
+        ),
+        (
+            "campaign_hashtags",
+            campaign,
+            "The official campaign hashtags (from evaluation.toml), casefolded, without '#'.",
+        ),
     ):
         con.register("_ref", df)
         con.execute(f"create or replace table core.{name} as select * from _ref")
@@ -205,21 +239,26 @@ def write_reference_tables(
     return evaluation
 
 
-def with_handle_check(accounts: pd.DataFrame, offices: pd.DataFrame, evaluation: Evaluation) -> pd.DataFrame:
+def with_handle_check(
+    accounts: pd.DataFrame, offices: pd.DataFrame, evaluation: Evaluation
+) -> pd.DataFrame:
     """``handle_pattern`` and ``handle_follows_pattern`` for each account: whether its
     handle follows its province's pattern (evaluation.toml, accounts.handle_patterns;
     case ignored). NULL where the province has no pattern: not judged."""
-    province = dict(zip(offices["office_code"], offices["province_code"]))
+    province = dict(zip(offices["office_code"], offices["province_code"], strict=True))
     patterns = []
     follows = []
-    for code, handle in zip(accounts["office_code"], accounts["handle"]):
+    for code, handle in zip(accounts["office_code"], accounts["handle"], strict=True):
         prov = province.get(code)
         if pd.isna(prov):  # KPU RI has no province; its own code then
             prov = code
         pattern = evaluation.handle_patterns.get(str(prov))
         patterns.append(pattern)
-        follows.append(None if pattern is None or pd.isna(handle)
-                       else re.fullmatch(pattern, str(handle), re.IGNORECASE) is not None)
+        follows.append(
+            None
+            if pattern is None or pd.isna(handle)
+            else re.fullmatch(pattern, str(handle), re.IGNORECASE) is not None
+        )
     out = accounts.copy()
     out["handle_pattern"] = pd.Series(patterns, dtype="string", index=out.index)
     out["handle_follows_pattern"] = pd.Series(follows, dtype="boolean", index=out.index)
@@ -230,7 +269,7 @@ def lexicon_frame(settings: Settings, evaluation: Evaluation) -> pd.DataFrame:
     """The content lexicon as staff read it, with the root form each keyword is matched
     on. A lexicon that cannot be used (a word under two categories) stops the build with
     the file named."""
-    from medsos.content import Lexicon, parse_keyword
+    from medsos.content import Lexicon
 
     try:
         lexicon = Lexicon.from_evaluation(evaluation)
@@ -242,10 +281,14 @@ def lexicon_frame(settings: Settings, evaluation: Evaluation) -> pd.DataFrame:
             rows.append(
                 {
                     "category": e.category or "nama_lembaga",
-                    "priority": (evaluation.category_priority.index(e.category) + 1) if e.category else None,
+                    "priority": (evaluation.category_priority.index(e.category) + 1)
+                    if e.category
+                    else None,
                     "keyword": e.keyword,
                     "weight": e.weight,
-                    "matched_on": ("bentuk tertulis" if e.exact else "kata dasar") + ": " + " ".join(e.roots),
+                    "matched_on": ("bentuk tertulis" if e.exact else "kata dasar")
+                    + ": "
+                    + " ".join(e.roots),
                 }
             )
     df = pd.DataFrame(rows, columns=["category", "priority", "keyword", "weight", "matched_on"])
@@ -327,16 +370,40 @@ class Unit:
 INCREMENTAL_UNITS = {
     # core.files_in_force by office and delivery week: which exports win is decided within
     # the kind, office and week, so a week of new files recomputes only their office-weeks
-    "file group": Unit("meta.file_groups_to_build", ("office_code", "delivery_week"), "changed_file_groups",
-                       "all_file_groups"),
-    "post": Unit("meta.posts_to_build", ("platform", "office_code", "post_id"), "changed_posts", "all_posts",
-                 frozenset({"file group"})),
-    "day": Unit("meta.days_to_build", ("platform", "office_code", "metric_date"), "changed_days", "all_days",
-                frozenset({"file group"})),
-    "week": Unit("meta.weeks_to_build", ("iso_week",), "changed_weeks", "all_weeks",
-                 frozenset({"post", "day"})),
-    "engagement week": Unit("meta.engagement_weeks_to_build", ("iso_week",), "changed_engagement_weeks",
-                            "all_weeks", frozenset({"post", "day", "week"})),
+    "file group": Unit(
+        "meta.file_groups_to_build",
+        ("office_code", "delivery_week"),
+        "changed_file_groups",
+        "all_file_groups",
+    ),
+    "post": Unit(
+        "meta.posts_to_build",
+        ("platform", "office_code", "post_id"),
+        "changed_posts",
+        "all_posts",
+        frozenset({"file group"}),
+    ),
+    "day": Unit(
+        "meta.days_to_build",
+        ("platform", "office_code", "metric_date"),
+        "changed_days",
+        "all_days",
+        frozenset({"file group"}),
+    ),
+    "week": Unit(
+        "meta.weeks_to_build",
+        ("iso_week",),
+        "changed_weeks",
+        "all_weeks",
+        frozenset({"post", "day"}),
+    ),
+    "engagement week": Unit(
+        "meta.engagement_weeks_to_build",
+        ("iso_week",),
+        "changed_engagement_weeks",
+        "all_weeks",
+        frozenset({"post", "day", "week"}),
+    ),
 }
 
 
@@ -373,7 +440,9 @@ def models(folder: Path | None = None) -> list[Model]:
             continue
         layer, _, file = entry.partition("/")
         if layer not in LAYER_SCHEMA:
-            raise ValueError(f"sql/models.txt: '{entry}' is not in staging/, intermediate/ or marts/")
+            raise ValueError(
+                f"sql/models.txt: '{entry}' is not in staging/, intermediate/ or marts/"
+            )
         units = [["by", *unit.split()] for unit in INCREMENTAL_UNITS]
         if (options and options not in units) or (options and layer == "staging"):
             raise ValueError(
@@ -420,10 +489,16 @@ def _can_build_incrementally(con: duckdb.DuckDBPyConnection, fingerprint: str) -
     last = con.sql("select inputs_fingerprint from meta.last_build").fetchall()
     tables = {
         f"{schema}.{name}"
-        for schema, name in con.sql("select schema_name, table_name from duckdb_tables()").fetchall()
+        for schema, name in con.sql(
+            "select schema_name, table_name from duckdb_tables()"
+        ).fetchall()
     }
-    needed = {"core.files_in_force", "core.reporting_weeks", "core.post_categories",
-              *(m.table for m in models() if m.incremental)}
+    needed = {
+        "core.files_in_force",
+        "core.reporting_weeks",
+        "core.post_categories",
+        *(m.table for m in models() if m.incremental),
+    }
     return last == [(fingerprint,)] and needed <= tables
 
 
@@ -471,9 +546,9 @@ def _choose_keys(con: duckdb.DuckDBPyConnection, unit: str, incremental: bool) -
     return incremental
 
 
-def _replace_rows(con: duckdb.DuckDBPyConnection, model: Model, sql: str) -> None:
-    """Delete the model's rows for the keys being computed, insert them afresh."""
-    spec = INCREMENTAL_UNITS[model.incremental]
+def _replace_rows(con: duckdb.DuckDBPyConnection, model: Model, spec: Unit, sql: str) -> None:
+    """Delete the model's rows for the keys being computed (``spec``, the model's unit),
+    insert them afresh."""
     table = spec.table
     if spec.keys == ("iso_week",):
         # and the weeks no longer reported (the first delivery withdrawn, say)
@@ -507,7 +582,9 @@ def build(
         fingerprint = _inputs_fingerprint(con)
         incremental = not full and _can_build_incrementally(con, fingerprint)
         if incremental:
-            con.execute("create or replace table meta.reporting_weeks_before as select iso_week from core.reporting_weeks")
+            con.execute(
+                "create or replace table meta.reporting_weeks_before as select iso_week from core.reporting_weeks"
+            )
         ready: list[str] = []
         for model in models():
             sql = model.path.read_text(encoding="utf-8")
@@ -515,8 +592,10 @@ def build(
             if model.incremental and model.incremental not in ready:
                 reads = INCREMENTAL_UNITS[model.incremental].reads
                 if not reads <= set(ready):
-                    raise ValueError(f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
-                                     f"after the tables built by {' and by '.join(sorted(reads))}")
+                    raise ValueError(
+                        f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
+                        f"after the tables built by {' and by '.join(sorted(reads))}"
+                    )
                 if incremental and ready == ["file group"]:
                     _note_changed_files(con)  # core.files_in_force is built by now
                 incremental = _choose_keys(con, model.incremental, incremental)
@@ -532,22 +611,32 @@ def build(
             if model.table == "core.posts":
                 # the categories are read in Python (stems, names, weights; medsos/content.py)
                 # for the same posts, so a weekly build gives the table a full build gives
-                n = classify_posts_to_build(con, evaluation, incremental=bool(model.incremental and incremental))
-                log.info("content categories of %s posts in %.2f s", n, time.perf_counter() - started)
+                n = classify_posts_to_build(
+                    con, evaluation, incremental=bool(model.incremental and incremental)
+                )
+                log.info(
+                    "content categories of %s posts in %.2f s", n, time.perf_counter() - started
+                )
             if model.incremental and incremental:
-                _replace_rows(con, model, sql)
+                _replace_rows(con, model, INCREMENTAL_UNITS[model.incremental], sql)
             else:
                 con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
             log.info("built %s in %.2f s", model.table, time.perf_counter() - started)
             desc = model.description()
             if desc:
                 if model.materialisation == "view":
-                    con.execute(f"comment on view {model.table} is '{desc.replace(chr(39), chr(39) * 2)}'")
+                    con.execute(
+                        f"comment on view {model.table} is '{desc.replace(chr(39), chr(39) * 2)}'"
+                    )
                 else:
                     _comment(con, model.table, desc)
             built.append(model.table)
-        for table in ("meta.files_in_force_before", "meta.reporting_weeks_before", "meta.changed_files",
-                      "meta.posts_before"):
+        for table in (
+            "meta.files_in_force_before",
+            "meta.reporting_weeks_before",
+            "meta.changed_files",
+            "meta.posts_before",
+        ):
             con.execute(f"drop table if exists {table}")
         # every column described and every data test passed (sql/<layer>/<table>.yml), or
         # the whole build is undone and the published copy keeps the last good tables
@@ -569,8 +658,10 @@ def publish(settings: Settings) -> Path:
     """
     target = settings.published
     if target.resolve() == settings.warehouse.resolve():
-        raise ValueError(f"MEDSOS_PUBLISHED and MEDSOS_WAREHOUSE both name {target}; the published copy "
-                         "must be another file")
+        raise ValueError(
+            f"MEDSOS_PUBLISHED and MEDSOS_WAREHOUSE both name {target}; the published copy "
+            "must be another file"
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     how = clone_or_copy(settings.warehouse, tmp)
