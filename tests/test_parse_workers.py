@@ -31,8 +31,8 @@ def test_worker_processes_give_the_same_batch_as_one_process(settings, monkeypat
     write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W07"))
     # a landing file that cannot be read, to see rejections come back from a worker too
     (settings.landing / "2024-W07" / "35.06" / "rusak.csv").write_bytes(b"\x00\x01 junk")
-    monkeypatch.setattr(pipeline, "PARSE_IN_PARALLEL_FROM", 1)
-    monkeypatch.setattr(pipeline, "PARSE_CHUNK", 4)
+    monkeypatch.setattr(pipeline.parse, "PARSE_IN_PARALLEL_FROM", 1)
+    monkeypatch.setattr(pipeline.parse, "PARSE_CHUNK", 4)
     monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "1")
     alone = parse_week(settings, "alone")
     monkeypatch.setenv("MEDSOS_PARSE_WORKERS", workers)
@@ -45,5 +45,5 @@ def test_worker_processes_give_the_same_batch_as_one_process(settings, monkeypat
     for c2, p2, d2, m2 in shared:
         assert c1 == c2 and p1.equals(p2) and d1.equals(d2) and m1 == m2
     assert files_in_workers(caplog)[-1] > 0
-    assert pipeline._kept_pool is None
-    assert pipeline._parse_workers(1000) >= 1
+    assert pipeline.parse._kept_pool is None
+    assert pipeline.parse._parse_workers(1000) >= 1

@@ -217,7 +217,7 @@ def test_missing_export_whose_posts_another_export_shows_meets_the_minimum(golde
 def test_failure_mid_load_leaves_the_previous_state(golden, monkeypatch):
     import contextlib
 
-    import medsos.pipeline as pipeline
+    import medsos.pipeline.load as pipeline
 
     s, con = golden
     con.close()

@@ -1,0 +1,140 @@
+"""The batch: what travels between the stages, in one place.
+
+A batch is a folder in ``MEDSOS_WORK`` named after its run; between stages only its
+path travels (``Batch``, which the DAG passes through XCom as a dict). Its parts:
+
+- ``files.json`` (``FILES_JSON``): the manifest, one entry per landing file with its
+  status, written by find and updated by parse and validate;
+- ``parsed_posts.parquet`` / ``account_daily.parquet``: what parse read
+  (``part_file`` names one week's part of a batch of many weeks);
+- ``accepted_posts.parquet`` / ``accepted_daily.parquet``: the rows validate passed;
+- ``quarantine.json``, ``warnings.json``, ``validation_results.json``: what validate
+  held back, warned about and checked, for load to record.
+
+The rows' columns are ``POST_COLUMNS`` and ``ACCOUNT_DAILY_COLUMNS`` (the parsers'
+column contract, re-exported here); ``write_frame``/``read_frame`` keep their types
+through parquet. Run ids (``new_run_id``) name batches and ``raw.runs`` rows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+# the columns of a batch's rows (the parsers' column contract), named here with the batch
+from medsos.parsers.base import ACCOUNT_DAILY_COLUMNS as ACCOUNT_DAILY_COLUMNS
+from medsos.parsers.base import POST_COLUMNS as POST_COLUMNS
+from medsos.parsers.base import conform
+
+FILES_JSON = "files.json"
+PARSED_POSTS = "parsed_posts.parquet"
+ACCOUNT_DAILY = "account_daily.parquet"
+ACCEPTED_POSTS = "accepted_posts.parquet"
+ACCEPTED_DAILY = "accepted_daily.parquet"
+QUARANTINE_JSON = "quarantine.json"
+VALIDATION_JSON = "validation_results.json"
+WARNINGS_JSON = "warnings.json"
+
+
+@dataclass(frozen=True)
+class Batch:
+    folder: Path
+    week: str
+    run_id: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"folder": str(self.folder), "week": self.week, "run_id": self.run_id}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, str]) -> Batch:
+        return cls(Path(d["folder"]), d["week"], d["run_id"])
+
+    def read_json(self, name: str) -> Any:
+        return json.loads((self.folder / name).read_text(encoding="utf-8"))
+
+    def write_json(self, name: str, data: Any) -> None:
+        # streamed: the manifest of a year's backfill is 150,000 files
+        with (self.folder / name).open("w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, default=str)
+
+
+def new_run_id(week: str, prefix: str = "cli") -> str:
+    return f"{prefix}__{week}__{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+
+
+def write_frame(df: pd.DataFrame, path: Path) -> None:
+    """Parquet through DuckDB (no pyarrow needed); types survive the round trip."""
+    con = duckdb.connect()
+    try:
+        con.register("_df", df)
+        con.sql("select * from _df").write_parquet(str(path))  # the path is never SQL text
+    finally:
+        con.close()
+
+
+def read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:
+    return read_frames([str(path)], columns)
+
+
+def read_frames(paths: list[str], columns: dict[str, str]) -> pd.DataFrame:
+    """The rows of several parquet files (the parts of a batch) in one frame, in order."""
+    con = duckdb.connect()
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        df = con.execute("select * from read_parquet(?)", [paths]).df()
+    finally:
+        con.close()
+    return conform(df, columns)
+
+
+
+
+BATCH_KEEP_DAYS = 14
+
+
+def _is_batch(folder: Path) -> bool:
+    """A batch folder ``find_new_files`` made (it writes the manifest first thing)."""
+    return folder.is_dir() and not folder.is_symlink() and (folder / FILES_JSON).is_file()
+
+
+def _forget_old_batches(work: Path) -> None:
+    """Batch folders are only needed while their run goes on (and for a retry of one of
+    its tasks); after two weeks they are only disk space. Only batch folders go: anything
+    else in the work folder (MEDSOS_WORK set to a folder shared with other data) stays."""
+    if not work.is_dir():
+        return
+    cutoff = datetime.now(UTC).timestamp() - BATCH_KEEP_DAYS * 86400
+    for folder in work.iterdir():
+        if _is_batch(folder) and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_week_of(delivery_week: str, first_week: str) -> str:
+    """The weekly run that takes a file of ``delivery_week`` when runs start at
+    ``first_week``: its own week's run, or the first run for older week folders."""
+    return max(delivery_week or "", first_week)
+
+
+def part_file(name: str, part: str) -> str:
+    """The file of one part of a batch: ``parsed_posts.parquet`` for a weekly batch (one
+    part), ``parsed_posts.2024-W07.parquet`` for a week of a batch of many weeks."""
+    stem, _, suffix = name.rpartition(".")
+    return f"{stem}.{part}.{suffix}" if part else name
+
+
+def _part_files(batch: Batch, name: str, parts: list[str]) -> list[str]:
+    return [str(batch.folder / part_file(name, part)) for part in parts]

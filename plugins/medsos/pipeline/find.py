@@ -1,0 +1,216 @@
+"""Stage 1, find: which landing files are new, changed or gone since the last run.
+
+Reads the landing zone (``landing.scan``) and what the warehouse recorded of it
+(``raw.files``, ``meta.landing_folders``); writes a new batch folder with its manifest
+(``files.json``). Opens the warehouse read-only in effect: it changes nothing there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+
+import pandas as pd
+
+from medsos import landing, weeks
+from medsos.config import Settings
+from medsos.pipeline.batch import (
+    FILES_JSON,
+    Batch,
+    _forget_old_batches,
+    _is_batch,
+    _safe,
+    run_week_of,
+)
+from medsos.warehouse import open_warehouse
+
+log = logging.getLogger(__name__)
+
+
+# A weekly run lists every file in this many recent week folders (a correction saved over
+# an export changes only the file); older week folders are listed only when a file was
+# added, removed or renamed in them (see landing.scan).
+DEFAULT_LATE_WEEKS = 8
+
+
+def late_weeks() -> int:
+    """``$MEDSOS_LATE_WEEKS``, else 8."""
+    value = (os.environ.get("MEDSOS_LATE_WEEKS") or str(DEFAULT_LATE_WEEKS)).strip()
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"MEDSOS_LATE_WEEKS must be a whole number of weeks, at least 1, not {value!r}")
+    return int(value)
+
+
+def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False,
+                   first_week: str | None = None) -> Batch:
+    """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
+
+    Earlier week folders are looked at too, so an export that arrives late fills its week
+    in on the next run. Unchanged files (same path and SHA-256) are skipped, which makes
+    re-runs cheap and idempotent; ``reprocess`` loads everything again.
+
+    ``first_week``: the batch stands for the weekly runs of ``first_week`` … ``week`` in
+    order (``medsos backfill``), the first of them taking every older week folder too: the
+    files are taken week by week (``run_week``), so of two identical files the one in the
+    earlier week is the original, and each file's row count is later compared with the
+    account's files of the weeks before it (``recent_history``), as those runs would.
+    """
+    week_by_week = first_week is not None
+    weeks.parse_week(week)
+    _forget_old_batches(settings.work)
+    folder = settings.work / _safe(run_id)
+    if _is_batch(folder):
+        shutil.rmtree(folder)  # the same run's batch, from a task tried again
+    folder.mkdir(parents=True)  # anything else by that name: an error, never deleted
+    batch = Batch(folder, week, run_id)
+    batch.write_json(FILES_JSON, {"files": []})  # marks the folder as a batch
+    list_from = weeks.shift(week, -(late_weeks() - 1))
+
+    with open_warehouse(settings) as con:
+        con.execute("create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')")
+        recorded = dict(con.sql("select folder, modified_ns from meta.landing_folders").fetchall())
+        # a folder holding a copy is always listed: the copy loads once its original goes
+        with_copies = {
+            folder for (folder,) in con.sql(
+                "select distinct office_folder(relative_path) from raw.files where status = 'duplicate'"
+            ).fetchall()
+        }
+        # --reprocess lists every folder (what was recorded is still replaced or forgotten)
+        folder_mtimes = {} if reprocess else {
+            path: mtime for path, mtime in recorded.items()
+            if landing.office_folder(path) not in with_copies
+        }
+        # fingerprints of the files a scan may list (--reprocess reads every file again)
+        fingerprints = {} if reprocess else {
+            path: (size, modified, sha)
+            for path, size, modified, sha in con.execute(
+                """select relative_path, size_bytes,
+                           strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
+                    from raw.files
+                    left join meta.landing_folders
+                        on meta.landing_folders.folder = office_folder(relative_path)
+                    where file_modified_at is not null
+                      and (delivery_week >= ? or meta.landing_folders.folder is null)""",
+                [list_from],
+            ).fetchall()
+        }
+        found = landing.scan(settings.landing, week, known=None if reprocess else fingerprints,
+                             folder_mtimes=folder_mtimes, always_list_from=list_from)
+        files, layout_problems = found.files, found.problems
+        # what the load records of the folders: the times of those listed now replace what
+        # was recorded of them and of folders that are gone; unchanged ones stay as they are
+        forget = sorted(
+            path for path in recorded
+            if path[:8] <= week and landing.office_folder(path) not in found.unchanged
+        )
+        con.register("_unlisted", pd.DataFrame({"folder": sorted(found.unchanged)}, dtype="string"))
+        con.register("_listed_sha", pd.DataFrame({"sha256": sorted({f.sha256 for f in files})}, dtype="string"))
+        known = {
+            row[0]: dict(zip(("sha256", "status", "duplicate_of", "first_seen_at", "delivery_week",
+                              "office_code", "size_bytes"), row[1:], strict=True))
+            for row in con.sql(
+                """select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
+                          delivery_week, office_code, size_bytes
+                   from raw.files
+                   where office_folder(relative_path) not in (select folder from _unlisted)"""
+            ).fetchall()
+        }
+        # loaded files in folders that were not listed (so still there) with the bytes of a
+        # listed file: the originals a file dropped again is a copy of
+        unlisted_originals = {
+            path: {"sha256": sha, "status": status}
+            for path, sha, status in con.sql(
+                """select relative_path, sha256, status from raw.files
+                   where status in ('loaded', 'loaded_with_quarantine')
+                     and sha256 in (select sha256 from _listed_sha)
+                     and office_folder(relative_path) in (select folder from _unlisted)"""
+            ).fetchall()
+        }
+        # median rows of each account's last four loaded files, for the row-count check
+        recent = {
+            f"{office}|{platform}": median
+            for office, platform, median in con.sql(
+                """select office_code, platform, median(rows_in_file) from (
+                       select office_code, platform, rows_in_file,
+                              row_number() over (partition by office_code, platform
+                                                 order by delivery_week desc, relative_path desc) as n
+                       from raw.files where status in ('loaded', 'loaded_with_quarantine') and lists_posts
+                   ) where n <= 4 group by all"""
+            ).fetchall()
+        }
+        # every loaded file of each account that lists posts, for a batch of many weeks
+        history: dict[str, list] = {}
+        if week_by_week:
+            for account, delivery_week, path, rows in con.sql(
+                """select office_code || '|' || platform, delivery_week, relative_path, rows_in_file from raw.files
+                   where status in ('loaded', 'loaded_with_quarantine') and lists_posts"""
+            ).fetchall():
+                history.setdefault(account, []).append([delivery_week, path, rows])
+    on_disk = {f.relative_path for f in files} | set(unlisted_originals)
+
+    def office_of(path: str) -> str:
+        parts = path.split("/")
+        return parts[1] if len(parts) > 2 else ""
+
+    # Same bytes from the same office under another path: a re-dropped file. Only files
+    # still in the landing zone count as originals, so moving a file from the wrong week
+    # folder to the right one loads it in its new place. Decided after parsing, because
+    # an export with no rows (a silent week) is byte-identical from week to week and is
+    # still a delivery.
+    live_sha: dict[tuple[str, str], str] = {}
+    for path, k in sorted((known | unlisted_originals).items()):
+        if k["status"] in ("loaded", "loaded_with_quarantine") and path in on_disk:
+            live_sha.setdefault((office_of(path), k["sha256"]), path)
+
+    entries = []
+    # oldest first, so of two identical files in one batch the one saved first is the original
+    # (the one in the earlier week folder first, when the batch stands for weekly runs)
+    def taken(f: landing.LandingFile) -> tuple:
+        return (run_week_of(f.delivery_week, first_week) if week_by_week else "", f.modified_at or "",
+                f.relative_path)
+
+    for f in sorted(files, key=taken):
+        before = known.get(f.relative_path)
+        unchanged = before is not None and before["sha256"] == f.sha256
+        # a copy whose original has left the landing zone (or stopped loading) loads now,
+        # and so does a file put back where it was taken from
+        orphaned = unchanged and before["status"] == "duplicate" and before["duplicate_of"] not in live_sha.values()
+        returned = unchanged and before["status"] == "withdrawn"
+        if unchanged and not reprocess and not orphaned and not returned:
+            continue
+        entry = f.to_dict() | {
+            "status": "rejected" if f.problem else "new",
+            "reason": f.problem,
+            "first_seen_at": before["first_seen_at"] if before else None,
+        }
+        original = live_sha.get((office_of(f.relative_path), f.sha256))
+        if original and original != f.relative_path:
+            entry["same_content_as"] = original
+        elif not f.problem:
+            live_sha.setdefault((office_of(f.relative_path), f.sha256), f.relative_path)
+        entries.append(entry)
+    # A file taken out of the landing zone takes its rows with it: the landing zone is the
+    # record of what offices delivered, and a file moved to another week folder must not
+    # count twice.
+    for path, k in sorted(known.items()):
+        if path in on_disk or k["status"] == "withdrawn":
+            continue
+        if weeks.is_week(k["delivery_week"]) and weeks.week_start(k["delivery_week"]) > weeks.week_start(week):
+            continue
+        entries.append({
+            "relative_path": path, "delivery_week": k["delivery_week"], "office_code": k["office_code"],
+            "sha256": k["sha256"], "size_bytes": k["size_bytes"], "first_seen_at": k["first_seen_at"],
+            "status": "withdrawn", "reason": "no longer in the landing zone; its rows were removed",
+        })
+    batch.write_json(
+        FILES_JSON,
+        {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent,
+         "folders": found.folders, "folders_forgotten": forget}
+        | ({"first_week": first_week, "recent_history": history} if week_by_week else {}),
+    )
+    log.info("%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
+             len(files), week, len(found.unchanged), len(entries))
+    for p in layout_problems:
+        log.warning("landing layout: %s", p)
+    return batch

@@ -1,0 +1,263 @@
+"""Stage 2, parse: each new file of a batch read, recognised and normalised.
+
+Reads the manifest and the landing files it lists; writes ``parsed_posts.parquet`` and
+``account_daily.parquet`` (per week for a batch of many weeks) and each file's outcome
+(platform, rows, rejected rows, notes) back into the manifest. A big batch is shared with
+worker processes (``parse_workers_kept`` keeps them across the batches of a backfill).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from medsos import landing, weeks
+from medsos.config import Settings
+from medsos.parsers.base import ACCOUNT_DAILY_COLUMNS, POST_COLUMNS, FileContext, frame
+from medsos.parsers.sheets import ParseError, read_raw
+from medsos.pipeline.batch import (
+    ACCOUNT_DAILY,
+    FILES_JSON,
+    PARSED_POSTS,
+    Batch,
+    part_file,
+    run_week_of,
+    write_frame,
+)
+
+log = logging.getLogger(__name__)
+
+
+def snapshot_time(delivery_week: str, tz: str) -> datetime:
+    """When an export delivered for ``delivery_week`` is taken to be true: the end of that
+    week in the office's zone (Monday 00:00 local after it), as a UTC instant."""
+    end = datetime.combine(weeks.week_end(delivery_week) + timedelta(days=1), time())
+    return end.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+# Below this many files a batch is parsed in this process: starting workers costs more.
+PARSE_IN_PARALLEL_FROM = 400
+# Files handed to a worker at a time: big enough that sending them costs little, small
+# enough that the work evens out between the workers and this process.
+PARSE_CHUNK = 32
+
+_kept_pool: Any = None  # the parse workers of a run that keeps them (parse_workers_kept)
+
+
+def _parse_processes(workers: int | None = None) -> int:
+    """Processes a big batch is parsed by, this one included."""
+    wanted = workers or int(os.environ.get("MEDSOS_PARSE_WORKERS", "1") or 1)
+    return max(1, min(wanted, 8))
+
+
+def _parse_workers(files: int, workers: int | None = None) -> int:
+    return 1 if files < PARSE_IN_PARALLEL_FROM else _parse_processes(workers)
+
+
+def _start_parse_pool(workers: int):
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # spawn, not fork: the Airflow task process has threads that a fork would copy
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+
+
+@contextmanager
+def parse_workers_kept(workers: int | None = None):
+    """Keep one set of parse workers for every batch parsed inside this block.
+
+    A worker takes one to two seconds to start (Python, pandas, the parsers); a backfill
+    parses one batch a week, so starting workers for each would cost that every week.
+    """
+    global _kept_pool
+    n = _parse_processes(workers)
+    if n <= 1 or _kept_pool is not None:
+        yield
+        return
+    with _start_parse_pool(n - 1) as pool:  # this process is the n-th
+        for _ in range(n - 1):
+            pool.submit(_warm_up)  # start them now, not when the first batch waits
+        _kept_pool = pool
+        try:
+            yield
+        finally:
+            _kept_pool = None
+
+
+def _warm_up() -> None:
+    import medsos.parsers  # noqa: F401
+
+
+def _parse_chunk(landing_root: Path, entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list, list]]:
+    return [_parse_entry(landing_root, e) for e in entries]
+
+
+def _parse_shared(pool, landing_root: Path, todo: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list, list]]:
+    """Parse ``todo`` with the pool's workers taking chunks from the front and this
+    process taking them from the back, until the two meet. This process would otherwise
+    wait idle while the workers start; what it parses also needs no sending back."""
+    chunks = [todo[i:i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
+    futures = [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
+    done: list[list | None] = [None] * len(chunks)
+    try:
+        for i in range(len(chunks) - 1, -1, -1):
+            if not futures[i].cancel():
+                break  # a worker has it (and every chunk before it)
+            done[i] = _parse_chunk(landing_root, chunks[i])
+    except BaseException:
+        for f in futures:
+            f.cancel()  # a stopped task must not wait for the rest of the batch
+        raise
+    here = sum(len(chunks[i]) for i, d in enumerate(done) if d is not None)
+    log.info("parse: %d files in this process, %d in workers", here, len(todo) - here)
+    return [r for i, f in enumerate(futures) for r in (done[i] if done[i] is not None else f.result())]
+
+
+def parse_files(settings: Settings, batch: Batch, workers: int | None = None,
+                progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+    """Stage 2: recognise each new file from its headers and normalise it.
+
+    A big batch (a national week, a backfill) is shared between this process and
+    ``workers - 1`` more (default ``$MEDSOS_PARSE_WORKERS``, else 1), or the workers kept
+    by ``parse_workers_kept``; each file is read by exactly one of them and the results
+    come back in manifest order, so the outcome does not depend on the number of
+    workers. Workers are started with ``spawn``, which imports the caller's main module
+    again: the DAG and the ``medsos`` command ask for workers, a script of your own
+    should only do so under ``if __name__ == "__main__"``.
+
+    A batch of many weeks (``week_by_week``) is parsed a week at a time, each week's rows
+    written to files of their own; ``progress(week, files so far, rows so far)`` is called
+    after each.
+    """
+    manifest = batch.read_json(FILES_JSON)
+    todo = [e for e in manifest["files"] if e["status"] == "new"]
+    for entry in manifest["files"]:
+        entry.setdefault("parse_rejects", [])
+    workers = _parse_workers(len(todo), workers)
+    # A batch of many weeks is parsed and written week by week: a year of rows as Python
+    # records would not fit in memory, and the progress bar moves a week at a time.
+    parts: dict[str, list[dict[str, Any]]] = {}
+    if manifest.get("first_week"):
+        # every week a part, a week without new files too: the progress goes week by week
+        parts = {w: [] for w in weeks.weeks_between(manifest["first_week"], batch.week)}
+    for entry in todo:
+        parts.setdefault(run_week_of(entry["delivery_week"], manifest["first_week"]) if manifest.get("first_week")
+                         else "", []).append(entry)
+    manifest["parts"] = {}
+    posts_parsed = days_parsed = files_done = 0
+    with (nullcontext(None) if workers <= 1 else nullcontext(_kept_pool) if _kept_pool is not None
+          else _start_parse_pool(workers - 1)) as pool:
+        for part, entries in sorted(parts.items()) or [("", [])]:
+            if pool is not None:
+                results = _parse_shared(pool, settings.landing, entries)
+            else:
+                results = [_parse_entry(settings.landing, e) for e in entries]
+            post_records: list[dict[str, Any]] = []
+            daily_records: list[dict[str, Any]] = []
+            for entry, (updated, posts_part, daily_part) in zip(entries, results, strict=True):
+                entry.update(updated)
+                post_records.extend(posts_part)
+                daily_records.extend(daily_part)
+            del results
+            write_frame(frame(post_records, POST_COLUMNS), batch.folder / part_file(PARSED_POSTS, part))
+            write_frame(frame(daily_records, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCOUNT_DAILY, part))
+            manifest["parts"][part] = {"posts": len(post_records), "days": len(daily_records)}
+            posts_parsed += len(post_records)
+            days_parsed += len(daily_records)
+            files_done += len(entries)
+            if progress is not None:
+                progress(part, files_done, posts_parsed + days_parsed)
+    batch.write_json(FILES_JSON, manifest)
+    counts = {
+        "files_parsed": sum(1 for e in manifest["files"] if e["status"] == "parsed"),
+        "files_rejected": sum(1 for e in manifest["files"] if e["status"] == "rejected"),
+        "posts_parsed": posts_parsed,
+        "account_days_parsed": days_parsed,
+    }
+    log.info("parsed: %s", counts)
+    return counts
+
+
+def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, Any], list[dict], list[dict]]:
+    """Read and normalise one landing file: (manifest fields to update, post records,
+    account-day records). Runs in a worker process for big batches."""
+    from medsos.parsers import detect
+    from medsos.registry import load_offices
+
+    entry = dict(entry)
+    office = load_offices()[entry["office_code"]]
+    path = landing_root / entry["relative_path"].split(landing.MEMBER_SEPARATOR)[0]
+    try:
+        raw = read_raw(path, entry["relative_path"], landing.read_bytes(landing_root, entry["relative_path"]))
+        parser = detect(raw)
+        ctx = FileContext(
+            relative_path=entry["relative_path"],
+            office_code=office.office_code,
+            office_timezone=office.timezone,
+            delivery_week=entry["delivery_week"],
+            snapshot_at=snapshot_time(entry["delivery_week"], office.timezone),
+        )
+        result = parser.parse(raw, ctx)
+    except ParseError as exc:
+        log.warning("rejected %s", exc)
+        return {"status": "rejected", "reason": str(exc)}, [], []
+    except Exception as exc:  # noqa: BLE001 - one unreadable file must not stop the others
+        # A parser bug or a shape nobody foresaw: reject this file with what went wrong
+        # (the traceback goes to the task log) and keep loading the rest.
+        log.exception("unexpected error reading %s", entry["relative_path"])
+        return {
+            "status": "rejected",
+            "reason": f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
+            "the file was set aside, please send it to the data team",
+        }, [], []
+    # a file cut off mid-row: the cut row is quarantined with the reason, the rest loads
+    rejected_rows = [*result.rejected_rows, *(c.as_reject() for c in raw.cut_rows)]
+    rows_in_file = (len(result.post_records) + len(result.daily_records) + len(rejected_rows)
+                    + len(result.skipped))
+    recognised = {
+        "platform": result.platform,
+        "export_kind": result.kind,
+        "encoding": raw.encoding,
+        "rows_in_file": rows_in_file,
+        "lists_posts": bool(getattr(parser, "lists_posts", True)),
+    }
+    return recognised | {
+        "status": "parsed",
+        "rows_parsed": len(result.post_records),
+        "rows_skipped": len(result.skipped),
+        "notes": raw.notes + [n.message for n in result.notes] + _skipped_notes(result.skipped),
+        "parse_rejects": [
+            {
+                "source_file": entry["relative_path"],
+                "source_sheet": r.get("source_sheet"),
+                "source_row": r.get("source_row"),
+                "platform": result.platform,
+                "office_code": office.office_code,
+                "post_id": r.get("post_id"),
+                "column_name": r.get("column"),
+                "value": None if r.get("value") is None else str(r.get("value")),
+                "check_name": "parse",
+                "severity": "critical",
+                "message": r.get("message"),
+            }
+            for r in rejected_rows
+        ],
+    }, result.post_records, result.daily_records
+
+
+def _skipped_notes(skipped: list) -> list[str]:
+    """One warning per reason for the rows a parser skipped, with their row numbers."""
+    rows_by_reason: dict[str, list[int]] = {}
+    for p in skipped:
+        rows_by_reason.setdefault(p.message, []).append(p.row)
+    notes = []
+    for reason, rows in rows_by_reason.items():
+        shown = ", ".join(str(r) for r in rows[:10]) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+        notes.append(f"{len(rows)} row(s) skipped ({reason}): row {shown}")
+    return notes

@@ -1,0 +1,425 @@
+"""Stage 3, validate: the Great Expectations suites on a batch (``medsos.validate``).
+
+Reads the manifest and the parsed rows; writes ``accepted_posts.parquet`` /
+``accepted_daily.parquet``, ``quarantine.json`` (rows held back), ``warnings.json`` and
+``validation_results.json``, and rejects whole files in the manifest. ``check_files`` runs
+the same pieces on single files for the portal's verdict on an upload.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from medsos.config import Settings
+from medsos.parsers.base import (
+    ACCOUNT_DAILY_COLUMNS,
+    POST_COLUMNS,
+    conform,
+    frame,
+)
+from medsos.pipeline.batch import (
+    ACCEPTED_DAILY,
+    ACCEPTED_POSTS,
+    ACCOUNT_DAILY,
+    FILES_JSON,
+    PARSED_POSTS,
+    QUARANTINE_JSON,
+    VALIDATION_JSON,
+    WARNINGS_JSON,
+    Batch,
+    _part_files,
+    _safe,
+    part_file,
+    read_frames,
+    run_week_of,
+    write_frame,
+)
+from medsos.pipeline.load import _settle_files, file_status
+from medsos.pipeline.parse import _parse_entry
+
+log = logging.getLogger(__name__)
+
+
+PLATFORM_LAUNCH = {
+    "facebook": datetime(2004, 2, 4, tzinfo=UTC),
+    "youtube": datetime(2005, 4, 23, tzinfo=UTC),
+    "x": datetime(2006, 3, 21, tzinfo=UTC),
+    "instagram": datetime(2010, 10, 6, tzinfo=UTC),
+    "tiktok": datetime(2016, 9, 20, tzinfo=UTC),
+}
+ACCOUNT_KEY = ["platform", "office_code", "post_id", "snapshot_at", "source_file"]
+
+
+def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
+    """Columns the suite checks that need the registry or the platform's launch date.
+
+    ``account_matches_registry`` is NULL (not checked) when the file names no account or
+    the office has no registered account on that platform, and true for a collaboration
+    post (another account's, in a file that lists the office's own account too).
+    """
+    from medsos.registry import load_accounts
+
+    registry = {(a.office_code, a.platform): a for a in load_accounts(accounts_path)}
+
+    def matches(account: tuple) -> bool | None:
+        office_code, platform, file_id, file_handle = account
+        reg = registry.get((office_code, platform))
+        if reg is None:
+            return None
+        if reg.account_id and isinstance(file_id, str) and file_id:
+            return file_id.strip() == reg.account_id.strip()
+        if isinstance(file_handle, str) and file_handle:
+            names = {reg.handle.lower(), (reg.display_name or "").lower()}
+            return file_handle.strip().lstrip("@").lower() in names
+        return None
+
+    # a national week has ~50,000 rows but only a few thousand accounts: each distinct
+    # (office, platform, id, handle) is compared once
+    def values(column: str) -> list:
+        return [None if pd.isna(v) else v for v in posts[column].astype(object)]
+
+    accounts = zip(*(values(c) for c in ("office_code", "platform", "account_id", "account_handle")), strict=True)
+    seen: dict[tuple, bool | None] = {}
+    out = posts.copy()
+    matched = pd.array(
+        [seen[a] if a in seen else seen.setdefault(a, matches(a)) for a in accounts], dtype="boolean"
+    )
+    # A post of another account in a file that also lists the office's own account is a
+    # collaboration post (Instagram co-authors): both accounts published it, so it counts
+    # for the office. A file where no account is the office's stays refused.
+    own_file = pd.Series(matched, index=posts.index).fillna(False).groupby(posts["source_file"]).transform("any")
+    collaboration = (pd.Series(matched, index=posts.index) == False) & own_file  # noqa: E712 - NA stays NA
+    matched[collaboration.fillna(False).to_numpy()] = True
+    out["account_matches_registry"] = matched
+    launch = pd.to_datetime(posts["platform"].map(PLATFORM_LAUNCH), utc=True)
+    published = pd.to_datetime(posts["published_at"], utc=True)
+    after = pd.array((published >= launch).to_numpy(), dtype="boolean")
+    after[(published.isna() | launch.isna()).to_numpy()] = pd.NA
+    out["published_after_platform_launch"] = after
+    return out
+
+
+def _recent_in_batch(manifest: dict, loads: Callable[[dict[str, Any]], bool]) -> dict[str, float]:
+    """For a batch standing for weekly runs (``first_week``): each file's median rows of
+    its account's last four loaded files as its own week's run would find them, the files
+    loaded before the batch (``recent_history``) as the earlier runs of the batch left
+    them, and ``loads`` saying which files of the batch loaded."""
+    from statistics import median
+
+    first = manifest["first_week"]
+    run_of = {e["relative_path"]: run_week_of(e["delivery_week"], first) for e in manifest["files"]}
+    loaded: dict[str, list[tuple[str, str, int, str]]] = {}
+    for e in manifest["files"]:
+        if e["status"] == "parsed" and e.get("lists_posts", True) and loads(e):
+            loaded.setdefault(f"{e['office_code']}|{e['platform']}", []).append(
+                (e["delivery_week"], e["relative_path"], e["rows_in_file"], run_of[e["relative_path"]]))
+    out: dict[str, float] = {}
+    for e in manifest["files"]:
+        if e["status"] != "parsed" or not e.get("lists_posts", True):
+            continue
+        account, run = f"{e['office_code']}|{e['platform']}", run_of[e["relative_path"]]
+        # a file the batch replaces is gone from the warehouse after its own week's run
+        seen = [(w, p, n) for w, p, n in manifest["recent_history"].get(account, ())
+                if not (p in run_of and run_of[p] < run)]
+        seen += [(w, p, n) for w, p, n, r in loaded.get(account, ()) if r < run]
+        last = sorted(seen, reverse=True)[:4]
+        if last:
+            out[e["relative_path"]] = median(n for _, _, n in last)
+    return out
+
+
+def _files_frame(manifest: dict, accounts_path: Path,
+                 recent_per_file: dict[str, float] | None = None) -> pd.DataFrame:
+    from medsos.registry import load_accounts
+
+    registered = {(a.office_code, a.platform) for a in load_accounts(accounts_path)}
+    recent = manifest.get("recent_rows", {})
+    rows = []
+    for e in manifest["files"]:
+        if e["status"] != "parsed":
+            continue
+        # only exports that list posts are compared with the account's usual count
+        if not e.get("lists_posts", True):
+            typical = None
+        elif recent_per_file is not None:
+            typical = recent_per_file.get(e["relative_path"])
+        else:
+            typical = recent.get(f"{e['office_code']}|{e['platform']}")
+        if typical is not None and typical < 3:
+            typical = None  # an account posting once or twice a week swings by nature
+        rows.append(
+            {
+                "source_file": e["relative_path"],
+                "office_code": e["office_code"],
+                "platform": e["platform"],
+                "export_kind": e["export_kind"],
+                "rows_in_file": e["rows_in_file"],
+                "platform_registered": (e["office_code"], e["platform"]) in registered,
+                "rows_vs_recent": None if not typical else round(e["rows_in_file"] / typical, 3),
+            }
+        )
+    df = pd.DataFrame(rows, columns=["source_file", "office_code", "platform", "export_kind",
+                                     "rows_in_file", "platform_registered", "rows_vs_recent"])
+    return df.astype({"platform_registered": "boolean", "rows_vs_recent": "Float64"})
+
+
+# Rows of a batch validated by one GX call: a year of national rows in one pandas frame
+# (and GX's copies of it) would take several GB; a few national weeks take a few hundred MB.
+VALIDATE_ROWS = 150_000
+
+
+def _validation_chunks(manifest: dict) -> list[list[str]]:
+    """The batch's parts (weeks) in chunks of about ``VALIDATE_ROWS`` rows, whole parts each."""
+    chunks: list[list[str]] = [[]]
+    rows = 0
+    for part, n in (manifest.get("parts") or {"": {}}).items():
+        size = n.get("posts", 0) + n.get("days", 0)
+        if chunks[-1] and rows + size > VALIDATE_ROWS:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(part)
+        rows += size
+    return chunks
+
+
+def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
+    """Stage 3: Great Expectations on the week's batch, one call per dataset (files, posts,
+    account figures). Critical failures hold rows (or whole files) back; warnings are
+    recorded for the weekly email."""
+    from medsos.registry import load_offices
+    from medsos.validate import ROW_KEY, Validator
+
+    with _exclusive(settings.gx_dir):
+        return _validate_batch(settings, batch, Validator, ROW_KEY, load_offices)
+
+
+@contextmanager
+def _exclusive(folder: Path):
+    """Hold a lock file in ``folder`` for the block: the GX project folder is a set of
+    files that two runs started at once would otherwise rewrite under each other."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".medsos.lock").open("w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_offices) -> dict[str, int]:  # noqa: N803
+    manifest = batch.read_json(FILES_JSON)
+    params = {"office_codes": sorted(load_offices())}
+    # Data Docs names each result by the week and run it validated
+    validator = Validator(settings.gx_dir, run_name=_safe(f"{batch.week}_{batch.run_id}"))
+    held, warned, results, per_file = [], [], [], []
+
+    def collect(dataset: str, outcome) -> None:
+        rows_by_key = outcome.quarantined.set_index(ROW_KEY) if len(outcome.quarantined) else None
+        for f in outcome.failures:
+            record = {k: v for k, v in f.items() if k != ROW_KEY}
+            if f["severity"] == "critical":
+                if rows_by_key is not None and f[ROW_KEY] in rows_by_key.index:
+                    record["row_json"] = rows_by_key.loc[f[ROW_KEY]].to_json(date_format="iso", default_handler=str)
+                held.append(record)
+            else:
+                warned.append(record)
+        for r in outcome.results:
+            results.append({**r, "dataset": dataset})
+        counts: dict[tuple, int] = {}
+        for f in outcome.failures:
+            key = (f.get("source_file"), f["check_name"], f["column_name"], f["severity"])
+            counts[key] = counts.get(key, 0) + 1
+        per_file.extend(
+            {"dataset": dataset, "source_file": k[0], "expectation": k[1], "column_name": k[2],
+             "severity": k[3], "unexpected_count": n}
+            for k, n in counts.items()
+        )
+
+    # Files first: a file that fails a critical file-level check is rejected whole.
+    # (A batch of many weeks compares row counts with the weeks before each file; which of
+    # its files load is known only after their rows are checked, so it counts them as
+    # loading here and checks again below if some did not.)
+    many_weeks = bool(manifest.get("first_week"))
+    recent = _recent_in_batch(manifest, lambda e: True) if many_weeks else None
+    files_outcome = validator.run(_files_frame(manifest, settings.accounts, recent), "files", params)
+    rejected_files = {}
+    for f in files_outcome.failures:
+        if f["severity"] == "critical":
+            rejected_files.setdefault(f["source_file"], []).append(f["message"])
+    for e in manifest["files"]:
+        if e["relative_path"] in rejected_files:
+            e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
+    batch.write_json(FILES_JSON, manifest)
+
+    # The rows in chunks of whole weeks: a year of rows at once would not fit in memory;
+    # GX's fixed cost (its context, the suites, Data Docs) is still paid once.
+    rows_validated = rows_accepted = rows_quarantined = 0
+    loaded_per_file: dict[str, int] = {}
+    copies_per_file: dict[str, int] = {}
+    manifest["accepted"] = []
+    chunks = _validation_chunks(manifest)
+    for i, chunk in enumerate(chunks):
+        name = f"{i:03d}" if len(chunks) > 1 else ""
+        posts = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
+        posts = _registry_checks(posts[~posts["source_file"].isin(rejected_files)], settings.accounts)
+        rows_validated += len(posts)
+        outcome = validator.run(posts, "post_snapshots", params)
+        del posts  # GX works on its own copy; a chunk's rows are held once, not three times
+        collect("post_snapshots", outcome)
+        # a post listed twice in one file: the first row is kept (the warning says so, and
+        # the manifest counts the copies, so every row of the file is accounted for)
+        accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
+        copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
+        write_frame(conform(accepted, POST_COLUMNS), batch.folder / part_file(ACCEPTED_POSTS, name))
+
+        daily = read_frames(_part_files(batch, ACCOUNT_DAILY, chunk), ACCOUNT_DAILY_COLUMNS)
+        daily = daily[~daily["source_file"].isin(rejected_files)]
+        rows_validated += len(daily)
+        daily_outcome = validator.run(daily, "account_daily", params)
+        del daily
+        collect("account_daily", daily_outcome)
+        day_key = ["platform", "office_code", "metric_date", "source_file"]
+        daily_ok = daily_outcome.accepted.drop_duplicates(subset=day_key, keep="first")
+        copies = pd.concat([copies[["source_file"]], daily_outcome.accepted[
+            daily_outcome.accepted.duplicated(subset=day_key, keep="first")][["source_file"]]])
+        for rel, n in (copies.groupby("source_file").size().items() if len(copies) else ()):
+            copies_per_file[rel] = copies_per_file.get(rel, 0) + int(n)
+        write_frame(conform(daily_ok, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCEPTED_DAILY, name))
+        manifest["accepted"].append(name)
+        for part in (accepted, daily_ok):
+            for rel, n in (part.groupby("source_file").size().items() if len(part) else ()):
+                loaded_per_file[rel] = loaded_per_file.get(rel, 0) + int(n)
+        rows_accepted += len(accepted) + len(daily_ok)
+        rows_quarantined += len(outcome.quarantined) + len(daily_outcome.quarantined)
+        del outcome, accepted, copies, daily_outcome, daily_ok
+    for e in manifest["files"]:
+        if e["relative_path"] in copies_per_file:
+            e["rows_duplicate"] = copies_per_file[e["relative_path"]]
+
+    if many_weeks:
+        # now that the rows are checked: which files load, as the load will settle them
+        held_per_file: dict[str, set] = {}
+        for r in [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + held:
+            held_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
+        settled = _settle_files(manifest["files"], loaded_per_file, held_per_file)
+        exact = _recent_in_batch(manifest, lambda e: settled[e["relative_path"]][0].startswith("loaded"))
+        if exact != recent:
+            files_outcome = validator.run(_files_frame(manifest, settings.accounts, exact), "files", params)
+    collect("files", files_outcome)
+    warnings_of: dict[str, list[str]] = {}
+    for f in files_outcome.failures:
+        if f["severity"] != "critical":
+            warnings_of.setdefault(f["source_file"], []).append(f["message"])
+    for e in manifest["files"]:
+        warnings = e.get("notes", []) + warnings_of.get(e["relative_path"], [])
+        if warnings:
+            e["warnings"] = warnings
+    batch.write_json(FILES_JSON, manifest)
+
+    validator.build_docs()
+    batch.write_json(QUARANTINE_JSON, held)
+    batch.write_json(WARNINGS_JSON, warned)
+    batch.write_json(VALIDATION_JSON, {"results": results, "per_file": per_file})
+    counts = {
+        "rows_validated": rows_validated,
+        "rows_accepted": rows_accepted,
+        "rows_quarantined": rows_quarantined,
+        "rows_with_warnings": len({(w.get("source_file"), w.get("source_row")) for w in warned}),
+        "files_rejected_by_checks": len(rejected_files),
+        "checks_failed": sum(1 for r in results if not r["success"]),
+    }
+    log.info("validated: %s (Data Docs: %s)", counts, validator.docs_index)
+    return counts
+
+
+def check_files(settings: Settings, entries: list[dict[str, Any]], validator: Any = None,
+                recent_rows: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    """What a weekly run will make of landing files, decided now and without the warehouse
+    (the portal's verdict on an upload). ``entries`` are ``LandingFile.to_dict()`` rows of
+    files already in the landing zone. Each goes through the stages' own pieces: read by
+    ``_parse_entry``, the ``files`` suite on ``_files_frame``, the ``post_snapshots``
+    suite on ``_registry_checks`` and the ``account_daily`` suite (every expectation is
+    per row or per file, so checking one file alone decides as the batch does), repeated
+    rows counted once, and the status from ``file_status``. Whether the file is a copy of
+    another is left to the caller: that depends on what else lies in the landing zone.
+
+    Returns one dict per entry: the manifest fields (platform, export_kind, rows_in_file,
+    warnings…), ``status``/``reason`` as ``raw.files`` would have them, ``rows_loaded``,
+    ``quarantine`` (the held rows: row, column, value, check, message), ``posts`` (the
+    accepted post records) and ``days`` (the accepted account-day records).
+    """
+    from medsos.registry import load_offices
+    from medsos.validate import ROW_KEY, Validator
+
+    validator = validator or Validator()
+    params = {"office_codes": sorted(load_offices())}
+    out, post_records, daily_records = [], [], []
+    for e in entries:
+        e = dict(e, status="rejected" if e.get("problem") else "new", reason=e.get("problem"))
+        if e["status"] == "new":
+            updated, posts_part, daily_part = _parse_entry(settings.landing, e)
+            e.update(updated)
+            post_records.extend(posts_part)
+            daily_records.extend(daily_part)
+        e.setdefault("parse_rejects", [])
+        out.append(e)
+    by_path = {e["relative_path"]: e for e in out}
+    held: dict[str, list[dict[str, Any]]] = {e["relative_path"]: list(e["parse_rejects"]) for e in out}
+
+    files_outcome = validator.run(_files_frame({"files": out, "recent_rows": recent_rows or {}}, settings.accounts),
+                                  "files", params)
+    rejected_files: dict[str, list[str]] = {}
+    for f in files_outcome.failures:
+        if f["severity"] == "critical":
+            rejected_files.setdefault(f["source_file"], []).append(f["message"])
+    for e in out:
+        if e["relative_path"] in rejected_files:
+            e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
+        warnings = [f["message"] for f in files_outcome.failures
+                    if f["source_file"] == e["relative_path"] and f["severity"] != "critical"]
+        e["warnings"] = e.get("notes", []) + warnings
+
+    accepted_rows: dict[str, int] = {}
+    kept: dict[str, list[pd.DataFrame]] = {"post_snapshots": [], "account_daily": []}
+    for dataset, records, columns, key in (
+        ("post_snapshots", post_records, POST_COLUMNS, ACCOUNT_KEY),
+        ("account_daily", daily_records, ACCOUNT_DAILY_COLUMNS, ["platform", "office_code", "metric_date", "source_file"]),
+    ):
+        rows = frame(records, columns)
+        rows = rows[~rows["source_file"].isin(rejected_files)]
+        if dataset == "post_snapshots":
+            rows = _registry_checks(rows, settings.accounts)
+        outcome = validator.run(rows, dataset, params)
+        for f in outcome.failures:
+            if f["severity"] == "critical":
+                held[f["source_file"]].append({k: v for k, v in f.items() if k != ROW_KEY})
+            elif f.get("source_file") in by_path:
+                by_path[f["source_file"]].setdefault("row_warnings", []).append(
+                    {k: v for k, v in f.items() if k != ROW_KEY})
+        accepted = outcome.accepted.drop_duplicates(subset=key, keep="first")
+        for name, n in (accepted.groupby("source_file").size().items() if len(accepted) else ()):
+            accepted_rows[name] = accepted_rows.get(name, 0) + int(n)
+        kept[dataset].append(conform(accepted, columns))
+    for e in out:
+        rel = e["relative_path"]
+        bad = len({(r.get("source_sheet"), r.get("source_row")) for r in held[rel]})
+        e["status"], e["reason"] = file_status(e["status"], e.get("reason"), accepted_rows.get(rel, 0), bad)
+        loaded = e["status"].startswith("loaded")
+        e["rows_loaded"] = accepted_rows.get(rel, 0) if loaded else 0
+        e["quarantine"] = held[rel] if loaded or e["status"] == "rejected" else []
+        posts, days = kept["post_snapshots"][0], kept["account_daily"][0]
+        # the accounts the file names, whatever became of its rows (a wrong account's posts are held)
+        e["accounts"] = sorted({(r.get("account_handle") or "", r.get("account_id") or "")
+                                for r in (*post_records, *daily_records) if r.get("source_file") == rel} - {("", "")})
+        e["posts"] = posts[posts["source_file"] == rel] if loaded else posts.iloc[0:0]
+        e["days"] = days[days["source_file"] == rel] if loaded else days.iloc[0:0]
+    return out
