@@ -2,7 +2,7 @@
 
 Reads the landing zone (``landing.scan``) and what the warehouse recorded of it
 (``raw.files``, ``meta.landing_folders``); writes a new batch folder with its manifest
-(``files.json``). Opens the warehouse read-only in effect: it changes nothing there.
+(``files.json``). It changes nothing in the warehouse.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -42,31 +44,21 @@ def late_weeks() -> int:
     return int(value)
 
 
-def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False,
-                   first_week: str | None = None) -> Batch:
-    """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
+@dataclass
+class _Recorded:
+    """What the warehouse and the landing zone say of the files up to the batch's week."""
 
-    Earlier week folders are looked at too, so an export that arrives late fills its week
-    in on the next run. Unchanged files (same path and SHA-256) are skipped, which makes
-    re-runs cheap and idempotent; ``reprocess`` loads everything again.
+    found: landing.Scan
+    forget: list[str]  # recorded office folders whose times the load replaces or drops
+    known: dict[str, dict[str, Any]]  # raw.files rows of the folders listed now, by path
+    unlisted_originals: dict[str, dict[str, Any]]  # loaded files a listed file is a copy of
+    recent: dict[str, float]  # median rows of each account's last four loaded files
+    history: dict[str, list]  # every loaded file of each account (a batch of many weeks)
 
-    ``first_week``: the batch stands for the weekly runs of ``first_week`` … ``week`` in
-    order (``medsos backfill``), the first of them taking every older week folder too: the
-    files are taken week by week (``run_week``), so of two identical files the one in the
-    earlier week is the original, and each file's row count is later compared with the
-    account's files of the weeks before it (``recent_history``), as those runs would.
-    """
-    week_by_week = first_week is not None
-    weeks.parse_week(week)
-    _forget_old_batches(settings.work)
-    folder = settings.work / _safe(run_id)
-    if _is_batch(folder):
-        shutil.rmtree(folder)  # the same run's batch, from a task tried again
-    folder.mkdir(parents=True)  # anything else by that name: an error, never deleted
-    batch = Batch(folder, week, run_id)
-    batch.write_json(FILES_JSON, {"files": []})  # marks the folder as a batch
-    list_from = weeks.shift(week, -(late_weeks() - 1))
 
+def _list_landing(settings: Settings, week: str, list_from: str, reprocess: bool, week_by_week: bool) -> _Recorded:
+    """Step 1: list the landing zone, passing over office folders unchanged since the last
+    run, and read what the warehouse recorded of the files it lists."""
     with open_warehouse(settings) as con:
         con.execute("create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')")
         recorded = dict(con.sql("select folder, modified_ns from meta.landing_folders").fetchall())
@@ -97,7 +89,7 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         }
         found = landing.scan(settings.landing, week, known=None if reprocess else fingerprints,
                              folder_mtimes=folder_mtimes, always_list_from=list_from)
-        files, layout_problems = found.files, found.problems
+        files = found.files
         # what the load records of the folders: the times of those listed now replace what
         # was recorded of them and of folders that are gone; unchanged ones stay as they are
         forget = sorted(
@@ -147,11 +139,19 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
                    where status in ('loaded', 'loaded_with_quarantine') and lists_posts"""
             ).fetchall():
                 history.setdefault(account, []).append([delivery_week, path, rows])
-    on_disk = {f.relative_path for f in files} | set(unlisted_originals)
+    return _Recorded(found, forget, known, unlisted_originals, recent, history)
 
-    def office_of(path: str) -> str:
-        parts = path.split("/")
-        return parts[1] if len(parts) > 2 else ""
+
+def _office_of(path: str) -> str:
+    parts = path.split("/")
+    return parts[1] if len(parts) > 2 else ""
+
+
+def _new_and_changed(rec: _Recorded, week: str, reprocess: bool, first_week: str | None) -> list[dict[str, Any]]:
+    """Step 2: the manifest's entries: files new or changed since they were loaded (with
+    the original a copy has the same bytes as), and files gone from the landing zone."""
+    files, known, unlisted_originals = rec.found.files, rec.known, rec.unlisted_originals
+    on_disk = {f.relative_path for f in files} | set(unlisted_originals)
 
     # Same bytes from the same office under another path: a re-dropped file. Only files
     # still in the landing zone count as originals, so moving a file from the wrong week
@@ -161,13 +161,13 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     live_sha: dict[tuple[str, str], str] = {}
     for path, k in sorted((known | unlisted_originals).items()):
         if k["status"] in ("loaded", "loaded_with_quarantine") and path in on_disk:
-            live_sha.setdefault((office_of(path), k["sha256"]), path)
+            live_sha.setdefault((_office_of(path), k["sha256"]), path)
 
     entries = []
     # oldest first, so of two identical files in one batch the one saved first is the original
     # (the one in the earlier week folder first, when the batch stands for weekly runs)
     def taken(f: landing.LandingFile) -> tuple:
-        return (run_week_of(f.delivery_week, first_week) if week_by_week else "", f.modified_at or "",
+        return (run_week_of(f.delivery_week, first_week) if first_week is not None else "", f.modified_at or "",
                 f.relative_path)
 
     for f in sorted(files, key=taken):
@@ -175,8 +175,9 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
         unchanged = before is not None and before["sha256"] == f.sha256
         # a copy whose original has left the landing zone (or stopped loading) loads now,
         # and so does a file put back where it was taken from
-        orphaned = unchanged and before["status"] == "duplicate" and before["duplicate_of"] not in live_sha.values()
-        returned = unchanged and before["status"] == "withdrawn"
+        prior = before or {}
+        orphaned = unchanged and prior["status"] == "duplicate" and prior["duplicate_of"] not in live_sha.values()
+        returned = unchanged and prior["status"] == "withdrawn"
         if unchanged and not reprocess and not orphaned and not returned:
             continue
         entry = f.to_dict() | {
@@ -184,11 +185,11 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
             "reason": f.problem,
             "first_seen_at": before["first_seen_at"] if before else None,
         }
-        original = live_sha.get((office_of(f.relative_path), f.sha256))
+        original = live_sha.get((_office_of(f.relative_path), f.sha256))
         if original and original != f.relative_path:
             entry["same_content_as"] = original
         elif not f.problem:
-            live_sha.setdefault((office_of(f.relative_path), f.sha256), f.relative_path)
+            live_sha.setdefault((_office_of(f.relative_path), f.sha256), f.relative_path)
         entries.append(entry)
     # A file taken out of the landing zone takes its rows with it: the landing zone is the
     # record of what offices delivered, and a file moved to another week folder must not
@@ -203,14 +204,45 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
             "sha256": k["sha256"], "size_bytes": k["size_bytes"], "first_seen_at": k["first_seen_at"],
             "status": "withdrawn", "reason": "no longer in the landing zone; its rows were removed",
         })
+    return entries
+
+
+def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False,
+                   first_week: str | None = None) -> Batch:
+    """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
+
+    Earlier week folders are looked at too, so an export that arrives late fills its week
+    in on the next run. Unchanged files (same path and SHA-256) are skipped, which makes
+    re-runs cheap and idempotent; ``reprocess`` loads everything again.
+
+    ``first_week``: the batch stands for the weekly runs of ``first_week`` … ``week`` in
+    order (``medsos backfill``), the first of them taking every older week folder too: the
+    files are taken week by week (``run_week``), so of two identical files the one in the
+    earlier week is the original, and each file's row count is later compared with the
+    account's files of the weeks before it (``recent_history``), as those runs would.
+    """
+    week_by_week = first_week is not None
+    weeks.parse_week(week)
+    _forget_old_batches(settings.work)
+    folder = settings.work / _safe(run_id)
+    if _is_batch(folder):
+        shutil.rmtree(folder)  # the same run's batch, from a task tried again
+    folder.mkdir(parents=True)  # anything else by that name: an error, never deleted
+    batch = Batch(folder, week, run_id)
+    batch.write_json(FILES_JSON, {"files": []})  # marks the folder as a batch
+    list_from = weeks.shift(week, -(late_weeks() - 1))
+
+    rec = _list_landing(settings, week, list_from, reprocess, week_by_week)
+    entries = _new_and_changed(rec, week, reprocess, first_week)
+    found = rec.found
     batch.write_json(
         FILES_JSON,
-        {"files": entries, "layout_problems": layout_problems, "files_seen": len(files), "recent_rows": recent,
-         "folders": found.folders, "folders_forgotten": forget}
-        | ({"first_week": first_week, "recent_history": history} if week_by_week else {}),
+        {"files": entries, "layout_problems": found.problems, "files_seen": len(found.files), "recent_rows": rec.recent,
+         "folders": found.folders, "folders_forgotten": rec.forget}
+        | ({"first_week": first_week, "recent_history": rec.history} if week_by_week else {}),
     )
     log.info("%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
-             len(files), week, len(found.unchanged), len(entries))
-    for p in layout_problems:
+             len(found.files), week, len(found.unchanged), len(entries))
+    for p in found.problems:
         log.warning("landing layout: %s", p)
     return batch

@@ -116,7 +116,10 @@ def _parse_shared(pool, landing_root: Path, todo: list[dict[str, Any]]) -> list[
         raise
     here = sum(len(chunks[i]) for i, d in enumerate(done) if d is not None)
     log.info("parse: %d files in this process, %d in workers", here, len(todo) - here)
-    return [r for i, f in enumerate(futures) for r in (done[i] if done[i] is not None else f.result())]
+    results: list[tuple[dict[str, Any], list, list]] = []
+    for d, f in zip(done, futures, strict=True):
+        results.extend(d if d is not None else f.result())
+    return results
 
 
 def parse_files(settings: Settings, batch: Batch, workers: int | None = None,

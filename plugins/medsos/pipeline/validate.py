@@ -220,7 +220,10 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     params = {"office_codes": sorted(load_offices())}
     # Data Docs names each result by the week and run it validated
     validator = Validator(settings.gx_dir, run_name=_safe(f"{batch.week}_{batch.run_id}"))
-    held, warned, results, per_file = [], [], [], []
+    held: list[dict[str, Any]] = []
+    warned: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
+    per_file: list[dict[str, Any]] = []
 
     def collect(dataset: str, outcome) -> None:
         rows_by_key = outcome.quarantined.set_index(ROW_KEY) if len(outcome.quarantined) else None
@@ -251,7 +254,7 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     many_weeks = bool(manifest.get("first_week"))
     recent = _recent_in_batch(manifest, lambda e: True) if many_weeks else None
     files_outcome = validator.run(_files_frame(manifest, settings.accounts, recent), "files", params)
-    rejected_files = {}
+    rejected_files: dict[str, list[str]] = {}
     for f in files_outcome.failures:
         if f["severity"] == "critical":
             rejected_files.setdefault(f["source_file"], []).append(f["message"])
