@@ -43,7 +43,7 @@ Google Analytics reports) are refused with a reason saying what they are.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from medsos.parsers.api_pull import (
     ApiPull,
@@ -56,6 +56,7 @@ from medsos.parsers.api_pull import (
 )
 from medsos.parsers.base import (
     CellError,
+    ExportParser,
     FileContext,
     ParseResult,
     Problem,
@@ -147,6 +148,7 @@ def is_indonesian(headers: list[str]) -> bool:
 class FacebookContent:
     kind = "facebook_content"
     platform = "facebook"
+    lists_posts = True
     description = "Meta Business Suite Facebook content export (CSV with Post ID, Page ID, Publish time, Permalink)"
 
     def matches(self, raw: RawFile) -> bool:
@@ -234,6 +236,7 @@ class FacebookVideos:
 
     kind = "facebook_videos"
     platform = "facebook"
+    lists_posts = True
     description = "Meta Business Suite Facebook Videos export (CSV with Video asset ID, Page ID, Publish time)"
 
     def matches(self, raw: RawFile) -> bool:
@@ -246,7 +249,7 @@ class FacebookVideos:
         refuse_day_first(raw, sheet, idx.get("published"), "Meta Business Suite")
         skipped: list[Problem] = []
 
-        def make(row: Row) -> dict[str, Any] | None:
+        def make(row: Row) -> dict[str, Any]:
             post_id = row_id(row, "post_id")
             published = row.datetime("published", META_TIME_FORMATS)
             if published is None:
@@ -445,7 +448,7 @@ NOT_EXPORTS = [
 ]
 
 
-PARSERS = [FacebookContent(), FacebookVideos(), MetaDaily("facebook"), MetaAudience(), *NOT_EXPORTS]
+PARSERS: list[ExportParser] = [FacebookContent(), FacebookVideos(), MetaDaily("facebook"), MetaAudience(), *NOT_EXPORTS]
 
 
 FB_STATUS_TYPES = {"added_photos": "image", "added_video": "video"}
@@ -500,7 +503,8 @@ class FacebookApi(ApiPullParser):
                         if metric in values and numbers.get(column) is None:
                             numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
                 permalink = item.get("permalink_url")
-                pull.post(resp, post_id=post_id, published_at=published, snapshot_at=snapshot,
+                # api_id_check above refused a missing id
+                pull.post(resp, post_id=cast(str, post_id), published_at=published, snapshot_at=snapshot,
                           post_type=fb_post_type(item.get("status_type"), permalink), caption=item.get("message"),
                           permalink=permalink, metric_definition="facebook_graph_api_media_views", **numbers)
             except CellError as exc:

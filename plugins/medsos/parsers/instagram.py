@@ -32,6 +32,7 @@ from medsos.parsers.api_pull import (
 )
 from medsos.parsers.base import (
     CellError,
+    ExportParser,
     FileContext,
     ParseResult,
     Problem,
@@ -110,6 +111,7 @@ REQUIRED = {"post_id": "Post ID", "published": "Publish time", "post_type": "Pos
 class InstagramContent:
     kind = "instagram_content"
     platform = "instagram"
+    lists_posts = True
     description = (
         "Meta Business Suite Instagram content export (CSV with Post ID, Account ID or "
         "Account username, Publish time, Post type; English or Indonesian headers)"
@@ -187,7 +189,7 @@ class InstagramContent:
         return build_result(self.kind, self.platform, raw, records, rejected, skipped=skipped)
 
 
-PARSERS = [InstagramContent(), MetaDaily("instagram")]
+PARSERS: list[ExportParser] = [InstagramContent(), MetaDaily("instagram")]
 
 
 def ig_post_type(media_type: Any, product_type: Any) -> str:

@@ -86,7 +86,8 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE) or _utf16_without_bom(data):
-        encoding = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else _utf16_without_bom(data)
+        encoding = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else (
+            _utf16_without_bom(data) or "utf-16")
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
@@ -145,7 +146,7 @@ def _unwrap(lines: list[tuple[int, list[str]]], delimiter: str, name: str) -> li
         return None
     if len(next(csv.reader([filled[0][0]], delimiter=delimiter))) < 3:
         return None  # one column of plain text, not lines of a table
-    out = []
+    out: list[tuple[int, list[str]]] = []
     for number, cells in lines:
         if not _filled(cells):
             out.append((number, []))

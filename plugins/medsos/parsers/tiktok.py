@@ -75,12 +75,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from medsos.parsers.api_pull import ApiPull, ApiPullParser, api_count, api_field, api_id_check
 from medsos.parsers.base import (
     AcknowledgedExport,
     CellError,
+    ExportParser,
     FileContext,
     ParseResult,
     Problem,
@@ -239,7 +240,7 @@ def days_in_order(rows: list[Row], reference: date, name: str = "date") -> list[
         else:
             year_less.append((i, day))
     if not year_less:
-        return out
+        return cast(list[date | CellError], out)  # every row was a day or an error
 
     forward = sum(_follows(a, b) for (_, a), (_, b) in zip(year_less, year_less[1:], strict=False))
     backward = sum(_follows(b, a) for (_, a), (_, b) in zip(year_less, year_less[1:], strict=False))
@@ -277,14 +278,14 @@ def days_in_order(rows: list[Row], reference: date, name: str = "date") -> list[
     except ValueError as exc:  # only 29 February, with no leap year for 8 years
         last_year, why = None, f"the file's last day: {exc}"
     for position, extra in zip(kept, years_after_first, strict=True):
-        i, (month, day) = seq[position]
+        i, (month, day_of_month) = seq[position]
         row = rows[i]
         if last_year is None:
             out[i] = CellError(row.header(name), row.raw(name), why)
             continue
         year = last_year - years_after_first[-1] + extra
         try:
-            out[i] = date(year, month, day)
+            out[i] = date(year, month, day_of_month)
         except ValueError:
             out[i] = CellError(row.header(name), row.raw(name),
                                f"29 February in {year}, which has none: the days around it are out of order")
@@ -442,6 +443,7 @@ def _content_sheet(raw: RawFile) -> RawSheet | None:
 class TikTokContent:
     kind = "tiktok_content"
     platform = "tiktok"
+    lists_posts = True
     description = (
         "TikTok Studio content export (Content.xlsx or CSV with Time, Video title, Video link, "
         "Post time, Total views)"
@@ -653,7 +655,7 @@ LEGACY_ACKNOWLEDGED = [
                      "FollowerActivity", "followers online per hour over the last seven days"),
 ]
 
-PARSERS = [TikTokContent(), TikTokVideoList(), TikTokFollowerHistory(), TikTokStudioOverview(), *LEGACY_ACKNOWLEDGED]
+PARSERS: list[ExportParser] = [TikTokContent(), TikTokVideoList(), TikTokFollowerHistory(), TikTokStudioOverview(), *LEGACY_ACKNOWLEDGED]
 
 
 class TikTokApi(ApiPullParser):

@@ -69,6 +69,7 @@ from medsos.parsers.api_pull import (
 )
 from medsos.parsers.base import (
     CellError,
+    ExportParser,
     FileContext,
     ParseResult,
     Problem,
@@ -165,6 +166,7 @@ def _phantom(row: Row) -> bool | None:
 class XAccountContent:
     kind = "x_account_content"
     platform = "x"
+    lists_posts = True
     description = (
         "X account analytics content export (account_analytics_content_….csv: Post id, Date, Post text, "
         "Post Link or Link)"
@@ -233,6 +235,7 @@ class XAccountContent:
 class XTweetActivity:
     kind = "x_tweet_activity"
     platform = "x"
+    lists_posts = True
     description = "classic X/Twitter tweet activity export (Tweet id, Tweet permalink, Tweet text, time)"
 
     def matches(self, raw: RawFile) -> bool:
@@ -346,7 +349,7 @@ class XAccountOverview:
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 
-PARSERS = [XAccountContent(), XTweetActivity(), XDailyTweetActivity(), XAccountOverview()]
+PARSERS: list[ExportParser] = [XAccountContent(), XTweetActivity(), XDailyTweetActivity(), XAccountOverview()]
 
 
 class XApi(ApiPullParser):

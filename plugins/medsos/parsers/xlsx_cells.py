@@ -45,7 +45,7 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
         return {}
     root = ET.fromstring(zf.read(path))
     return {
-        r.get("Id"): (r.get("Type", ""), r.get("Target", ""))
+        r.get("Id", ""): (r.get("Type", ""), r.get("Target", ""))
         for r in root.iter(f"{PKG_REL}Relationship")
     }
 
@@ -76,7 +76,7 @@ def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[set[int], set[i
     if not part or part not in zf.namelist():
         return set(), set()
     root = ET.fromstring(zf.read(part))
-    custom = {int(f.get("numFmtId")): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")}
+    custom = {int(f.get("numFmtId") or ""): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")}
     dates: set[int] = set()
     durations: set[int] = set()
     xfs = root.find(f"{MAIN}cellXfs")
@@ -208,7 +208,7 @@ def read_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[int, list[Any]]],
         raise UnreadableWorkbook(str(exc)) from exc
     sheets = wb.find(f"{MAIN}sheets")
     for s in [] if sheets is None else sheets.findall(f"{MAIN}sheet"):
-        kind, target = wb_rels.get(s.get(f"{REL}id"), ("", ""))
+        kind, target = wb_rels.get(s.get(f"{REL}id", ""), ("", ""))
         part = _part(wb_part, target)
         if kind != WORKSHEET_TYPE or part not in zf.namelist():
             continue  # chart sheets hold no cells; a sheet without its part is left out

@@ -52,6 +52,7 @@ from typing import Any
 from medsos.parsers.api_pull import ApiPull, ApiPullParser, api_count, api_field, parse_utc
 from medsos.parsers.base import (
     CellError,
+    ExportParser,
     FileContext,
     ParseResult,
     Problem,
@@ -153,6 +154,7 @@ def publish_time(value: Any) -> tuple[datetime, str]:
 class YouTubeTableData:
     kind = "youtube_table_data"
     platform = "youtube"
+    lists_posts = True
     description = (
         "YouTube Studio advanced-mode export 'Table data.csv' / 'Data tabel.csv' "
         "(Content, Video title, Video publish time, one row per video)"
@@ -296,7 +298,7 @@ class YouTubeTotals:
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 
-PARSERS = [YouTubeTableData(), YouTubeChartData(), YouTubeTotals()]
+PARSERS: list[ExportParser] = [YouTubeTableData(), YouTubeChartData(), YouTubeTotals()]
 
 
 _ISO_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
