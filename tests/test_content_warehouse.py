@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import duckdb
 import pytest
-from test_warehouse_golden import HEADER, drop
-
 from instagram_exports import meta_time
+from test_warehouse_golden import drop
+
 from medsos.pipeline import run_week
 
 
