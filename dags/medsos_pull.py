@@ -51,8 +51,16 @@ def _settings():
     tags=["medsos", "daily", "api", "kpu"],
     doc_md=__doc__,
     params={
-        "week": Param("", type="string", description="ISO week to pull, e.g. 2024-W07. Empty: last and this week."),
-        "platforms": Param([], type="array", description="Only these platforms. Empty: every platform with API accounts."),
+        "week": Param(
+            "",
+            type="string",
+            description="ISO week to pull, e.g. 2024-W07. Empty: last and this week.",
+        ),
+        "platforms": Param(
+            [],
+            type="array",
+            description="Only these platforms. Empty: every platform with API accounts.",
+        ),
     },
 )
 def medsos_pull():
@@ -75,7 +83,11 @@ def medsos_pull():
         params = ctx["params"]
         moment = ctx["dag_run"].run_after or datetime.now(UTC)
         pull_weeks = [params["week"]] if params.get("week") else weeks_to_pull(moment)
-        chosen = [p for p in platforms_to_pull(_settings()) if not params.get("platforms") or p in params["platforms"]]
+        chosen = [
+            p
+            for p in platforms_to_pull(_settings())
+            if not params.get("platforms") or p in params["platforms"]
+        ]
         return [{"platform": p, "weeks": pull_weeks} for p in chosen]
 
     @task(max_active_tis_per_dagrun=2)

@@ -83,7 +83,9 @@ def medsos_weekly():
         week = ctx["params"].get("week") or weeks.week_that_ended_before(
             ctx.get("logical_date") or ctx["dag_run"].run_after
         )
-        batch = find(_settings(), week, ctx["run_id"], reprocess=bool(ctx["params"].get("reprocess")))
+        batch = find(
+            _settings(), week, ctx["run_id"], reprocess=bool(ctx["params"].get("reprocess"))
+        )
         return batch.to_dict()
 
     @task
@@ -146,13 +148,18 @@ def medsos_weekly():
 
         ctx = get_current_context()
         return send(
-            _settings(), summary["week"], ctx["run_id"],
-            resend=bool(ctx["params"].get("resend")), only=[summary["eml"]],
+            _settings(),
+            summary["week"],
+            ctx["run_id"],
+            resend=bool(ctx["params"].get("resend")),
+            only=[summary["eml"]],
         )
 
     batch = find_new_files()
     check_setup() >> batch
-    summaries = render_summaries(publish_copy(build_tables(load_batch(validate_batch(parse_files(batch))))))
+    summaries = render_summaries(
+        publish_copy(build_tables(load_batch(validate_batch(parse_files(batch)))))
+    )
     send_summary.expand(summary=summaries)
 
 

@@ -34,7 +34,9 @@ def environment(home: Path) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get(
+            "AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"
+        ),
         "GX_ANALYTICS_ENABLED": "false",
     }
 
@@ -42,8 +44,10 @@ def environment(home: Path) -> dict[str, str]:
 def migrate() -> None:
     """``airflow db migrate`` in a child process (about 5 s on SQLite), and the one-slot
     pool every warehouse task runs in, as the production init service creates it."""
-    for command in (["db", "migrate"],
-                    ["pools", "set", "medsos_warehouse", "1", "DuckDB warehouse: one writer at a time"]):
+    for command in (
+        ["db", "migrate"],
+        ["pools", "set", "medsos_warehouse", "1", "DuckDB warehouse: one writer at a time"],
+    ):
         subprocess.run(
             [sys.executable, "-m", "airflow", *command],
             check=True,
@@ -79,16 +83,20 @@ def standalone_environment(home: Path, port: int, medsos_env: dict[str, str]) ->
     medsos settings (``medsos_env``) every task reads."""
     env = dict(os.environ)
     env.update(environment(home))
-    env.update({
-        "AIRFLOW__API__HOST": "127.0.0.1",
-        "AIRFLOW__API__PORT": str(port),
-        "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
-        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"),
-        **medsos_env,
-    })
+    env.update(
+        {
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get(
+                "AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO"
+            ),
+            **medsos_env,
+        }
+    )
     env.pop("AIRFLOW_CONN_SMTP_DEFAULT", None)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
@@ -118,18 +126,33 @@ def serve(port: int = 8080) -> int:  # `make airflow`
     # beside the venv, not in data/: the demo owns data/ and refuses a folder it did not make
     home = project_dir() / ".airflow"
     env = standalone_environment(home, port, settings.as_env())
-    for command in (["db", "migrate"],
-                    ["pools", "set", "medsos_warehouse", "1", "DuckDB warehouse: one writer at a time"]):
-        subprocess.run([sys.executable, "-m", "airflow", *command], env=env, check=True, stdout=subprocess.DEVNULL)
-    proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env, cwd=project_dir(),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    for command in (
+        ["db", "migrate"],
+        ["pools", "set", "medsos_warehouse", "1", "DuckDB warehouse: one writer at a time"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "airflow", *command],
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "airflow", "standalone"],
+        env=env,
+        cwd=project_dir(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
 
     def announce() -> None:
         for _ in range(300):
             password = admin_password(home)
             if password:
-                print(f"Airflow UI: http://127.0.0.1:{port}  user admin, password {password}\n"
-                      f"(metadata and logs in {home}; Ctrl-C stops it)", flush=True)
+                print(
+                    f"Airflow UI: http://127.0.0.1:{port}  user admin, password {password}\n"
+                    f"(metadata and logs in {home}; Ctrl-C stops it)",
+                    flush=True,
+                )
                 return
             clock.sleep(1)
 

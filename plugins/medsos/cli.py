@@ -88,9 +88,11 @@ def confirmed(args: argparse.Namespace, command: str, what: str) -> bool:
 
 
 def _reprocess_what(settings, last_week: str) -> str:
-    return (f"--reprocess reads again every export in {settings.landing} for weeks up to {last_week} and "
-            f"replaces the rows each one loaded into {settings.warehouse} (a file saved over in an old week "
-            "folder loads as it reads now); nothing in the landing zone is changed.")
+    return (
+        f"--reprocess reads again every export in {settings.landing} for weeks up to {last_week} and "
+        f"replaces the rows each one loaded into {settings.warehouse} (a file saved over in an old week "
+        "folder loads as it reads now); nothing in the landing zone is changed."
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -113,7 +115,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"  summary: {email}")
     sent = result["sent"]
     if sent["outbox_only"]:
-        print("  email: no SMTP connection (AIRFLOW_CONN_SMTP_DEFAULT); summaries are in the outbox only")
+        print(
+            "  email: no SMTP connection (AIRFLOW_CONN_SMTP_DEFAULT); summaries are in the outbox only"
+        )
     else:
         print(f"  email: {sent['sent']} sent, {sent['skipped']} already sent before")
     return 0
@@ -158,8 +162,14 @@ def cmd_backfill(args: argparse.Namespace) -> int:
         )
 
     with parse_workers_kept():
-        result = load_weeks(settings, args.first, args.last, new_run_id(args.last, "backfill"),
-                            reprocess=args.reprocess, progress=progress)
+        result = load_weeks(
+            settings,
+            args.first,
+            args.last,
+            new_run_id(args.last, "backfill"),
+            reprocess=args.reprocess,
+            progress=progress,
+        )
     for problem in result["layout_problems"]:
         print(f"  landing: {problem}")
     build_started = time.monotonic()
@@ -200,15 +210,19 @@ def cmd_pull(args: argparse.Namespace) -> int:
     pull_weeks = args.week or weeks_to_pull(datetime.now(UTC))
     outcomes = pull(settings, pull_weeks, platforms=args.platform, offices=offices)
     if not outcomes:
-        print(f"no account in {settings.accounts} has source 'api'{' for these platforms' if args.platform else ''}; "
-              "nothing to pull")
+        print(
+            f"no account in {settings.accounts} has source 'api'{' for these platforms' if args.platform else ''}; "
+            "nothing to pull"
+        )
         return 0
     print(outcome_table(outcomes))
     pulled = sorted({o.week for o in outcomes if o.status == "pulled"})
     if pulled and not args.no_load:
         loaded = load_pulled(settings, pulled)
-        print(f"loaded {', '.join(loaded['weeks'])}: {loaded['files_loaded']} files, {loaded['rows_loaded']} rows, "
-              f"{loaded['rows_quarantined']} quarantined, {loaded['files_rejected']} rejected")
+        print(
+            f"loaded {', '.join(loaded['weeks'])}: {loaded['files_loaded']} files, {loaded['rows_loaded']} rows, "
+            f"{loaded['rows_quarantined']} quarantined, {loaded['files_rejected']} rejected"
+        )
     failed = failures(outcomes)
     if failed:
         print(f"{len(failed)} of {len(outcomes)} pulls failed:", file=sys.stderr)
@@ -275,8 +289,10 @@ def cmd_query(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.format == "xlsx" and args.output is None:
-        print("medsos query: --format xlsx needs --output FILE.xlsx (a workbook is not for the terminal)",
-              file=sys.stderr)
+        print(
+            "medsos query: --format xlsx needs --output FILE.xlsx (a workbook is not for the terminal)",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     con = open_published(settings)
     try:
@@ -331,78 +347,136 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run the weekly job for one ISO week")
     _path_flags(p)
     p.add_argument("--week", type=_week, required=True, help="ISO week, e.g. 2024-W07")
-    p.add_argument("--reprocess", action="store_true", help="load every file again (asks first; see --yes)")
-    p.add_argument("--resend", action="store_true", help="send the summaries again even if already sent")
+    p.add_argument(
+        "--reprocess", action="store_true", help="load every file again (asks first; see --yes)"
+    )
+    p.add_argument(
+        "--resend", action="store_true", help="send the summaries again even if already sent"
+    )
     p.add_argument("--yes", action="store_true", help="go ahead with --reprocess without asking")
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("backfill", help="load past weeks in order, outside Airflow (no emails sent)")
+    p = sub.add_parser(
+        "backfill", help="load past weeks in order, outside Airflow (no emails sent)"
+    )
     _path_flags(p)
     p.add_argument("--from", dest="first", type=_week, required=True)
     p.add_argument("--to", dest="last", type=_week, required=True)
-    p.add_argument("--reprocess", action="store_true", help="load every file again (asks first; see --yes)")
+    p.add_argument(
+        "--reprocess", action="store_true", help="load every file again (asks first; see --yes)"
+    )
     p.add_argument("--yes", action="store_true", help="go ahead with --reprocess without asking")
     p.set_defaults(func=cmd_backfill)
 
-    p = sub.add_parser("rebuild", help="every table again from the landing zone into a new warehouse, "
-                                       "swapped in when complete (a lost or damaged warehouse)")
+    p = sub.add_parser(
+        "rebuild",
+        help="every table again from the landing zone into a new warehouse, "
+        "swapped in when complete (a lost or damaged warehouse)",
+    )
     _path_flags(p)
-    p.add_argument("--week", type=_week,
-                   help="the last week to report (default: the week the warehouse was last built for, else "
-                        "the newest week folder)")
+    p.add_argument(
+        "--week",
+        type=_week,
+        help="the last week to report (default: the week the warehouse was last built for, else "
+        "the newest week folder)",
+    )
     p.add_argument("--yes", action="store_true", help="go ahead without asking")
     p.set_defaults(func=cmd_rebuild)
 
-    p = sub.add_parser("pull", help="pull API-connected accounts (registry source=api), then load them")
+    p = sub.add_parser(
+        "pull", help="pull API-connected accounts (registry source=api), then load them"
+    )
     _path_flags(p)
-    p.add_argument("--week", type=_week, action="append",
-                   help="ISO week to pull (repeatable); default: the week just ended and the running one")
-    p.add_argument("--platform", action="append", choices=("instagram", "facebook", "x", "youtube", "tiktok"),
-                   help="only this platform (repeatable)")
-    p.add_argument("--office", action="append", help="only this office code (repeatable), e.g. 35.06")
-    p.add_argument("--no-load", action="store_true", help="only write the pull files to the landing zone")
+    p.add_argument(
+        "--week",
+        type=_week,
+        action="append",
+        help="ISO week to pull (repeatable); default: the week just ended and the running one",
+    )
+    p.add_argument(
+        "--platform",
+        action="append",
+        choices=("instagram", "facebook", "x", "youtube", "tiktok"),
+        help="only this platform (repeatable)",
+    )
+    p.add_argument(
+        "--office", action="append", help="only this office code (repeatable), e.g. 35.06"
+    )
+    p.add_argument(
+        "--no-load", action="store_true", help="only write the pull files to the landing zone"
+    )
     p.set_defaults(func=cmd_pull)
 
     p = sub.add_parser(
-        "query", help="run SQL on the published copy of the warehouse",
+        "query",
+        help="run SQL on the published copy of the warehouse",
         description="Run one SQL statement on the published (read-only) copy of the warehouse, e.g. "
-                    "medsos query \"select * from marts.province_weekly where iso_week = '2024-W07'\"",
+        "medsos query \"select * from marts.province_weekly where iso_week = '2024-W07'\"",
     )
     _path_flags(p)
     p.add_argument("sql", help="the SQL to run (quote it); the README lists ready-made queries")
-    p.add_argument("--format", choices=("table", "csv", "xlsx"), default="table",
-                   help="table: for reading in the terminal (default); csv: for other programs and Excel "
-                        "(UTF-8 with a BOM, yes/no as ya/tidak); xlsx: an Excel workbook, with --output")
+    p.add_argument(
+        "--format",
+        choices=("table", "csv", "xlsx"),
+        default="table",
+        help="table: for reading in the terminal (default); csv: for other programs and Excel "
+        "(UTF-8 with a BOM, yes/no as ya/tidak); xlsx: an Excel workbook, with --output",
+    )
     p.add_argument("--output", type=Path, help="the workbook to write with --format xlsx")
-    p.add_argument("--max-rows", type=int, default=60,
-                   help="table format: rows shown before the middle is elided (default 60)")
-    p.add_argument("--max-width", type=int, default=None,
-                   help="table format: characters per line (default: the terminal's width)")
+    p.add_argument(
+        "--max-rows",
+        type=int,
+        default=60,
+        help="table format: rows shown before the middle is elided (default 60)",
+    )
+    p.add_argument(
+        "--max-width",
+        type=int,
+        default=None,
+        help="table format: characters per line (default: the terminal's width)",
+    )
     p.set_defaults(func=cmd_query)
 
-    p = sub.add_parser("demo", help="sample data + medsos_weekly through Airflow (dag.test), in a folder of its own")
-    p.add_argument("--dir", type=Path,
-                   help="the demo's own folder (default: the checkout's data/); it must be empty or made by a demo")
-    p.add_argument("--accounts", type=Path, help="account registry CSV to build the sample from (env MEDSOS_ACCOUNTS)")
+    p = sub.add_parser(
+        "demo",
+        help="sample data + medsos_weekly through Airflow (dag.test), in a folder of its own",
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        help="the demo's own folder (default: the checkout's data/); it must be empty or made by a demo",
+    )
+    p.add_argument(
+        "--accounts",
+        type=Path,
+        help="account registry CSV to build the sample from (env MEDSOS_ACCOUNTS)",
+    )
     p.add_argument("--from", dest="first", type=_week, default=DEFAULT_FIRST_WEEK)
     p.add_argument("--to", dest="last", type=_week, default=DEFAULT_LAST_WEEK)
     p.set_defaults(func=cmd_demo)
 
     from medsos import bench
 
-    p = sub.add_parser("bench", help="national-scale benchmark: floor vs backfill vs one week (prints a table)")
+    p = sub.add_parser(
+        "bench", help="national-scale benchmark: floor vs backfill vs one week (prints a table)"
+    )
     bench.add_arguments(p)
     p.set_defaults(func=bench.run)
 
     from medsos.portal import cli as portal
 
-    p = sub.add_parser("portal", help="the web portal: offices upload exports, staff read their province "
-                                      "(add-user: create an account)")
+    p = sub.add_parser(
+        "portal",
+        help="the web portal: offices upload exports, staff read their province "
+        "(add-user: create an account)",
+    )
     portal.add_arguments(p)
     p.set_defaults(func=portal.run)
 
     # its own options; main() hands the arguments to medsos.national as they are
-    sub.add_parser("national", help="write national-scale exports (553 offices x 5 platforms x N weeks)")
+    sub.add_parser(
+        "national", help="write national-scale exports (553 offices x 5 platforms x N weeks)"
+    )
     return parser
 
 
@@ -447,7 +521,9 @@ def main(argv: list[str] | None = None) -> int:
             failed = exc
         _log_to_stderr(args.verbose)
         if failed is not None:
-            logging.getLogger(__name__).warning("Airflow could not be loaded (%s: %s)", type(failed).__name__, failed)
+            logging.getLogger(__name__).warning(
+                "Airflow could not be loaded (%s: %s)", type(failed).__name__, failed
+            )
     # big batches are parsed on every core (the console script guards its main module,
     # which the worker processes import again)
     os.environ.setdefault("MEDSOS_PARSE_WORKERS", str(os.cpu_count() or 1))

@@ -60,8 +60,10 @@ def production_settings_missing(overrides: dict[str, Any] | None = None) -> list
     return [
         f"{name} is not set: a production deployment (MEDSOS_DEPLOYMENT=production) reads the {what} "
         "from its configuration folder and never falls back to the Jawa Timur sample"
-        for name, key, what in (("MEDSOS_ACCOUNTS", "accounts", "account registry"),
-                                ("MEDSOS_RECIPIENTS", "recipients", "recipients"))
+        for name, key, what in (
+            ("MEDSOS_ACCOUNTS", "accounts", "account registry"),
+            ("MEDSOS_RECIPIENTS", "recipients", "recipients"),
+        )
         if not (os.environ.get(name) or "").strip() and given.get(key) is None
     ]
 
@@ -98,7 +100,9 @@ class Settings:
             outbox=Path(env.get("MEDSOS_OUTBOX") or data / "outbox"),
             work=Path(env.get("MEDSOS_WORK") or data / "work"),
             gx_dir=Path(env.get("MEDSOS_GX_DIR") or data / "gx"),
-            accounts=Path(env.get("MEDSOS_ACCOUNTS") or PACKAGE_DIR / "data" / "accounts_jatim_sample.csv"),
+            accounts=Path(
+                env.get("MEDSOS_ACCOUNTS") or PACKAGE_DIR / "data" / "accounts_jatim_sample.csv"
+            ),
             recipients=Path(
                 env.get("MEDSOS_RECIPIENTS") or PACKAGE_DIR / "data" / "recipients_sample.csv"
             ),
@@ -157,9 +161,13 @@ class Evaluation:
                 title_weight=float(lex.get("title_weight", 3.0)),
                 hashtag_weight=float(lex.get("hashtag_weight", 0.5)),
                 lead_weight=float(lex.get("lead_weight", 5.0)),
-                handle_patterns={str(k): v for k, v in raw.get("accounts", {}).get("handle_patterns", {}).items()},
-                campaign_hashtags=tuple(str(h).lstrip("#").casefold()
-                                        for h in raw.get("hashtags", {}).get("campaign", ())),
+                handle_patterns={
+                    str(k): v for k, v in raw.get("accounts", {}).get("handle_patterns", {}).items()
+                },
+                campaign_hashtags=tuple(
+                    str(h).lstrip("#").casefold()
+                    for h in raw.get("hashtags", {}).get("campaign", ())
+                ),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"{path}: missing or invalid setting {exc}") from exc
@@ -168,26 +176,43 @@ class Evaluation:
             raise ValueError(f"{path}: categories {sorted(unknown)} are not listed in priority")
         known = {"informasi_pemilu", "edukasi", "kegiatan", "lainnya"}
         if set(ev.category_priority) - known:
-            raise ValueError(f"{path}: content_categories.priority may list only {sorted(known)}, "
-                             f"not {sorted(set(ev.category_priority) - known)}")
-        words = [("body_names", w) for w in ev.body_names] + [(c, w) for c, ws in ev.lexicon.items() for w in ws]
+            raise ValueError(
+                f"{path}: content_categories.priority may list only {sorted(known)}, "
+                f"not {sorted(set(ev.category_priority) - known)}"
+            )
+        words = [("body_names", w) for w in ev.body_names] + [
+            (c, w) for c, ws in ev.lexicon.items() for w in ws
+        ]
         for where, word in words:
             if not isinstance(word, str) or not word.strip("= "):
                 raise ValueError(f"{path}: content_categories {where}: {word!r} is not a keyword")
         if min(ev.title_weight, ev.lead_weight) <= 0 or ev.hashtag_weight < 0:
-            raise ValueError(f"{path}: title_weight and lead_weight must be positive, hashtag_weight not negative")
+            raise ValueError(
+                f"{path}: title_weight and lead_weight must be positive, hashtag_weight not negative"
+            )
         for code, pattern in ev.handle_patterns.items():
             if not re.fullmatch(r"\d{2}", code):
-                raise ValueError(f"{path}: accounts.handle_patterns: {code!r} is not a province code (two digits)")
+                raise ValueError(
+                    f"{path}: accounts.handle_patterns: {code!r} is not a province code (two digits)"
+                )
             try:
                 re.compile(pattern)
             except (re.error, TypeError) as exc:
-                raise ValueError(f"{path}: accounts.handle_patterns.{code}: {pattern!r} is not a regular "
-                                 f"expression ({exc})") from exc
+                raise ValueError(
+                    f"{path}: accounts.handle_patterns.{code}: {pattern!r} is not a regular "
+                    f"expression ({exc})"
+                ) from exc
         for tag in ev.campaign_hashtags:
             if not re.fullmatch(r"[^\W_][\w]*", tag):
-                raise ValueError(f"{path}: hashtags.campaign: {tag!r} is not a hashtag (letters and digits)")
-        if min(ev.min_posts_per_week, ev.overposting_posts_per_day, ev.overtagged_hashtags_per_post) < 0:
+                raise ValueError(
+                    f"{path}: hashtags.campaign: {tag!r} is not a hashtag (letters and digits)"
+                )
+        if (
+            min(
+                ev.min_posts_per_week, ev.overposting_posts_per_day, ev.overtagged_hashtags_per_post
+            )
+            < 0
+        ):
             raise ValueError(f"{path}: thresholds must not be negative")
         return ev
 
@@ -201,7 +226,9 @@ def max_export_mb() -> float:
     except ValueError:
         value = -1.0
     if value <= 0:
-        raise ValueError(f"MEDSOS_MAX_EXPORT_MB must be a positive number of megabytes, not {text!r}")
+        raise ValueError(
+            f"MEDSOS_MAX_EXPORT_MB must be a positive number of megabytes, not {text!r}"
+        )
     return value
 
 
@@ -243,8 +270,9 @@ class PortalSettings:
         env = os.environ
         data = Path(env.get("MEDSOS_DATA_DIR") or project_dir() / "data")
         config = env.get("MEDSOS_CONFIG_DIR")
-        users = env.get("MEDSOS_PORTAL_USERS") or (Path(config) / "portal_users.csv" if config
-                                                    else data / "portal_users.csv")
+        users = env.get("MEDSOS_PORTAL_USERS") or (
+            Path(config) / "portal_users.csv" if config else data / "portal_users.csv"
+        )
         export_mb = max_export_mb()
 
         def number(name: str, default: float, kind=float):
@@ -266,7 +294,8 @@ class PortalSettings:
             host=env.get("MEDSOS_PORTAL_HOST") or "127.0.0.1",
             port=number("MEDSOS_PORTAL_PORT", 8090, int),
             session_hours=number("MEDSOS_PORTAL_SESSION_HOURS", 8.0),
-            secure_cookie=(env.get("MEDSOS_PORTAL_SECURE_COOKIE") or "").strip().lower() in ("1", "true", "yes"),
+            secure_cookie=(env.get("MEDSOS_PORTAL_SECURE_COOKIE") or "").strip().lower()
+            in ("1", "true", "yes"),
             max_export_mb=export_mb,
             zip_members=number("MEDSOS_PORTAL_ZIP_MEMBERS", 200, int),
             zip_total_mb=number("MEDSOS_PORTAL_ZIP_TOTAL_MB", 4 * export_mb),

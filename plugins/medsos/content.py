@@ -85,8 +85,13 @@ def _zone_words(text: str, zone: str) -> list[Token]:
     out: list[Token] = []
     pos = 0
     for m in _HASHTAG.finditer(text):
-        out += [Token(w.casefold(), stem(w.casefold()), zone) for w in _WORD.findall(text[pos:m.start()])]
-        out.append(Token("#", "#", "tagar"))  # a boundary: a hashtag never joins the words around it
+        out += [
+            Token(w.casefold(), stem(w.casefold()), zone)
+            for w in _WORD.findall(text[pos : m.start()])
+        ]
+        out.append(
+            Token("#", "#", "tagar")
+        )  # a boundary: a hashtag never joins the words around it
         out += [Token(w, stem(w), "tagar") for w in split_hashtag(m.group(1))]
         out.append(Token("#", "#", "tagar"))
         pos = m.end()
@@ -136,38 +141,76 @@ class Lexicon:
     entries: dict[str, tuple[Entry, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
-    def build(cls, priority, keywords, body_names=(), title_weight=3.0, hashtag_weight=0.5,
-              lead_weight=5.0) -> Lexicon:
+    def build(
+        cls,
+        priority,
+        keywords,
+        body_names=(),
+        title_weight=3.0,
+        hashtag_weight=0.5,
+        lead_weight=5.0,
+    ) -> Lexicon:
         by_first: dict[str, list[Entry]] = {}
         seen: dict[tuple[bool, tuple[str, ...]], str] = {}
-        items = [(None, n) for n in body_names] + [(c, k) for c, kws in keywords.items() for k in kws]
+        items = [(None, n) for n in body_names] + [
+            (c, k) for c, kws in keywords.items() for k in kws
+        ]
         for category, written in items:
             keyword, weight = parse_keyword(written)
             exact = keyword.startswith("=")
             keyword = keyword.lstrip("=")
-            words = [t for t in _zone_words(unicodedata.normalize("NFKC", keyword), "isi") if t.root != "#"]
+            words = [
+                t
+                for t in _zone_words(unicodedata.normalize("NFKC", keyword), "isi")
+                if t.root != "#"
+            ]
             roots = tuple(t.surface if exact else t.root for t in words)
             if not roots:
                 raise ValueError(f"keyword {keyword!r} has no words")
             where = category or "body_names"
             if (exact, roots) in seen and seen[(exact, roots)] != where:
-                raise ValueError(f"keyword {keyword!r} ({where}) reads the same as one listed under "
-                                 f"{seen[(exact, roots)]}: a word may decide only one category")
+                raise ValueError(
+                    f"keyword {keyword!r} ({where}) reads the same as one listed under "
+                    f"{seen[(exact, roots)]}: a word may decide only one category"
+                )
             seen[(exact, roots)] = where
             key = ("=" if exact else "") + roots[0]
             by_first.setdefault(key, []).append(Entry(category, keyword, roots, exact, weight))
         entries = {k: tuple(sorted(v, key=lambda e: -len(e.roots))) for k, v in by_first.items()}
-        return cls(tuple(priority), {k: tuple(v) for k, v in keywords.items()}, tuple(body_names),
-                   float(title_weight), float(hashtag_weight), float(lead_weight), entries)
+        return cls(
+            tuple(priority),
+            {k: tuple(v) for k, v in keywords.items()},
+            tuple(body_names),
+            float(title_weight),
+            float(hashtag_weight),
+            float(lead_weight),
+            entries,
+        )
 
     @classmethod
     def from_evaluation(cls, evaluation) -> Lexicon:
-        return cls.build(evaluation.category_priority, evaluation.lexicon, evaluation.body_names,
-                         evaluation.title_weight, evaluation.hashtag_weight, evaluation.lead_weight)
+        return cls.build(
+            evaluation.category_priority,
+            evaluation.lexicon,
+            evaluation.body_names,
+            evaluation.title_weight,
+            evaluation.hashtag_weight,
+            evaluation.lead_weight,
+        )
 
     def fingerprint(self) -> str:
-        h = hashlib.sha256(repr((self.priority, sorted(self.keywords.items()), self.body_names,
-                                 self.title_weight, self.hashtag_weight, self.lead_weight)).encode())
+        h = hashlib.sha256(
+            repr(
+                (
+                    self.priority,
+                    sorted(self.keywords.items()),
+                    self.body_names,
+                    self.title_weight,
+                    self.hashtag_weight,
+                    self.lead_weight,
+                )
+            ).encode()
+        )
         return h.hexdigest()
 
 
@@ -201,8 +244,12 @@ def parse_keyword(written: str) -> tuple[str, float]:
 class Classifier:
     def __init__(self, lexicon: Lexicon):
         self.lexicon = lexicon
-        self._weights = {"awal": lexicon.lead_weight, "judul": lexicon.title_weight, "isi": 1.0,
-                         "tagar": lexicon.hashtag_weight}
+        self._weights = {
+            "awal": lexicon.lead_weight,
+            "judul": lexicon.title_weight,
+            "isi": 1.0,
+            "tagar": lexicon.hashtag_weight,
+        }
 
     def matches(self, toks: list[Token]) -> list[tuple[Entry, list[Token]]]:
         """Keywords found, longest first at each position; a match consumes its words."""
@@ -212,14 +259,16 @@ class Classifier:
         while i < n:
             by_root = entries.get(toks[i].root, ())
             written = entries.get("=" + toks[i].surface, ())
-            candidates = sorted((*written, *by_root), key=lambda e: -len(e.roots)) if written else by_root
+            candidates = (
+                sorted((*written, *by_root), key=lambda e: -len(e.roots)) if written else by_root
+            )
             for entry in candidates:
                 k = len(entry.roots)
                 if k == 1:
-                    found.append((entry, toks[i:i + 1]))
+                    found.append((entry, toks[i : i + 1]))
                     i += 1
                     break
-                window = toks[i:i + k]
+                window = toks[i : i + k]
                 if tuple((t.surface if entry.exact else t.root) for t in window) == entry.roots:
                     found.append((entry, window))
                     i += k
@@ -229,7 +278,9 @@ class Classifier:
         return found
 
     def classify(self, text: str | None) -> Verdict:
-        best: dict[tuple[str, str], tuple[float, str, int]] = {}  # (category, keyword) -> (weight, shown, order)
+        best: dict[
+            tuple[str, str], tuple[float, str, int]
+        ] = {}  # (category, keyword) -> (weight, shown, order)
         lead = True
         for order, (entry, words) in enumerate(self.matches(tokens(text or ""))):
             if entry.category is None:
@@ -329,7 +380,9 @@ def load_evaluation_set(path: Path | None = None) -> list[dict[str, str]]:
     for n, row in enumerate(rows, start=2):
         for col in ("label", "second_label"):
             if row[col] and row[col] not in CATEGORIES:
-                raise ValueError(f"{path}, row {n}, column {col}: {row[col]!r} is not one of {CATEGORIES}")
+                raise ValueError(
+                    f"{path}, row {n}, column {col}: {row[col]!r} is not one of {CATEGORIES}"
+                )
     return rows
 
 
@@ -368,14 +421,18 @@ def table(name: str, s: Scores) -> str:
     def pct(x):
         return "   -  " if x is None else f"{100 * x:5.1f}%"
 
-    lines = [f"{name}: {s.n} posts, accuracy {pct(s.accuracy)} (second label accepted: {pct(s.accuracy_second)})",
-             f"  {'category':<17} {'precision':>9} {'recall':>8} {'posts':>6}"]
+    lines = [
+        f"{name}: {s.n} posts, accuracy {pct(s.accuracy)} (second label accepted: {pct(s.accuracy_second)})",
+        f"  {'category':<17} {'precision':>9} {'recall':>8} {'posts':>6}",
+    ]
     for c in CATEGORIES:
         lines.append(f"  {c:<17} {pct(s.precision[c]):>9} {pct(s.recall[c]):>8} {s.support[c]:>6}")
     return "\n".join(lines)
 
 
-def evaluate(evaluation, parts=("tuning", "held_out"), show_errors: str | None = None) -> dict[str, Scores]:
+def evaluate(
+    evaluation, parts=("tuning", "held_out"), show_errors: str | None = None
+) -> dict[str, Scores]:
     lexicon = Lexicon.from_evaluation(evaluation)
     rows = load_evaluation_set()
     out = {}
@@ -386,26 +443,48 @@ def evaluate(evaluation, parts=("tuning", "held_out"), show_errors: str | None =
         if show_errors == part:
             for r, v in zip(chosen, verdicts, strict=True):
                 if v.category != r["label"]:
-                    print(f"  {r['id']}: {r['label']} -> {v.reason}  | {r['title'][:90]}", file=sys.stderr)
+                    print(
+                        f"  {r['id']}: {r['label']} -> {v.reason}  | {r['title'][:90]}",
+                        file=sys.stderr,
+                    )
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     from medsos.config import Evaluation, Settings
 
-    parser = argparse.ArgumentParser(prog="python -m medsos.content", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--evaluate", action="store_true",
-                        help="accuracy and precision/recall per category on the evaluation set")
-    parser.add_argument("--part", choices=("tuning", "held_out", "all"), action="append",
-                        help="which part of the set (repeatable; default: tuning and held_out)")
-    parser.add_argument("--errors", choices=("tuning",), help="list the tuning part's misclassified posts")
-    parser.add_argument("--evaluation", type=Path, help="evaluation.toml to read (default: MEDSOS_EVALUATION)")
-    parser.add_argument("--speed", type=int, metavar="N", help="classify N captions and print posts/second")
-    parser.add_argument("text", nargs="*", help="classify these texts and print category and reason")
+    parser = argparse.ArgumentParser(
+        prog="python -m medsos.content", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument(
+        "--evaluate",
+        action="store_true",
+        help="accuracy and precision/recall per category on the evaluation set",
+    )
+    parser.add_argument(
+        "--part",
+        choices=("tuning", "held_out", "all"),
+        action="append",
+        help="which part of the set (repeatable; default: tuning and held_out)",
+    )
+    parser.add_argument(
+        "--errors", choices=("tuning",), help="list the tuning part's misclassified posts"
+    )
+    parser.add_argument(
+        "--evaluation", type=Path, help="evaluation.toml to read (default: MEDSOS_EVALUATION)"
+    )
+    parser.add_argument(
+        "--speed", type=int, metavar="N", help="classify N captions and print posts/second"
+    )
+    parser.add_argument(
+        "text", nargs="*", help="classify these texts and print category and reason"
+    )
     args = parser.parse_args(argv)
     evaluation = Evaluation.load(args.evaluation or Settings.from_env().evaluation)
     if args.evaluate:
-        for part, s in evaluate(evaluation, tuple(args.part or ("tuning", "held_out")), args.errors).items():
+        for part, s in evaluate(
+            evaluation, tuple(args.part or ("tuning", "held_out")), args.errors
+        ).items():
             print(table(part, s))
     if args.speed:
         rows = load_evaluation_set()

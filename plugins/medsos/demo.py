@@ -32,8 +32,15 @@ from medsos.owned import Refused
 MARK = ".medsos-demo.json"
 WAREHOUSE_MARK = "meta.medsos_demo"  # the table (written out in the SQL below)
 # every setting that names a place the demo would write to or delete
-PATH_VARIABLES = ("MEDSOS_DATA_DIR", "MEDSOS_LANDING", "MEDSOS_WAREHOUSE", "MEDSOS_PUBLISHED",
-                  "MEDSOS_OUTBOX", "MEDSOS_WORK", "MEDSOS_GX_DIR")
+PATH_VARIABLES = (
+    "MEDSOS_DATA_DIR",
+    "MEDSOS_LANDING",
+    "MEDSOS_WAREHOUSE",
+    "MEDSOS_PUBLISHED",
+    "MEDSOS_OUTBOX",
+    "MEDSOS_WORK",
+    "MEDSOS_GX_DIR",
+)
 
 
 __all__ = ["Refused", "check_environment", "check_folder", "default_folder", "prepare", "run_demo"]
@@ -65,14 +72,18 @@ def _inside(path: Path, folder: Path) -> bool:
 def check_environment(folder: Path) -> None:
     """Refuse when the configuration points anywhere outside the demo's folder."""
     if (os.environ.get("MEDSOS_DEPLOYMENT") or "").strip().lower() == "production":
-        raise Refused("this is a production deployment (MEDSOS_DEPLOYMENT=production); the demo runs only "
-                      "on a development checkout, never beside the real data")
+        raise Refused(
+            "this is a production deployment (MEDSOS_DEPLOYMENT=production); the demo runs only "
+            "on a development checkout, never beside the real data"
+        )
     for name in PATH_VARIABLES:
         value = (os.environ.get(name) or "").strip()
         if value and not _inside(Path(value), folder):
-            raise Refused(f"{name}={value} points outside the demo folder {folder}; the demo never touches "
-                          f"what the configuration points at (unset {name}, or run the demo with --dir "
-                          "<an empty folder>)")
+            raise Refused(
+                f"{name}={value} points outside the demo folder {folder}; the demo never touches "
+                f"what the configuration points at (unset {name}, or run the demo with --dir "
+                "<an empty folder>)"
+            )
 
 
 def _files_under(folder: Path) -> list[str]:
@@ -103,9 +114,17 @@ def _warehouse_parts(settings: Settings, folder: Path) -> dict[str, Path]:
 def _own_folders(settings: Settings, folder: Path) -> tuple[str, ...]:
     """The folders the demo writes into, as 'name/' under ``folder`` (the warehouse's
     spill folder among them); the published copy's folder holds only its own files."""
-    return tuple(p.relative_to(folder).as_posix() + "/" for p in (
-        settings.landing, settings.outbox, settings.work, settings.gx_dir, settings.published.parent,
-        settings.warehouse.with_name(settings.warehouse.name + ".tmp")))
+    return tuple(
+        p.relative_to(folder).as_posix() + "/"
+        for p in (
+            settings.landing,
+            settings.outbox,
+            settings.work,
+            settings.gx_dir,
+            settings.published.parent,
+            settings.warehouse.with_name(settings.warehouse.name + ".tmp"),
+        )
+    )
 
 
 def _has_mark(db: Path) -> bool:
@@ -115,7 +134,9 @@ def _has_mark(db: Path) -> bool:
         con = duckdb.connect(str(db), read_only=True)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise Refused(f"{db} is open in another process; close it and run the demo again") from exc
+            raise Refused(
+                f"{db} is open in another process; close it and run the demo again"
+            ) from exc
         return False
     except duckdb.Error:
         return False
@@ -144,25 +165,39 @@ def check_folder(folder: Path, settings: Settings) -> list[str]:
     mark_path = folder / MARK
     if not mark_path.is_file():
         if files:
-            raise Refused(f"{folder} holds files medsos demo did not write (e.g. {files[0]}) and no demo mark; "
-                          "the demo writes only into an empty folder or one it made (give --dir)")
+            raise Refused(
+                f"{folder} holds files medsos demo did not write (e.g. {files[0]}) and no demo mark; "
+                "the demo writes only into an empty folder or one it made (give --dir)"
+            )
         return []
     try:
         recorded = json.loads(mark_path.read_text(encoding="utf-8"))["files"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise Refused(f"{mark_path} is not a demo mark medsos can read ({exc}); nothing was deleted") from exc
+        raise Refused(
+            f"{mark_path} is not a demo mark medsos can read ({exc}); nothing was deleted"
+        ) from exc
     databases = _warehouse_parts(settings, folder)
     own = _own_folders(settings, folder)
     for rel in files:
         if rel in databases:
             if not _has_mark(databases[rel]):
-                raise Refused(f"{databases[rel]} has no demo mark ({WAREHOUSE_MARK}): it is not a warehouse "
-                              "medsos demo made, and the demo never deletes it")
+                raise Refused(
+                    f"{databases[rel]} has no demo mark ({WAREHOUSE_MARK}): it is not a warehouse "
+                    "medsos demo made, and the demo never deletes it"
+                )
         elif rel.startswith(own) and recorded.get(rel) != _fingerprint(folder / rel):
-            raise Refused(f"{folder / rel} is not a file medsos demo wrote (or it changed since); the demo "
-                          "deletes only its own files")
-    paths = [settings.landing, settings.warehouse, settings.published, settings.outbox, settings.work,
-             settings.gx_dir]
+            raise Refused(
+                f"{folder / rel} is not a file medsos demo wrote (or it changed since); the demo "
+                "deletes only its own files"
+            )
+    paths = [
+        settings.landing,
+        settings.warehouse,
+        settings.published,
+        settings.outbox,
+        settings.work,
+        settings.gx_dir,
+    ]
     return [p.relative_to(folder).as_posix() for p in paths if p.exists()]
 
 
@@ -188,14 +223,23 @@ def _mark_warehouse(settings: Settings) -> None:
     con = connect(settings.warehouse)
     try:
         con.execute("create schema if not exists meta")
-        con.execute("create table meta.medsos_demo (made_by varchar, made_at timestamptz, folder varchar)")
-        con.execute("insert into meta.medsos_demo values ('medsos demo', now(), ?)", [str(settings.warehouse.parent)])
-        con.execute("comment on table meta.medsos_demo is 'This warehouse holds the sample data of medsos demo.'")
+        con.execute(
+            "create table meta.medsos_demo (made_by varchar, made_at timestamptz, folder varchar)"
+        )
+        con.execute(
+            "insert into meta.medsos_demo values ('medsos demo', now(), ?)",
+            [str(settings.warehouse.parent)],
+        )
+        con.execute(
+            "comment on table meta.medsos_demo is 'This warehouse holds the sample data of medsos demo.'"
+        )
     finally:
         con.close()
 
 
-def prepare(folder: Path, first_week: str, last_week: str, accounts: Path | None = None) -> Settings:
+def prepare(
+    folder: Path, first_week: str, last_week: str, accounts: Path | None = None
+) -> Settings:
     """Check that ``folder`` is the demo's to use, replace what an earlier demo left there,
     write the sample exports and mark the folder and a new warehouse as demo data."""
     from medsos.sample import build_plan, write_sample
@@ -207,27 +251,36 @@ def prepare(folder: Path, first_week: str, last_week: str, accounts: Path | None
     if replaced:
         print(f"demo: replacing the data an earlier demo left in {folder}: {', '.join(replaced)}")
     # only what check_folder found to be the demo's own
-    for path in (settings.landing, settings.outbox, settings.work, settings.gx_dir,
-                 settings.warehouse.with_name(settings.warehouse.name + ".tmp")):
+    for path in (
+        settings.landing,
+        settings.outbox,
+        settings.work,
+        settings.gx_dir,
+        settings.warehouse.with_name(settings.warehouse.name + ".tmp"),
+    ):
         if path.is_dir():
             shutil.rmtree(path)
     for db in (settings.warehouse, settings.published):
         for path in (db, db.with_name(db.name + ".wal")):
             path.unlink(missing_ok=True)
-    for path in (settings.published.parent.iterdir() if settings.published.parent.is_dir() else ()):
+    for path in settings.published.parent.iterdir() if settings.published.parent.is_dir() else ():
         # a copy a publish left half-way (recorded by the demo, checked above)
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     folder.mkdir(parents=True, exist_ok=True)
     record(folder, settings)  # the folder is the demo's from here on
     _mark_warehouse(settings)
-    plan = with_office_mistakes(build_plan(first_week, last_week, accounts_path=settings.accounts), last_week)
+    plan = with_office_mistakes(
+        build_plan(first_week, last_week, accounts_path=settings.accounts), last_week
+    )
     try:
         files = write_sample(settings.landing, plan)
         files += write_stray_files(settings.landing, plan, last_week)
     finally:
         record(folder, settings)
-    print(f"sample: {len(files)} export files, {len(plan.posts)} posts, weeks {first_week} … {last_week} "
-          f"in {folder}")
+    print(
+        f"sample: {len(files)} export files, {len(plan.posts)} posts, weeks {first_week} … {last_week} "
+        f"in {folder}"
+    )
     return settings
 
 
@@ -253,12 +306,23 @@ def with_office_mistakes(plan, last_week: str):
         if request.account.office_code == SILENT_OFFICE and request.iso_week == last_week:
             continue
         if request.account.office_code == office and request.account.platform == "instagram":
-            request = replace(request, rows=[r for r in request.rows
-                                             if weeks.week_of(r.post.published_local) not in quiet])
+            request = replace(
+                request,
+                rows=[
+                    r for r in request.rows if weeks.week_of(r.post.published_local) not in quiet
+                ],
+            )
         kept.append(request)
     plan.requests = kept
-    plan.posts = [p for p in plan.posts if not (p.office_code == office and p.platform == "instagram"
-                                                and weeks.week_of(p.published_local) in quiet)]
+    plan.posts = [
+        p
+        for p in plan.posts
+        if not (
+            p.office_code == office
+            and p.platform == "instagram"
+            and weeks.week_of(p.published_local) in quiet
+        )
+    ]
     return plan
 
 

@@ -122,7 +122,9 @@ def pool_exists(name: str = WAREHOUSE_POOL, url: str | None = None) -> bool | No
     engine = create_engine(url)
     try:
         with engine.connect() as con:
-            count = con.execute(text("select count(*) from slot_pool where pool = :name"), {"name": name}).scalar()
+            count = con.execute(
+                text("select count(*) from slot_pool where pool = :name"), {"name": name}
+            ).scalar()
             return bool(count)
     finally:
         engine.dispose()
@@ -140,9 +142,14 @@ def ensure_pool(name: str = WAREHOUSE_POOL) -> bool:
                 return False
             Pool.create_or_update_pool(name, 1, POOL_DESCRIPTION, False, session=session)
     except Exception:  # noqa: BLE001 - a component must start even when this fails; the log says why
-        log.exception("could not make sure the pool %s exists; warehouse tasks wait until it does", name)
+        log.exception(
+            "could not make sure the pool %s exists; warehouse tasks wait until it does", name
+        )
         return False
-    log.warning("created the missing pool %s with 1 slot: every task that writes the warehouse runs in it", name)
+    log.warning(
+        "created the missing pool %s with 1 slot: every task that writes the warehouse runs in it",
+        name,
+    )
     return True
 
 
@@ -158,14 +165,20 @@ def check_setup(settings: Settings, *, check_pool: bool = True) -> SetupReport:
         )
     accounts = []
     if not settings.accounts.is_file():
-        report.problems.append(f"the account registry {settings.accounts} (MEDSOS_ACCOUNTS) does not exist")
+        report.problems.append(
+            f"the account registry {settings.accounts} (MEDSOS_ACCOUNTS) does not exist"
+        )
     else:
         try:
             accounts = load_accounts(settings.accounts)
         except AccountRegistryError as exc:
-            report.problems.append(f"the account registry (MEDSOS_ACCOUNTS) has errors:\n  {exc}".replace("\n", "\n  "))
+            report.problems.append(
+                f"the account registry (MEDSOS_ACCOUNTS) has errors:\n  {exc}".replace("\n", "\n  ")
+            )
     if not settings.recipients.is_file():
-        report.problems.append(f"the recipients file {settings.recipients} (MEDSOS_RECIPIENTS) does not exist")
+        report.problems.append(
+            f"the recipients file {settings.recipients} (MEDSOS_RECIPIENTS) does not exist"
+        )
     else:
         found = check_recipients(settings.recipients, evaluators_of(accounts))
         report.problems += found.problems
@@ -177,7 +190,7 @@ def check_setup(settings: Settings, *, check_pool: bool = True) -> SetupReport:
     if check_pool and pool_exists() is False:
         report.problems.append(
             f"Airflow has no pool '{WAREHOUSE_POOL}': every task that touches the warehouse would wait "
-            f"for ever. Create it: airflow pools set {WAREHOUSE_POOL} 1 \"{POOL_DESCRIPTION}\""
+            f'for ever. Create it: airflow pools set {WAREHOUSE_POOL} 1 "{POOL_DESCRIPTION}"'
         )
     return report
 

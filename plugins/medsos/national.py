@@ -51,7 +51,13 @@ ACCOUNTS_CSV = "accounts_national.csv"
 
 # Posts per account per week, before an office's diligence is applied; the result is
 # kept inside these bounds (tests check it). X accounts post most, YouTube least.
-WEEKLY_POSTS = {"instagram": (3, 21), "facebook": (3, 28), "x": (4, 36), "youtube": (1, 5), "tiktok": (2, 14)}
+WEEKLY_POSTS = {
+    "instagram": (3, 21),
+    "facebook": (3, 28),
+    "x": (4, 36),
+    "youtube": (1, 5),
+    "tiktok": (2, 14),
+}
 
 # Meta's and X's export windows start on the Thursday before the week, so a post shows up
 # in two consecutive exports (as admins really download them).
@@ -112,7 +118,16 @@ def write_accounts(path: Path, offices: list[Office]) -> Path:
         for office in offices:
             for platform in PLATFORMS:
                 a = account_for(office, platform)
-                w.writerow([a.office_code, a.platform, a.handle, a.account_id or "", a.display_name, "export"])
+                w.writerow(
+                    [
+                        a.office_code,
+                        a.platform,
+                        a.handle,
+                        a.account_id or "",
+                        a.display_name,
+                        "export",
+                    ]
+                )
     return path
 
 
@@ -121,7 +136,9 @@ def posts_per_week(seed: int, account: SampleAccount, week: str) -> int:
     low, high = WEEKLY_POSTS[account.platform]
     rng = _rng(seed, "national-count", account.office_code, account.platform, week)
     # some offices are steadily busier than others; a week varies around that
-    diligence = 0.5 + int(_digits(3, seed, "diligence", account.office_code, account.platform)) / 1000
+    diligence = (
+        0.5 + int(_digits(3, seed, "diligence", account.office_code, account.platform)) / 1000
+    )
     return max(low, min(high, round(rng.randint(low, high) * diligence)))
 
 
@@ -132,7 +149,9 @@ def week_posts(seed: int, account: SampleAccount, week: str, week_index: int) ->
     count = posts_per_week(seed, account, week)
     days = sorted(monday + timedelta(days=rng.randrange(7)) for _ in range(count))
     # week_index can be -1 (the week before the first): keep ids positive and unique
-    return [new_post(rng, account, day, (week_index + 1) * 1000 + seq) for seq, day in enumerate(days)]
+    return [
+        new_post(rng, account, day, (week_index + 1) * 1000 + seq) for seq, day in enumerate(days)
+    ]
 
 
 def office_plan(seed: int, office: Office, office_index: int, week_list: list[str]) -> SamplePlan:
@@ -156,7 +175,9 @@ def office_plan(seed: int, office: Office, office_index: int, week_list: list[st
                 if not start <= p.published_local.date() <= end:
                     continue
                 if account.platform == "youtube":
-                    m = _window_metrics(p, max(datetime.combine(start, clock()), p.published_local), snapshot)
+                    m = _window_metrics(
+                        p, max(datetime.combine(start, clock()), p.published_local), snapshot
+                    )
                 else:
                     m = lifetime_metrics(p, snapshot)
                 rows.append(ExportRow(p, m))
@@ -203,10 +224,15 @@ def generate(
         results = map(_write_office, work)
     try:
         for i, w in enumerate(results, start=1):
-            total = Written(total.files + w.files, total.posts + w.posts, total.export_rows + w.export_rows)
+            total = Written(
+                total.files + w.files, total.posts + w.posts, total.export_rows + w.export_rows
+            )
             if progress and (i % 25 == 0 or i == len(work)):
-                print(f"  {i}/{len(work)} offices, {total.files:,} files, {time.monotonic() - started:,.0f} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  {i}/{len(work)} offices, {total.files:,} files, {time.monotonic() - started:,.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         if pool is not None:
             pool.shutdown()
@@ -224,11 +250,17 @@ def week_range(first: str, count: int) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="medsos national", description="write national-scale exports")
-    p.add_argument("--out", type=Path, required=True, help="folder for landing/ and the account registry")
-    p.add_argument("--from", dest="first", default=DEFAULT_FIRST_WEEK, help="first ISO week (2024-W01)")
+    p.add_argument(
+        "--out", type=Path, required=True, help="folder for landing/ and the account registry"
+    )
+    p.add_argument(
+        "--from", dest="first", default=DEFAULT_FIRST_WEEK, help="first ISO week (2024-W01)"
+    )
     p.add_argument("--weeks", type=int, default=DEFAULT_WEEKS, help="number of weeks (52)")
     p.add_argument("--offices", type=int, help="only the first N offices in code order (all 553)")
-    p.add_argument("--office", action="append", dest="codes", help="only this office code (repeatable)")
+    p.add_argument(
+        "--office", action="append", dest="codes", help="only this office code (repeatable)"
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--jobs", type=int, default=1, help="worker processes (output is identical)")
     args = p.parse_args(argv)
@@ -250,4 +282,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

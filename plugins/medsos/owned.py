@@ -31,7 +31,11 @@ def claim(folder: Path, mark: str, command: str) -> None:
         raise Refused(f"{folder} is a file, not a folder")
     entry = first_entry(folder)
     if entry is not None and not (folder / mark).is_file():
-        raise Refused(f"{folder} is not empty (e.g. {entry}) and was not made by medsos {command}; it writes "
-                      "only into an empty folder or one it made")
+        raise Refused(
+            f"{folder} is not empty (e.g. {entry}) and was not made by medsos {command}; it writes "
+            "only into an empty folder or one it made"
+        )
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / mark).write_text(f"made by medsos {command}; it may replace what it wrote here\n", encoding="utf-8")
+    (folder / mark).write_text(
+        f"made by medsos {command}; it may replace what it wrote here\n", encoding="utf-8"
+    )

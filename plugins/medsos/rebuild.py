@@ -78,7 +78,9 @@ def _open_reference(settings: Settings) -> Reference:
         try:
             con = connect(settings.warehouse, read_only=True, wait_seconds=5)
             con.sql("select count(*) from raw.files").fetchall()
-            return Reference(settings.warehouse, "the warehouse it replaces", con, _built_through(con))
+            return Reference(
+                settings.warehouse, "the warehouse it replaces", con, _built_through(con)
+            )
         except WarehouseBusy:
             raise
         except duckdb.Error as exc:
@@ -87,7 +89,9 @@ def _open_reference(settings: Settings) -> Reference:
         try:
             con = connect(settings.published, read_only=True, wait_seconds=5)
             con.sql("select count(*) from raw.files").fetchall()
-            what = "the published copy" + (f"; {damaged}" if damaged else " (the warehouse file is gone)")
+            what = "the published copy" + (
+                f"; {damaged}" if damaged else " (the warehouse file is gone)"
+            )
             return Reference(settings.published, what, con, _built_through(con))
         except duckdb.Error:
             pass
@@ -105,8 +109,10 @@ def _built_through(con: duckdb.DuckDBPyConnection) -> str | None:
 def week_folders(landing: Path) -> list[str]:
     if not landing.is_dir():
         return []
-    return sorted((p.name for p in landing.iterdir() if p.is_dir() and weeks.is_week(p.name)),
-                  key=weeks.week_start)
+    return sorted(
+        (p.name for p in landing.iterdir() if p.is_dir() and weeks.is_week(p.name)),
+        key=weeks.week_start,
+    )
 
 
 def plan(settings: Settings, through_week: str | None = None) -> Plan:
@@ -120,19 +126,29 @@ def plan(settings: Settings, through_week: str | None = None) -> Plan:
     earlier = [w for w in folders if weeks.week_start(w) <= weeks.week_start(through)]
     first = earlier[0] if earlier else through
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    new_path = settings.warehouse.with_name(f".{settings.warehouse.name}.rebuild-{stamp}-{os.getpid()}")
-    keep_as = settings.warehouse.with_name(f"{settings.warehouse.name}.replaced-{stamp}") \
-        if settings.warehouse.exists() else None
+    new_path = settings.warehouse.with_name(
+        f".{settings.warehouse.name}.rebuild-{stamp}-{os.getpid()}"
+    )
+    keep_as = (
+        settings.warehouse.with_name(f"{settings.warehouse.name}.replaced-{stamp}")
+        if settings.warehouse.exists()
+        else None
+    )
     return Plan(first, through, reference, new_path, keep_as)
 
 
 def describe(settings: Settings, p: Plan) -> str:
     """One paragraph: what the rebuild reads, writes and replaces."""
-    replaced = (f"then puts it in place of {settings.warehouse} (the old file is kept as {p.keep_as.name}) "
-                if p.keep_as else f"then puts it at {settings.warehouse} ")
-    return (f"reads every export in {settings.landing} for {p.first_week} … {p.through_week} into a new "
-            f"warehouse beside {settings.warehouse}, compares its tables with {p.reference.what}, {replaced}"
-            f"and publishes it to {settings.published}. Nothing in the landing zone is changed.")
+    replaced = (
+        f"then puts it in place of {settings.warehouse} (the old file is kept as {p.keep_as.name}) "
+        if p.keep_as
+        else f"then puts it at {settings.warehouse} "
+    )
+    return (
+        f"reads every export in {settings.landing} for {p.first_week} … {p.through_week} into a new "
+        f"warehouse beside {settings.warehouse}, compares its tables with {p.reference.what}, {replaced}"
+        f"and publishes it to {settings.published}. Nothing in the landing zone is changed."
+    )
 
 
 def _column_list(names: list[str]) -> str:
@@ -149,13 +165,19 @@ def _carry_over(new: duckdb.DuckDBPyConnection, ref: duckdb.DuckDBPyConnection) 
         except duckdb.Error:
             continue
         new.register("_carried", df)
-        known = {c for (c,) in new.execute(
-            "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = ?",
-            [table.split(".")[1]]).fetchall()}
+        known = {
+            c
+            for (c,) in new.execute(
+                "select column_name from duckdb_columns() where schema_name = 'raw' and table_name = ?",
+                [table.split(".")[1]],
+            ).fetchall()
+        }
         columns = _column_list([c for c in df.columns if c in known])
         if table == "raw.runs":  # the rebuild's own runs are already there
-            new.execute(f"insert into {table} ({columns}) select {columns} from _carried "
-                        f"where run_id not in (select run_id from {table})")
+            new.execute(
+                f"insert into {table} ({columns}) select {columns} from _carried "
+                f"where run_id not in (select run_id from {table})"
+            )
         else:
             new.execute(f"insert into {table} ({columns}) select {columns} from _carried")
         new.unregister("_carried")
@@ -165,7 +187,9 @@ def _carry_over(new: duckdb.DuckDBPyConnection, ref: duckdb.DuckDBPyConnection) 
     except duckdb.Error:
         return carried
     new.register("_seen", seen)
-    (n,) = new.sql("select count(*) from raw.files join _seen using (relative_path, sha256)").fetchall()[0]
+    (n,) = new.sql(
+        "select count(*) from raw.files join _seen using (relative_path, sha256)"
+    ).fetchall()[0]
     new.execute("""update raw.files set first_seen_at = _seen.first_seen_at from _seen
                    where raw.files.relative_path = _seen.relative_path and raw.files.sha256 = _seen.sha256""")
     new.unregister("_seen")
@@ -178,36 +202,53 @@ def _compare(ref: duckdb.DuckDBPyConnection, new_path: Path, result: Result) -> 
     (run ids and load times aside), and the files whose standing differs."""
     ref.execute("attach ? as rebuilt (read_only)", [str(new_path)])
     try:
+
         def tables(catalog: str) -> set[str]:
-            return {f"{s}.{t}" for s, t in ref.execute(
-                "select schema_name, table_name from duckdb_tables() where database_name = ? "
-                "and schema_name in ('core', 'marts')", [catalog]).fetchall()}
+            return {
+                f"{s}.{t}"
+                for s, t in ref.execute(
+                    "select schema_name, table_name from duckdb_tables() where database_name = ? "
+                    "and schema_name in ('core', 'marts')",
+                    [catalog],
+                ).fetchall()
+            }
 
         def columns_of(catalog: str, table: str) -> list[str]:
             schema, name = table.split(".")
-            return [c for (c,) in ref.execute(
-                "select column_name from duckdb_columns() where database_name = ? and schema_name = ? "
-                "and table_name = ? order by column_index", [catalog, schema, name]).fetchall()]
+            return [
+                c
+                for (c,) in ref.execute(
+                    "select column_name from duckdb_columns() where database_name = ? and schema_name = ? "
+                    "and table_name = ? order by column_index",
+                    [catalog, schema, name],
+                ).fetchall()
+            ]
 
         (catalog,) = ref.sql("select current_database()").fetchall()[0]
         old, new = tables(catalog), tables("rebuilt")
         result.missing_tables = sorted(old - new)
         for table in sorted(old & new):
             in_both = set(columns_of("rebuilt", table))
-            columns = _column_list([c for c in columns_of(catalog, table) if c in in_both and c not in RUN_COLUMNS])
+            columns = _column_list(
+                [c for c in columns_of(catalog, table) if c in in_both and c not in RUN_COLUMNS]
+            )
             (n,) = ref.sql(
                 f"select count(*) from ((select {columns} from {table} except all select {columns} from rebuilt.{table}) "
                 f"union all (select {columns} from rebuilt.{table} except all select {columns} from {table}))"
             ).fetchall()[0]
             result.tables[table] = n
-        result.files_changed = [p for (p,) in ref.sql(
-            """select relative_path from (
+        result.files_changed = [
+            p
+            for (p,) in ref.sql(
+                """select relative_path from (
                    (select relative_path, sha256, status from raw.files
                     except select relative_path, sha256, status from rebuilt.raw.files)
                    union
                    (select relative_path, sha256, status from rebuilt.raw.files
                     except select relative_path, sha256, status from raw.files))
-               group by 1 order by 1""").fetchall()]
+               group by 1 order by 1"""
+            ).fetchall()
+        ]
     finally:
         ref.execute("detach rebuilt")
 
@@ -254,12 +295,16 @@ def run(settings: Settings, p: Plan) -> Result:
 
 def summary(settings: Settings, result: Result) -> list[str]:
     p = result.plan
-    lines = [f"rebuilt {settings.warehouse} from {settings.landing}: {p.first_week} … {p.through_week}, "
-             f"{result.files:,} files, {result.rows:,} rows"]
+    lines = [
+        f"rebuilt {settings.warehouse} from {settings.landing}: {p.first_week} … {p.through_week}, "
+        f"{result.files:,} files, {result.rows:,} rows"
+    ]
     if p.keep_as:
         lines.append(f"  the old warehouse is kept as {p.keep_as}")
     if result.carried:
-        lines.append("  carried over: " + ", ".join(f"{k} ({v:,})" for k, v in result.carried.items()))
+        lines.append(
+            "  carried over: " + ", ".join(f"{k} ({v:,})" for k, v in result.carried.items())
+        )
     if not result.tables:
         lines.append(f"  compared with: {p.reference.what} (no tables to compare)")
     else:
@@ -267,16 +312,24 @@ def summary(settings: Settings, result: Result) -> list[str]:
         if not differ and not result.missing_tables:
             lines.append(f"  all {len(result.tables)} tables equal those of {p.reference.what}")
         else:
-            lines.append(f"  compared with {p.reference.what}: {len(result.tables) - len(differ)} of "
-                         f"{len(result.tables)} tables equal")
+            lines.append(
+                f"  compared with {p.reference.what}: {len(result.tables) - len(differ)} of "
+                f"{len(result.tables)} tables equal"
+            )
             lines += [f"  {t}: {n:,} rows differ" for t, n in differ.items()]
             lines += [f"  {t}: not rebuilt" for t in result.missing_tables]
         if result.files_changed:
-            shown = ", ".join(result.files_changed[:5]) + (" …" if len(result.files_changed) > 5 else "")
-            lines.append(f"  the landing zone changed since those tables were built: {len(result.files_changed)} "
-                         f"file(s) new, changed or gone ({shown}); the tables differ where these inputs did")
+            shown = ", ".join(result.files_changed[:5]) + (
+                " …" if len(result.files_changed) > 5 else ""
+            )
+            lines.append(
+                f"  the landing zone changed since those tables were built: {len(result.files_changed)} "
+                f"file(s) new, changed or gone ({shown}); the tables differ where these inputs did"
+            )
         elif any(result.tables.values()):
-            lines.append("  no file changed since those tables were built, yet tables differ: "
-                         "report this to the data team")
+            lines.append(
+                "  no file changed since those tables were built, yet tables differ: "
+                "report this to the data team"
+            )
     lines.append(f"  published copy: {settings.published}")
     return lines

@@ -74,9 +74,13 @@ class RetiredMetric(ApiError):
 
 # a request that could not be sent: retrying cannot help, and the exception text may
 # quote the Authorization header
-NOT_SENDABLE = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL,
-                requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
-                requests.exceptions.TooManyRedirects)
+NOT_SENDABLE = (
+    requests.exceptions.InvalidHeader,
+    requests.exceptions.InvalidURL,
+    requests.exceptions.InvalidSchema,
+    requests.exceptions.MissingSchema,
+    requests.exceptions.TooManyRedirects,
+)
 
 
 @dataclass
@@ -135,7 +139,9 @@ class ApiClient:
     def get(self, path_or_url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         return self.request("GET", path_or_url, params=params)
 
-    def post(self, path_or_url: str, params: dict[str, Any] | None = None, body: Any = None) -> dict[str, Any]:
+    def post(
+        self, path_or_url: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> dict[str, Any]:
         return self.request("POST", path_or_url, params=params, body=body)
 
     def scrub(self, text: str) -> str:
@@ -148,24 +154,41 @@ class ApiClient:
     def clean_url(self, url: str) -> str:
         """A URL without secret query parameters: safe to follow, log and store."""
         parts = urlsplit(url)
-        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in SECRET_PARAMS]
-        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+        query = [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k not in SECRET_PARAMS
+        ]
+        return urlunsplit(
+            (parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment)
+        )
 
     def relative(self, url: str) -> str:
         """A URL as the path and query below the base URL (for the audit record)."""
         url = self.clean_url(url)
         base = self.base_url.rstrip("/")
-        return url[len(base):] if url.startswith(base) else url
+        return url[len(base) :] if url.startswith(base) else url
 
     # ------------------------------------------------------------------ the loop
 
-    def request(self, method: str, path_or_url: str, params: dict[str, Any] | None = None, body: Any = None) -> dict:
-        url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.base_url.rstrip("/") + path_or_url
+    def request(
+        self, method: str, path_or_url: str, params: dict[str, Any] | None = None, body: Any = None
+    ) -> dict:
+        url = (
+            path_or_url
+            if path_or_url.startswith(("http://", "https://"))
+            else self.base_url.rstrip("/") + path_or_url
+        )
         url = self.clean_url(url)
         if _origin(url) != _origin(self.base_url):
-            raise ApiError(f"{self.platform}: refused to follow a link to {urlsplit(url).netloc}, which is not "
-                           f"the API's address {urlsplit(self.base_url).netloc}: the token goes nowhere else")
-        headers = {"Accept": "application/json", "User-Agent": "medsos (KPU social-media evaluation)"}
+            raise ApiError(
+                f"{self.platform}: refused to follow a link to {urlsplit(url).netloc}, which is not "
+                f"the API's address {urlsplit(self.base_url).netloc}: the token goes nowhere else"
+            )
+        headers = {
+            "Accept": "application/json",
+            "User-Agent": "medsos (KPU social-media evaluation)",
+        }
         if self.auth == "api_key":
             headers["X-Goog-Api-Key"] = self.token
         else:
@@ -178,13 +201,20 @@ class ApiClient:
             self.requests_made += 1
             try:
                 response = self.session.request(
-                    method, url, params=params, json=body, headers=headers, timeout=self.policy.timeout_seconds
+                    method,
+                    url,
+                    params=params,
+                    json=body,
+                    headers=headers,
+                    timeout=self.policy.timeout_seconds,
                 )
                 payload = _json(response)  # reads the body: a cut-off body raises here
             except NOT_SENDABLE as exc:
                 # the exception text can quote the header, so only its type is told
-                raise ApiError(f"{self.platform}: the request could not be sent ({type(exc).__name__}); check the "
-                               "connection's base_url and that its token is one line without spaces") from None
+                raise ApiError(
+                    f"{self.platform}: the request could not be sent ({type(exc).__name__}); check the "
+                    "connection's base_url and that its token is one line without spaces"
+                ) from None
             except requests.RequestException as exc:
                 last = type(exc).__name__  # Timeout, ConnectionError, ChunkedEncodingError, ...
                 wait = backoff
@@ -197,24 +227,35 @@ class ApiClient:
                 elif status < 400 and not _body_error(self.platform, payload):
                     return payload
                 else:
-                    wait, last = self._classify(response, payload, backoff, throttle)  # raises when permanent
+                    wait, last = self._classify(
+                        response, payload, backoff, throttle
+                    )  # raises when permanent
                     backoff *= 2
                     if last.startswith("Graph API throttled"):
                         throttle *= 2
             if attempt == self.policy.attempts:
                 break
             wait = min(max(wait, 0.0), self.policy.max_wait_seconds)
-            log.warning("%s: %s; waiting %.1f s before try %s of %s", self.platform, self.scrub(last), wait,
-                        attempt + 1, self.policy.attempts)
+            log.warning(
+                "%s: %s; waiting %.1f s before try %s of %s",
+                self.platform,
+                self.scrub(last),
+                wait,
+                attempt + 1,
+                self.policy.attempts,
+            )
             if last.startswith(("HTTP 429", "Graph API throttled")):
                 self.gate.hold(wait)  # the app's limit: every office of the platform waits
             else:
                 self.waited_seconds += wait
                 time.sleep(wait)
-        raise ApiError(self.scrub(f"{self.platform}: gave up after {self.policy.attempts} tries ({last})"))
+        raise ApiError(
+            self.scrub(f"{self.platform}: gave up after {self.policy.attempts} tries ({last})")
+        )
 
-    def _classify(self, response: requests.Response, payload: dict, backoff: float,
-                  throttle: float) -> tuple[float, str]:
+    def _classify(
+        self, response: requests.Response, payload: dict, backoff: float, throttle: float
+    ) -> tuple[float, str]:
         """(seconds to wait before retrying, what happened); raises for permanent errors."""
         status = response.status_code
         error = payload.get("error") if isinstance(payload, dict) else None
@@ -223,35 +264,58 @@ class ApiClient:
             message = str(error.get("message", ""))
             if code == GRAPH_TOKEN_CODE:
                 sub = error.get("error_subcode")
-                raise TokenRejected(self.scrub(f"Graph API error 190{f'/{sub}' if sub else ''}: {message}"),
-                                    status=status, code=code)
+                raise TokenRejected(
+                    self.scrub(f"Graph API error 190{f'/{sub}' if sub else ''}: {message}"),
+                    status=status,
+                    code=code,
+                )
             if code in GRAPH_THROTTLE_CODES:
                 wait = _graph_regain_seconds(response) or max(backoff, throttle)
                 return wait, f"Graph API throttled (code {code}: {message})"
             if code == 100 and RETIRED_METRIC.search(message):
-                raise RetiredMetric(self.scrub(f"Graph API error #100: {message}"), status=status, code=code)
+                raise RetiredMetric(
+                    self.scrub(f"Graph API error #100: {message}"), status=status, code=code
+                )
             if status >= 500 or error.get("is_transient"):
                 return backoff, f"HTTP {status} (Graph code {code}: {message})"
-            raise ApiError(self.scrub(f"Graph API error {code}: {message}"), status=status, code=code)
+            raise ApiError(
+                self.scrub(f"Graph API error {code}: {message}"), status=status, code=code
+            )
         if self.platform == "youtube" and isinstance(error, dict):
             reasons = {e.get("reason") for e in error.get("errors", []) if isinstance(e, dict)}
             message = re.sub(r"<[^>]+>", "", str(error.get("message", "")))
             if "quotaExceeded" in reasons or "dailyLimitExceeded" in reasons:
-                raise QuotaExhausted(f"YouTube daily quota used up ({message}); it resets at midnight Pacific time",
-                                     status=status, code="quotaExceeded")
+                raise QuotaExhausted(
+                    f"YouTube daily quota used up ({message}); it resets at midnight Pacific time",
+                    status=status,
+                    code="quotaExceeded",
+                )
             if reasons & YOUTUBE_TRANSIENT or status >= 500:
                 return backoff, f"HTTP {status} ({', '.join(sorted(r for r in reasons if r))})"
             if status == 401 or reasons & {"keyInvalid", "authError", "keyExpired"}:
-                raise TokenRejected(self.scrub(f"HTTP {status} ({', '.join(sorted(r for r in reasons if r))}): "
-                                               f"{message}"), status=status)
+                raise TokenRejected(
+                    self.scrub(
+                        f"HTTP {status} ({', '.join(sorted(r for r in reasons if r))}): {message}"
+                    ),
+                    status=status,
+                )
             raise ApiError(self.scrub(f"HTTP {status}: {message}"), status=status)
-        if self.platform == "tiktok" and isinstance(error, dict) and error.get("code") in TIKTOK_TOKEN_CODES:
-            raise TokenRejected(self.scrub(f"TikTok error {error.get('code')}: {error.get('message', '')}"),
-                                status=status, code=error.get("code"))
+        if (
+            self.platform == "tiktok"
+            and isinstance(error, dict)
+            and error.get("code") in TIKTOK_TOKEN_CODES
+        ):
+            raise TokenRejected(
+                self.scrub(f"TikTok error {error.get('code')}: {error.get('message', '')}"),
+                status=status,
+                code=error.get("code"),
+            )
         if status == 401:
             raise TokenRejected(self.scrub(f"HTTP 401: {_detail(payload)}"), status=status)
         if status == 429:
-            return _rate_limit_wait(response, backoff), f"HTTP 429 rate limited ({_detail(payload)})"
+            return _rate_limit_wait(
+                response, backoff
+            ), f"HTTP 429 rate limited ({_detail(payload)})"
         if status >= 500:
             return backoff, f"HTTP {status} ({_detail(payload)})"
         raise ApiError(self.scrub(f"HTTP {status}: {_detail(payload)}"), status=status)
@@ -287,7 +351,9 @@ def _detail(payload: dict) -> str:
     errors = payload.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         return str(errors[0].get("message") or errors[0].get("detail") or errors[0])[:200]
-    return str(payload.get("detail") or payload.get("title") or payload.get("_not_json") or "")[:200]
+    return str(payload.get("detail") or payload.get("title") or payload.get("_not_json") or "")[
+        :200
+    ]
 
 
 def _rate_limit_wait(response: requests.Response, backoff: float) -> float:
@@ -307,8 +373,11 @@ def _graph_regain_seconds(response: requests.Response) -> float:
         try:
             usage = json.loads(header)
             minutes = max(
-                (int(entry.get("estimated_time_to_regain_access") or 0)
-                 for entries in usage.values() for entry in entries),
+                (
+                    int(entry.get("estimated_time_to_regain_access") or 0)
+                    for entries in usage.values()
+                    for entry in entries
+                ),
                 default=0,
             )
             if minutes:

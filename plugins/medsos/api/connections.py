@@ -67,8 +67,14 @@ class Credentials:
             timeout_seconds=float(e.get("timeout_seconds", 30.0)),
             throttle_wait_seconds=float(e.get("throttle_wait_seconds", 60.0)),
         )
-        return ApiClient(platform, self.base_url, self.token, auth=AUTH.get(platform, "bearer"), policy=policy,
-                         gate=gate or RateGate())
+        return ApiClient(
+            platform,
+            self.base_url,
+            self.token,
+            auth=AUTH.get(platform, "bearer"),
+            policy=policy,
+            gate=gate or RateGate(),
+        )
 
 
 def connection_ids(platform: str, office_code: str) -> list[str]:
@@ -93,13 +99,17 @@ def credentials_for(platform: str, office_code: str) -> Credentials:
         if not token:
             continue
         if any(ord(c) < 32 or ord(c) == 127 for c in token):
-            raise MissingCredentials(f"the token in connection {conn_id} has a line break or control character "
-                                     "inside; paste it again as one line")
+            raise MissingCredentials(
+                f"the token in connection {conn_id} has a line break or control character "
+                "inside; paste it again as one line"
+            )
         extra = conn.extra_dejson or {}
         base_url = extra.get("base_url") or DEFAULT_BASE_URLS[platform]
         return Credentials(conn_id, str(base_url), token, extra)
     tried = " or ".join(connection_ids(platform, office_code))
-    raise MissingCredentials(f"no token: define the Airflow connection {tried} (token as its password)")
+    raise MissingCredentials(
+        f"no token: define the Airflow connection {tried} (token as its password)"
+    )
 
 
 def platform_extra(platform: str) -> dict[str, Any]:

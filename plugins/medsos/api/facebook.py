@@ -31,12 +31,17 @@ def pull(rec: Recorder, target: PullTarget, metrics: MetricList, extra: dict) ->
     version = extra.get("api_version", DEFAULT_VERSION)
     page = target.account_id
     rec.fetch("page", f"/{version}/{page}", {"fields": PAGE_FIELDS})
-    posts = paged(rec, "posts", f"/{version}/{page}/posts", {
-        "fields": POST_FIELDS,
-        "since": int(target.window_start.timestamp()),
-        "until": int(target.window_end.timestamp()),
-        "limit": 100,
-    })
+    posts = paged(
+        rec,
+        "posts",
+        f"/{version}/{page}/posts",
+        {
+            "fields": POST_FIELDS,
+            "since": int(target.window_start.timestamp()),
+            "until": int(target.window_end.timestamp()),
+            "limit": 100,
+        },
+    )
     for post in posts:
         if post.get("id"):
             insights(rec, f"/{version}/{post['id']}/insights", metrics, str(post["id"]))

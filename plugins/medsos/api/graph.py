@@ -32,7 +32,9 @@ class MetricList:
 
     metrics: list[str]
     retired: dict[str, str] = field(default_factory=dict)  # metric -> the API's message
-    failed_on: dict[str, set[str]] = field(default_factory=dict)  # metric -> posts it failed on alone
+    failed_on: dict[str, set[str]] = field(
+        default_factory=dict
+    )  # metric -> posts it failed on alone
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -42,8 +44,10 @@ class MetricList:
         if given is None or given == []:
             return cls(list(default))
         if not isinstance(given, list) or not all(isinstance(m, str) and m.strip() for m in given):
-            raise ValueError(f"the connection's 'metrics' extra must be a list of metric names, "
-                             f"like {default!r}; it is {given!r}")
+            raise ValueError(
+                f"the connection's 'metrics' extra must be a list of metric names, "
+                f"like {default!r}; it is {given!r}"
+            )
         return cls([m.strip() for m in given])
 
     def current(self) -> list[str]:
@@ -73,8 +77,15 @@ def graph_time(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
 
 
-def paged(rec: Recorder, endpoint: str, path: str, params: dict, *, stop_before: datetime | None = None,
-          time_field: str = "created_time") -> list[dict]:
+def paged(
+    rec: Recorder,
+    endpoint: str,
+    path: str,
+    params: dict,
+    *,
+    stop_before: datetime | None = None,
+    time_field: str = "created_time",
+) -> list[dict]:
     """Every item of a Graph edge, following ``paging.next`` until it is absent (an
     empty page may still have one). With ``stop_before``, paging stops after a page whose
     items are all older: edges without a time filter list newest first."""
@@ -89,8 +100,10 @@ def paged(rec: Recorder, endpoint: str, path: str, params: dict, *, stop_before:
         following = (payload.get("paging") or {}).get("next")
         if not following:
             return items
-        if stop_before is not None and page and all(
-            d.get(time_field) and graph_time(d[time_field]) < stop_before for d in page
+        if (
+            stop_before is not None
+            and page
+            and all(d.get(time_field) and graph_time(d[time_field]) < stop_before for d in page)
         ):
             return items
         guard.next(following)
@@ -99,10 +112,16 @@ def paged(rec: Recorder, endpoint: str, path: str, params: dict, *, stop_before:
 
 def _named(message: str, metrics: list[str]) -> list[str]:
     lowered = message.lower()
-    return [m for m in metrics if f" {m} " in f" {lowered.replace(',', ' ').replace('(', ' ').replace(')', ' ')} "]
+    return [
+        m
+        for m in metrics
+        if f" {m} " in f" {lowered.replace(',', ' ').replace('(', ' ').replace(')', ' ')} "
+    ]
 
 
-def insights(rec: Recorder, path: str, metrics: MetricList, post_id: str, endpoint: str = "post_insights") -> None:
+def insights(
+    rec: Recorder, path: str, metrics: MetricList, post_id: str, endpoint: str = "post_insights"
+) -> None:
     """Record a post's insights, leaving out metrics that fail and dropping retired ones."""
     left_out: set[str] = set()  # failed alone on this post
     for _ in range(len(metrics.metrics) + 1):
@@ -117,22 +136,30 @@ def insights(rec: Recorder, path: str, metrics: MetricList, post_id: str, endpoi
             named = _named(str(exc), wanted)
             for metric in named:
                 if metrics.retire(metric, str(exc)):
-                    rec.note(f"metric '{metric}' is retired by the platform ({exc}); dropped from the request "
-                             "for every office")
+                    rec.note(
+                        f"metric '{metric}' is retired by the platform ({exc}); dropped from the request "
+                        "for every office"
+                    )
             if named:
                 continue
             culprits = _vet(rec, path, wanted)
             if not culprits:
-                rec.note(f"insights of {post_id} refused with error #100 but no metric failed alone: {exc}")
+                rec.note(
+                    f"insights of {post_id} refused with error #100 but no metric failed alone: {exc}"
+                )
                 return
             for metric in culprits:
                 left_out.add(metric)
                 if metrics.failed_alone(metric, post_id, str(exc)):
-                    rec.note(f"metric '{metric}' is retired by the platform ({exc}; failed alone on "
-                             f"{CONFIRMING_POSTS} posts); dropped from the request for every office")
+                    rec.note(
+                        f"metric '{metric}' is retired by the platform ({exc}; failed alone on "
+                        f"{CONFIRMING_POSTS} posts); dropped from the request for every office"
+                    )
                 else:
-                    rec.note(f"metric '{metric}' refused with error #100 for {post_id} ({exc}); left out for "
-                             "this post")
+                    rec.note(
+                        f"metric '{metric}' refused with error #100 for {post_id} ({exc}); left out for "
+                        "this post"
+                    )
         except ApiError as exc:
             if exc.code in INSIGHTS_UNAVAILABLE_CODES:
                 rec.note(f"no insights for {post_id}: {exc}")

@@ -30,7 +30,13 @@ from medsos.registry import Account, load_accounts, load_offices
 
 log = logging.getLogger(__name__)
 
-PULLERS = {"facebook": facebook, "instagram": instagram, "youtube": youtube, "tiktok": tiktok, "x": x}
+PULLERS = {
+    "facebook": facebook,
+    "instagram": instagram,
+    "youtube": youtube,
+    "tiktok": tiktok,
+    "x": x,
+}
 API_PLATFORMS = tuple(PULLERS)
 # the running week ends a little before now: X refuses an end_time under 10 s old
 END_MARGIN = timedelta(minutes=1)
@@ -57,7 +63,8 @@ class Outcome:
 def api_accounts(settings: Settings, platform: str | None = None) -> list[Account]:
     """The registry's accounts pulled by API (all platforms, or one)."""
     return [
-        a for a in load_accounts(settings.accounts)
+        a
+        for a in load_accounts(settings.accounts)
         if a.source == "api" and (platform is None or a.platform == platform)
     ]
 
@@ -95,7 +102,9 @@ def pull_platform(
     module = PULLERS[platform]
     now = now or datetime.now(UTC)
     office_list = load_offices()
-    accounts = [a for a in api_accounts(settings, platform) if offices is None or a.office_code in offices]
+    accounts = [
+        a for a in api_accounts(settings, platform) if offices is None or a.office_code in offices
+    ]
     extra = connections.platform_extra(platform)
     metrics = module.metric_list(extra)
     quota: dict[str, str] = {}  # set once YouTube says the day's quota is gone
@@ -122,8 +131,15 @@ def pull_platform(
                 outcome.message = f"{name}: {exc}"
                 continue
             client = creds.client(platform, gate)
-            target = PullTarget(platform, office.office_code, office.office_name, account.handle,
-                                account.account_id, week, *span)
+            target = PullTarget(
+                platform,
+                office.office_code,
+                office.office_name,
+                account.handle,
+                account.account_id,
+                week,
+                *span,
+            )
             rec = Recorder(target, client)
             try:
                 posts = module.pull(rec, target, metrics, creds.extra)
@@ -147,7 +163,9 @@ def pull_platform(
                 log.error("%s", outcome.message)
                 continue
             except Exception as exc:  # noqa: BLE001 - one office's surprise must not stop the others
-                outcome.message = f"{name}: unexpected {type(exc).__name__}: {client.scrub(str(exc))}"
+                outcome.message = (
+                    f"{name}: unexpected {type(exc).__name__}: {client.scrub(str(exc))}"
+                )
                 log.error("%s", outcome.message)
                 continue
             outcome.status = "pulled"
@@ -156,8 +174,15 @@ def pull_platform(
             outcome.requests = client.requests_made
             outcome.waited_seconds = round(client.waited_seconds, 1)
             outcome.notes = list(rec.notes)
-            log.info("%s %s %s: %s posts in %s requests -> %s", platform, office.office_code, week,
-                     outcome.posts, outcome.requests, outcome.file)
+            log.info(
+                "%s %s %s: %s posts in %s requests -> %s",
+                platform,
+                office.office_code,
+                week,
+                outcome.posts,
+                outcome.requests,
+                outcome.file,
+            )
         return outcomes
 
     workers = max(1, min(int(extra.get("concurrency", 4)), 16))
@@ -171,7 +196,9 @@ def note_retired(rec: Recorder, metrics: MetricList) -> None:
     that met the error: a reader of one file sees why its numbers lack that metric."""
     for metric, message in sorted(metrics.retired.items()):
         if not any(f"'{metric}' is retired" in n for n in rec.notes):
-            rec.note(f"metric '{metric}' is retired by the platform ({message}); not asked for in this pull")
+            rec.note(
+                f"metric '{metric}' is retired by the platform ({message}); not asked for in this pull"
+            )
 
 
 def pull(
@@ -189,7 +216,11 @@ def pull(
         try:
             outcomes += pull_platform(settings, platform, pull_weeks, offices, now)
         except ValueError as exc:
-            outcomes.append(Outcome(platform, "", "", ",".join(pull_weeks), "failed", message=f"{platform}: {exc}"))
+            outcomes.append(
+                Outcome(
+                    platform, "", "", ",".join(pull_weeks), "failed", message=f"{platform}: {exc}"
+                )
+            )
     return outcomes
 
 
@@ -220,7 +251,13 @@ def load_pulled(settings: Settings, pulled_weeks: list[str], run_prefix: str = "
     from medsos.pipeline import build_tables, load_week, new_run_id, publish_copy
 
     ordered = sorted(set(pulled_weeks), key=weeks.week_start)
-    totals = {"files_processed": 0, "files_loaded": 0, "files_rejected": 0, "rows_loaded": 0, "rows_quarantined": 0}
+    totals = {
+        "files_processed": 0,
+        "files_loaded": 0,
+        "files_rejected": 0,
+        "rows_loaded": 0,
+        "rows_quarantined": 0,
+    }
     for week in ordered:
         result = load_week(settings, week, new_run_id(week, run_prefix))
         for key in totals:
@@ -233,8 +270,12 @@ def load_pulled(settings: Settings, pulled_weeks: list[str], run_prefix: str = "
 
 def outcome_table(outcomes: list[Outcome]) -> str:
     """The pull's outcomes as a plain table (one line per office, platform and week)."""
-    lines = [f"{'platform':<10} {'office':<7} {'week':<9} {'status':<8} {'posts':>5} {'requests':>8}  details"]
+    lines = [
+        f"{'platform':<10} {'office':<7} {'week':<9} {'status':<8} {'posts':>5} {'requests':>8}  details"
+    ]
     for o in sorted(outcomes, key=lambda o: (o.platform, o.office_code, o.week)):
         details = o.message or "; ".join(o.notes) or (o.file or "")
-        lines.append(f"{o.platform:<10} {o.office_code:<7} {o.week:<9} {o.status:<8} {o.posts:>5} {o.requests:>8}  {details}")
+        lines.append(
+            f"{o.platform:<10} {o.office_code:<7} {o.week:<9} {o.status:<8} {o.posts:>5} {o.requests:>8}  {details}"
+        )
     return "\n".join(lines)

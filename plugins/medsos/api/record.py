@@ -43,8 +43,10 @@ class PageGuard:
     def next(self, cursor: object) -> None:
         key = str(cursor)
         if key in self.seen:
-            raise ApiError(f"{self.endpoint}: the platform sent the same next-page cursor twice after "
-                           f"{len(self.seen) + 1} pages; the list may be incomplete, so this pull is not kept")
+            raise ApiError(
+                f"{self.endpoint}: the platform sent the same next-page cursor twice after "
+                f"{len(self.seen) + 1} pages; the list may be incomplete, so this pull is not kept"
+            )
         self.seen.add(key)
         if len(self.seen) >= self.limit:
             raise ApiError(f"{self.endpoint}: still more pages after {self.limit}; stopped")
@@ -81,33 +83,69 @@ class Recorder:
 
     def __post_init__(self) -> None:
         t = self.target
-        self._add({
-            "record": "pull", "format": FORMAT_VERSION, "platform": t.platform, "office_code": t.office_code,
-            "account_handle": t.handle, "account_id": t.account_id, "week": t.week,
-            "window_start": iso(t.window_start), "window_end": iso(t.window_end), "started_at": iso(self.started_at),
-        })
+        self._add(
+            {
+                "record": "pull",
+                "format": FORMAT_VERSION,
+                "platform": t.platform,
+                "office_code": t.office_code,
+                "account_handle": t.handle,
+                "account_id": t.account_id,
+                "week": t.week,
+                "window_start": iso(t.window_start),
+                "window_end": iso(t.window_end),
+                "started_at": iso(self.started_at),
+            }
+        )
 
     def _add(self, obj: dict[str, Any]) -> None:
         # the scrub runs on the serialised line: a token echoed anywhere in a body goes too
-        self.lines.append(self.client.scrub(json.dumps(obj, ensure_ascii=False, separators=(",", ":"))))
+        self.lines.append(
+            self.client.scrub(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+        )
 
-    def response(self, endpoint: str, method: str, url: str, params: dict | None, body: dict,
-                 for_post: str | None = None) -> None:
+    def response(
+        self,
+        endpoint: str,
+        method: str,
+        url: str,
+        params: dict | None,
+        body: dict,
+        for_post: str | None = None,
+    ) -> None:
         shown = self.client.relative(url)
         if params:
             from urllib.parse import urlencode
 
             shown += ("&" if "?" in shown else "?") + urlencode(params)
-        self._add({
-            "record": "response", "endpoint": endpoint, "request": f"{method} {shown}",
-            "fetched_at": iso(datetime.now(UTC)), "for": for_post, "body": body,
-        })
+        self._add(
+            {
+                "record": "response",
+                "endpoint": endpoint,
+                "request": f"{method} {shown}",
+                "fetched_at": iso(datetime.now(UTC)),
+                "for": for_post,
+                "body": body,
+            }
+        )
 
-    def fetch(self, endpoint: str, path_or_url: str, params: dict | None = None, *, method: str = "GET",
-              body: Any = None, for_post: str | None = None) -> dict[str, Any]:
+    def fetch(
+        self,
+        endpoint: str,
+        path_or_url: str,
+        params: dict | None = None,
+        *,
+        method: str = "GET",
+        body: Any = None,
+        for_post: str | None = None,
+    ) -> dict[str, Any]:
         """One request through the client, recorded with its response; returns the body."""
         payload = self.client.request(method, path_or_url, params=params, body=body)
-        url = path_or_url if path_or_url.startswith(("http://", "https://")) else self.client.base_url.rstrip("/") + path_or_url
+        url = (
+            path_or_url
+            if path_or_url.startswith(("http://", "https://"))
+            else self.client.base_url.rstrip("/") + path_or_url
+        )
         self.response(endpoint, method, url, params, payload, for_post)
         return payload
 
@@ -117,10 +155,14 @@ class Recorder:
 
     def write(self, landing: Path) -> Path:
         """Finish the record and place it in the landing zone; returns its path."""
-        self._add({
-            "record": "end", "finished_at": iso(datetime.now(UTC)), "requests": self.client.requests_made,
-            "waited_seconds": round(self.client.waited_seconds, 1),
-        })
+        self._add(
+            {
+                "record": "end",
+                "finished_at": iso(datetime.now(UTC)),
+                "requests": self.client.requests_made,
+                "waited_seconds": round(self.client.waited_seconds, 1),
+            }
+        )
         t = self.target
         folder = landing / t.week / t.office_code / "api" / t.platform
         folder.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,9 @@ from __future__ import annotations
 from medsos.api.client import ApiError
 from medsos.api.record import PageGuard, PullTarget, Recorder
 
-USER_FIELDS = "open_id,union_id,display_name,username,follower_count,following_count,likes_count,video_count"
+USER_FIELDS = (
+    "open_id,union_id,display_name,username,follower_count,following_count,likes_count,video_count"
+)
 VIDEO_FIELDS = "id,create_time,title,video_description,duration,share_url,view_count,like_count,comment_count,share_count"
 PAGE_SIZE = 20  # the API's maximum
 
@@ -28,16 +30,23 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
     owner = str(((info.get("data") or {}).get("user") or {}).get("username") or "")
     if owner and target.handle and owner.lstrip("@").lower() != target.handle.lstrip("@").lower():
         # the token reads its owner's videos only: pulling on would file them under this office
-        raise ValueError(f"the token belongs to @{owner.lstrip('@')}, not to the registry's @{target.handle}; "
-                         "the connection holds another account's token")
+        raise ValueError(
+            f"the token belongs to @{owner.lstrip('@')}, not to the registry's @{target.handle}; "
+            "the connection holds another account's token"
+        )
     cursor = int(target.window_end.timestamp() * 1000)
     start = target.window_start.timestamp()
     in_week = 0
     guard = PageGuard("video_list")
     guard.next(cursor)  # a cursor that comes back, the first included, is a loop
     while True:
-        payload = rec.fetch("video_list", "/v2/video/list/", {"fields": VIDEO_FIELDS}, method="POST",
-                            body={"max_count": PAGE_SIZE, "cursor": cursor})
+        payload = rec.fetch(
+            "video_list",
+            "/v2/video/list/",
+            {"fields": VIDEO_FIELDS},
+            method="POST",
+            body={"max_count": PAGE_SIZE, "cursor": cursor},
+        )
         data = payload.get("data") or {}
         videos = [v for v in data.get("videos") or [] if isinstance(v, dict)]
         times = [v["create_time"] for v in videos if isinstance(v.get("create_time"), (int, float))]
@@ -45,7 +54,9 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
         if not data.get("has_more") or (times and max(times) < start):
             return in_week
         if data.get("cursor") is None:
-            raise ApiError("video_list: has_more is true but no cursor came; the list may be incomplete, so this "
-                           "pull is not kept")
+            raise ApiError(
+                "video_list: has_more is true but no cursor came; the list may be incomplete, so this "
+                "pull is not kept"
+            )
         cursor = int(data["cursor"])
         guard.next(cursor)

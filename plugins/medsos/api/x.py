@@ -24,7 +24,9 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
     if target.account_id:
         user = rec.fetch("user", f"/2/users/{target.account_id}", {"user.fields": USER_FIELDS})
     else:
-        user = rec.fetch("user", f"/2/users/by/username/{target.handle}", {"user.fields": USER_FIELDS})
+        user = rec.fetch(
+            "user", f"/2/users/by/username/{target.handle}", {"user.fields": USER_FIELDS}
+        )
     user_id = (user.get("data") or {}).get("id")
     if not user_id:
         raise ValueError(f"X knows no user {target.account_id or '@' + target.handle}")
@@ -33,8 +35,11 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
     guard = PageGuard("tweets")
     while True:
         params = {
-            "max_results": 100, "tweet.fields": TWEET_FIELDS, "exclude": "retweets",
-            "start_time": iso(target.window_start), "end_time": iso(target.window_end),
+            "max_results": 100,
+            "tweet.fields": TWEET_FIELDS,
+            "exclude": "retweets",
+            "start_time": iso(target.window_start),
+            "end_time": iso(target.window_end),
         }
         if token:
             params["pagination_token"] = token

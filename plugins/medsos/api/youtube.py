@@ -31,9 +31,14 @@ def youtube_time(text: str) -> datetime:
 def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
     """Record the channel's videos down to the week; returns how many were recorded."""
     if not target.account_id:
-        raise ValueError("the registry gives no account_id (the YouTube channel id, UC…) for this account")
-    channels = rec.fetch("channels", "/youtube/v3/channels",
-                         {"part": "contentDetails,statistics", "id": target.account_id})
+        raise ValueError(
+            "the registry gives no account_id (the YouTube channel id, UC…) for this account"
+        )
+    channels = rec.fetch(
+        "channels",
+        "/youtube/v3/channels",
+        {"part": "contentDetails,statistics", "id": target.account_id},
+    )
     items = channels.get("items") or []
     if not items:
         raise ValueError(f"YouTube knows no channel {target.account_id}")
@@ -62,6 +67,12 @@ def pull(rec: Recorder, target: PullTarget, metrics: None, extra: dict) -> int:
             break
         guard.next(token)
     for start in range(0, len(video_ids), BATCH):
-        rec.fetch("videos", "/youtube/v3/videos",
-                  {"part": "snippet,statistics,contentDetails", "id": ",".join(video_ids[start:start + BATCH])})
+        rec.fetch(
+            "videos",
+            "/youtube/v3/videos",
+            {
+                "part": "snippet,statistics,contentDetails",
+                "id": ",".join(video_ids[start : start + BATCH]),
+            },
+        )
     return len(video_ids)

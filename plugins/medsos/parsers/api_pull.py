@@ -87,13 +87,22 @@ class ApiPullParser:
         if raw.encoding != "jsonl" or not raw.sheets or not raw.first_sheet().rows:
             return False
         head = raw.first_sheet().rows[0][1][0]
-        return isinstance(head, dict) and head.get("record") == "pull" and head.get("platform") == self.platform
+        return (
+            isinstance(head, dict)
+            and head.get("record") == "pull"
+            and head.get("platform") == self.platform
+        )
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         pull = ApiPull(raw, ctx, self.platform)
         self.normalise(pull)
-        notes = [Problem(raw.relative_path, line, None, None, f"pull note: {text}") for line, text in pull.notes]
-        return build_result(self.kind, self.platform, raw, pull.records, pull.rejected, pull.daily, notes=notes)
+        notes = [
+            Problem(raw.relative_path, line, None, None, f"pull note: {text}")
+            for line, text in pull.notes
+        ]
+        return build_result(
+            self.kind, self.platform, raw, pull.records, pull.rejected, pull.daily, notes=notes
+        )
 
     def normalise(self, pull: ApiPull) -> None:
         raise NotImplementedError
@@ -126,16 +135,24 @@ class ApiPull:
                     raise ParseError(f"{rel}, row {line}, column 'fetched_at': {exc}") from exc
                 body = obj.get("body")
                 if not isinstance(body, dict):
-                    raise ParseError(f"{rel}, row {line}, column 'body': the response is not a JSON object")
-                self.responses.append(ApiResponse(line, str(obj.get("endpoint")), fetched, obj.get("for"), body))
+                    raise ParseError(
+                        f"{rel}, row {line}, column 'body': the response is not a JSON object"
+                    )
+                self.responses.append(
+                    ApiResponse(line, str(obj.get("endpoint")), fetched, obj.get("for"), body)
+                )
             elif kind == "note":
                 self.notes.append((line, str(obj.get("message"))))
             elif kind == "end":
                 ended = True
             else:
-                raise ParseError(f"{rel}, row {line}, column 'record': not a pull record ({kind!r})")
+                raise ParseError(
+                    f"{rel}, row {line}, column 'record': not a pull record ({kind!r})"
+                )
         if not ended:
-            raise ParseError(f"{rel}: the pull did not finish (no end record); it is not a complete week")
+            raise ParseError(
+                f"{rel}: the pull did not finish (no end record); it is not a complete week"
+            )
         self.records: list[dict[str, Any]] = []
         self.daily: list[dict[str, Any]] = []
         self.rejected: list[dict[str, Any]] = []
@@ -173,7 +190,9 @@ class ApiPull:
 
     def window(self) -> tuple[datetime, datetime]:
         """The publish window the pull asked for (UTC), from its header record."""
-        return parse_utc(self.head.get("window_start"), "window_start"), parse_utc(self.head.get("window_end"), "window_end")
+        return parse_utc(self.head.get("window_start"), "window_start"), parse_utc(
+            self.head.get("window_end"), "window_end"
+        )
 
     def followers(self, resp: ApiResponse, value: Any, field_name: str, definition: str) -> None:
         """The account's follower count from one response; a bad one is rejected by field."""
@@ -192,41 +211,66 @@ class ApiPull:
             "source_row": resp.line,
         }
 
-    def post(self, resp: ApiResponse, *, post_id: str, published_at: datetime, post_type: str,
-             snapshot_at: datetime | None = None, **values: Any) -> None:
-        self.records.append(self._lineage(resp, snapshot_at) | {
-            "account_handle": self.handle,
-            "account_id": self.account_id,
-            "post_id": post_id,
-            "published_at": published_at,
-            "published_local": to_local(published_at, self.ctx.tz),
-            "publish_time_precision": "second",
-            "post_type": post_type,
-            **values,
-        })
+    def post(
+        self,
+        resp: ApiResponse,
+        *,
+        post_id: str,
+        published_at: datetime,
+        post_type: str,
+        snapshot_at: datetime | None = None,
+        **values: Any,
+    ) -> None:
+        self.records.append(
+            self._lineage(resp, snapshot_at)
+            | {
+                "account_handle": self.handle,
+                "account_id": self.account_id,
+                "post_id": post_id,
+                "published_at": published_at,
+                "published_local": to_local(published_at, self.ctx.tz),
+                "publish_time_precision": "second",
+                "post_type": post_type,
+                **values,
+            }
+        )
 
     def day(self, resp: ApiResponse, *, followers: int | None, definition: str) -> None:
         """The account's follower count as the API gave it: a figure for the office's
         local day of the fetch."""
         local_day = to_local(resp.fetched_at, self.ctx.tz).date()
-        self.daily.append(self._lineage(resp) | {
-            "account_handle": self.handle,
-            "metric_date": datetime.combine(local_day, time()),
-            "followers": followers,
-            "followers_gained": None,
-            "followers_lost": None,
-            "metric_definition": definition,
-        })
+        self.daily.append(
+            self._lineage(resp)
+            | {
+                "account_handle": self.handle,
+                "metric_date": datetime.combine(local_day, time()),
+                "followers": followers,
+                "followers_gained": None,
+                "followers_lost": None,
+                "metric_definition": definition,
+            }
+        )
 
-    def reject(self, resp: ApiResponse, field_name: str, value: Any, message: str, post_id: str | None = None) -> None:
-        self.rejected.append({
-            "source_row": resp.line,
-            "source_sheet": "jsonl",
-            "column": field_name,
-            "value": value if value is None or isinstance(value, (str, int, float)) else str(value)[:200],
-            "message": message,
-            "post_id": post_id,
-        })
+    def reject(
+        self,
+        resp: ApiResponse,
+        field_name: str,
+        value: Any,
+        message: str,
+        post_id: str | None = None,
+    ) -> None:
+        self.rejected.append(
+            {
+                "source_row": resp.line,
+                "source_sheet": "jsonl",
+                "column": field_name,
+                "value": value
+                if value is None or isinstance(value, (str, int, float))
+                else str(value)[:200],
+                "message": message,
+                "post_id": post_id,
+            }
+        )
 
 
 def insight_values(body: dict[str, Any]) -> dict[str, Any]:

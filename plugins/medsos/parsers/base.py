@@ -180,8 +180,12 @@ class ExportParser(Protocol):
 
 def frame(records: list[dict[str, Any]], columns: dict[str, str]) -> pd.DataFrame:
     """Build a frame with exactly ``columns`` in order and dtype; absent keys become NULL."""
-    return conform(pd.DataFrame({name: [r.get(name) for r in records] for name in columns}, columns=list(columns)),
-                   columns)
+    return conform(
+        pd.DataFrame(
+            {name: [r.get(name) for r in records] for name in columns}, columns=list(columns)
+        ),
+        columns,
+    )
 
 
 def conform(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
@@ -190,7 +194,10 @@ def conform(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     Python dict of every row (seconds on a national week)."""
     src = df.reset_index(drop=True)
     df = pd.DataFrame(
-        {name: src[name] if name in src.columns else pd.Series([None] * len(src), dtype=object) for name in columns},
+        {
+            name: src[name] if name in src.columns else pd.Series([None] * len(src), dtype=object)
+            for name in columns
+        },
         columns=list(columns),
     )
     for name, dtype in columns.items():
@@ -209,8 +216,6 @@ def empty_posts() -> pd.DataFrame:
 
 def empty_account_daily() -> pd.DataFrame:
     return frame([], ACCOUNT_DAILY_COLUMNS)
-
-
 
 
 class CellError(ValueError):
@@ -275,7 +280,9 @@ class Row:
         return v.strip()
 
 
-def require_columns(sheet: RawSheet, index: dict[str, int], required: dict[str, str], rel: str, what: str) -> None:
+def require_columns(
+    sheet: RawSheet, index: dict[str, int], required: dict[str, str], rel: str, what: str
+) -> None:
     """Raise ParseError naming the file and every required column that is absent."""
     missing = [label for name, label in required.items() if name not in index]
     if missing:
@@ -298,7 +305,13 @@ def build_result(
     skipped: list[Problem] | None = None,
 ) -> ParseResult:
     problems = [
-        Problem(raw.relative_path, r.get("source_row"), r.get("column"), cell_text(r.get("value")), r["message"])
+        Problem(
+            raw.relative_path,
+            r.get("source_row"),
+            r.get("column"),
+            cell_text(r.get("value")),
+            r["message"],
+        )
         for r in rejected
     ] + list(notes or [])
     return ParseResult(
@@ -318,7 +331,9 @@ def skip(raw: RawFile, row: Row, reason: str) -> Problem:
     return Problem(raw.relative_path, row.number, None, None, reason)
 
 
-def reject(row: Row, sheet_name: str | None, exc: CellError, post_id: str | None = None) -> dict[str, Any]:
+def reject(
+    row: Row, sheet_name: str | None, exc: CellError, post_id: str | None = None
+) -> dict[str, Any]:
     return {
         "source_row": row.number,
         "source_sheet": sheet_name,
@@ -338,9 +353,9 @@ def row_id(row: Row, name: str, *, digits_only: bool = True) -> str:
         raise CellError(row.header(name), value, str(exc)) from exc
 
 
-
-
-def lineage(platform: str, ctx: FileContext, raw: RawFile, sheet: RawSheet, row: Row) -> dict[str, Any]:
+def lineage(
+    platform: str, ctx: FileContext, raw: RawFile, sheet: RawSheet, row: Row
+) -> dict[str, Any]:
     """The columns every normalised row carries: whose it is, when it was true, and the
     file, sheet and row it came from. A parser adds its own columns after these."""
     return {
@@ -380,7 +395,9 @@ def daily_record(
     }
 
 
-def collect_rows(sheet: RawSheet, index: dict[str, int], make) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def collect_rows(
+    sheet: RawSheet, index: dict[str, int], make
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """``make(row)`` for every data row: the records it returns, and a rejected entry for
     every row where it raised a CellError (that row is quarantined, the rest still load)."""
     out, rejected = [], []
@@ -450,6 +467,9 @@ class AcknowledgedExport:
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         # every row is accounted for: counted as skipped, with the reason
         reason = f"{self.description}: figures the weekly evaluation does not use"
-        skipped = [Problem(raw.relative_path, number, None, None, reason)
-                   for sheet in raw.sheets for number, _ in sheet.rows]
+        skipped = [
+            Problem(raw.relative_path, number, None, None, reason)
+            for sheet in raw.sheets
+            for number, _ in sheet.rows
+        ]
         return build_result(self.kind, self.platform, raw, [], [], skipped=skipped)

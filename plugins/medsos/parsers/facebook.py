@@ -129,13 +129,24 @@ INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
 INSTAGRAM_ONLY = {"account id", "account username", "id akun", "nama pengguna akun"}
 
 POST_TYPES = {
-    "photos": "image", "photo": "image", "foto": "image",
-    "videos": "video", "video": "video",
-    "reels": "reel", "reel": "reel",
-    "links": "text", "link": "text", "tautan": "text",
-    "text": "text", "status": "text", "teks": "text",
-    "stories": "story", "story": "story", "cerita": "story",
-    "live": "live", "siaran langsung": "live",
+    "photos": "image",
+    "photo": "image",
+    "foto": "image",
+    "videos": "video",
+    "video": "video",
+    "reels": "reel",
+    "reel": "reel",
+    "links": "text",
+    "link": "text",
+    "tautan": "text",
+    "text": "text",
+    "status": "text",
+    "teks": "text",
+    "stories": "story",
+    "story": "story",
+    "cerita": "story",
+    "live": "live",
+    "siaran langsung": "live",
 }
 REQUIRED = {"post_id": "Post ID", "published": "Publish time", "post_type": "Post type"}
 
@@ -156,7 +167,9 @@ class FacebookContent:
         if INSTAGRAM_ONLY & {norm_header(h) for h in sheet.header}:
             return False
         idx = header_index(sheet, ALIASES)
-        return {"post_id", "published", "permalink"} <= idx.keys() and bool({"page_id", "page_name"} & idx.keys())
+        return {"post_id", "published", "permalink"} <= idx.keys() and bool(
+            {"page_id", "page_name"} & idx.keys()
+        )
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
@@ -177,11 +190,15 @@ class FacebookContent:
                 post_id = row_id(row, "post_id")
                 published = row.datetime("published", META_TIME_FORMATS)
                 if published is None:
-                    raise CellError(row.header("published"), None, "empty, a publish time is required")
+                    raise CellError(
+                        row.header("published"), None, "empty, a publish time is required"
+                    )
                 instant = to_instant(published, META_CLOCK)  # Meta's clock, not the office's
                 label = (row.text("post_type") or "").strip().lower()
                 if label not in POST_TYPES:
-                    raise CellError(row.header("post_type"), row.raw("post_type"), "unknown Facebook post type")
+                    raise CellError(
+                        row.header("post_type"), row.raw("post_type"), "unknown Facebook post type"
+                    )
                 title, desc = row.text("title") or "", row.text("description") or ""
                 seconds = row.decimal("seconds_viewed", id_locale)
                 records.append(
@@ -197,14 +214,21 @@ class FacebookContent:
                         "caption": (title if len(title) >= len(desc) else desc) or None,
                         "permalink": row.text("permalink"),
                         "views": None if legacy else row.count("views", id_locale),
-                        "reach": row.count("reach" if row.has("reach") else "reach_legacy", id_locale),
+                        "reach": row.count(
+                            "reach" if row.has("reach") else "reach_legacy", id_locale
+                        ),
                         "impressions": row.count("impressions", id_locale) if legacy else None,
-                        "likes": row.count("likes" if row.has("likes") else "likes_legacy", id_locale),
+                        "likes": row.count(
+                            "likes" if row.has("likes") else "likes_legacy", id_locale
+                        ),
                         "comments": row.count("comments", id_locale),
                         "shares": row.count("shares", id_locale),
-                        "duration_seconds": row.duration("duration") or None,  # 0 / blank: not a video
+                        "duration_seconds": row.duration("duration")
+                        or None,  # 0 / blank: not a video
                         "watch_time_hours": None if seconds is None else round(seconds / 3600, 6),
-                        "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
+                        "metric_definition": "meta_impressions_legacy"
+                        if legacy
+                        else "meta_views_2025",
                     }
                 )
             except CellError as exc:
@@ -223,9 +247,27 @@ def meta_error_row(row: Row) -> bool:
 # The Videos export names its columns as the content export does, but for the id and
 # its views; the Page's own columns come from ALIASES_EN.
 VIDEO_ALIASES = {
-    **{k: v for k, v in ALIASES_EN.items()
-       if v in ("page_id", "page_name", "title", "description", "duration", "published", "permalink",
-                "data_comment", "date_scope", "reach", "seconds_viewed", "likes", "comments", "shares")},
+    **{
+        k: v
+        for k, v in ALIASES_EN.items()
+        if v
+        in (
+            "page_id",
+            "page_name",
+            "title",
+            "description",
+            "duration",
+            "published",
+            "permalink",
+            "data_comment",
+            "date_scope",
+            "reach",
+            "seconds_viewed",
+            "likes",
+            "comments",
+            "shares",
+        )
+    },
     "video asset id": "post_id",
     "3-second video views": "views",
 }
@@ -241,7 +283,9 @@ class FacebookVideos:
 
     def matches(self, raw: RawFile) -> bool:
         idx = header_index(raw.first_sheet(), VIDEO_ALIASES)
-        return {"post_id", "published", "views"} <= idx.keys() and bool({"page_id", "page_name"} & idx.keys())
+        return {"post_id", "published", "views"} <= idx.keys() and bool(
+            {"page_id", "page_name"} & idx.keys()
+        )
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
@@ -266,7 +310,8 @@ class FacebookVideos:
                 "publish_time_precision": "minute",
                 "post_type": "video",
                 "caption": (title if len(title) >= len(desc) else desc) or None,
-                "permalink": row.text("permalink") or f"https://www.facebook.com/watch/?v={post_id}",
+                "permalink": row.text("permalink")
+                or f"https://www.facebook.com/watch/?v={post_id}",
                 "views": row.count("views"),
                 "reach": row.count("reach"),
                 "likes": row.count("likes"),
@@ -316,7 +361,10 @@ def meta_daily_series(raw: RawFile) -> list[tuple[str, RawSheet]] | None:
         return None
     series = []
     for sheet in raw.sheets:
-        if [norm_header(h) for h in sheet.header] not in (["date", "primary"], ["tanggal", "primary"]):
+        if [norm_header(h) for h in sheet.header] not in (
+            ["date", "primary"],
+            ["tanggal", "primary"],
+        ):
             return None
         titles = [t for t in sheet.preamble if not t.lower().startswith("sep=")]
         series.append((norm_header(titles[-1]) if titles else "", sheet))
@@ -352,8 +400,13 @@ class MetaDaily:
         skipped: list[Problem] = []
         for title, sheet in meta_daily_series(raw) or []:
             if title not in FOLLOWS_TITLES:
-                reason = f"daily '{sheet.name or 'untitled'}' figures, not part of the weekly evaluation"
-                skipped += [Problem(raw.relative_path, number, None, None, reason) for number, _ in sheet.rows]
+                reason = (
+                    f"daily '{sheet.name or 'untitled'}' figures, not part of the weekly evaluation"
+                )
+                skipped += [
+                    Problem(raw.relative_path, number, None, None, reason)
+                    for number, _ in sheet.rows
+                ]
                 continue
             platform = FOLLOWS_TITLES[title]
 
@@ -361,8 +414,16 @@ class MetaDaily:
                 day = row.datetime("date", DAILY_FORMATS)
                 if day is None:
                     raise CellError(row.header("date"), None, "empty, a date is required")
-                return daily_record(platform, ctx, raw, sheet, row, day.date(),
-                                    definition="meta_daily_follows", gained=row.count("value"))
+                return daily_record(
+                    platform,
+                    ctx,
+                    raw,
+                    sheet,
+                    row,
+                    day.date(),
+                    definition="meta_daily_follows",
+                    gained=row.count("value"),
+                )
 
             got, bad = collect_rows(sheet, header_index(sheet, DAILY_ALIASES), make)
             daily += got
@@ -373,7 +434,17 @@ class MetaDaily:
 
 # Audience tables whose one number is an account's follower total, by title.
 AUDIENCE_TOTALS = {"facebook followers": "facebook", "instagram followers": "instagram"}
-AUDIENCE_TITLE_WORDS = ("age", "gender", "countries", "cities", "followers", "umur", "usia", "negara", "kota")
+AUDIENCE_TITLE_WORDS = (
+    "age",
+    "gender",
+    "countries",
+    "cities",
+    "followers",
+    "umur",
+    "usia",
+    "negara",
+    "kota",
+)
 
 
 class MetaAudience:
@@ -396,22 +467,47 @@ class MetaAudience:
         rejected: list[dict[str, Any]] = []
         skipped: list[Problem] = []
         notes: list[Problem] = []
-        day = to_local(ctx.snapshot_at, ctx.tz).date() - timedelta(days=1)  # the delivery week's Sunday
+        day = to_local(ctx.snapshot_at, ctx.tz).date() - timedelta(
+            days=1
+        )  # the delivery week's Sunday
         for sheet in raw.sheets:
             platform = AUDIENCE_TOTALS.get(norm_header(sheet.name or ""))
             if platform is None or len(sheet.rows) != 1:
                 reason = f"audience shares ('{sheet.name}'), not part of the weekly evaluation"
-                skipped += [Problem(raw.relative_path, number, None, None, reason) for number, _ in sheet.rows]
+                skipped += [
+                    Problem(raw.relative_path, number, None, None, reason)
+                    for number, _ in sheet.rows
+                ]
                 continue
-            got, bad = collect_rows(sheet, {"value": 0}, lambda row, platform=platform, sheet=sheet: daily_record(
-                platform, ctx, raw, sheet, row, day, definition="meta_audience_followers",
-                followers=row.count("value")))
+            got, bad = collect_rows(
+                sheet,
+                {"value": 0},
+                lambda row, platform=platform, sheet=sheet: daily_record(
+                    platform,
+                    ctx,
+                    raw,
+                    sheet,
+                    row,
+                    day,
+                    definition="meta_audience_followers",
+                    followers=row.count("value"),
+                ),
+            )
             daily += got
             rejected += bad
-            notes.append(Problem(raw.relative_path, sheet.rows[0][0], sheet.name, None,
-                                 f"the file carries no date: this follower total is counted on {day}, "
-                                 "the last day of the week it was delivered for"))
-        return build_result(self.kind, self.platform, raw, [], rejected, daily, notes=notes, skipped=skipped)
+            notes.append(
+                Problem(
+                    raw.relative_path,
+                    sheet.rows[0][0],
+                    sheet.name,
+                    None,
+                    f"the file carries no date: this follower total is counted on {day}, "
+                    "the last day of the week it was delivered for",
+                )
+            )
+        return build_result(
+            self.kind, self.platform, raw, [], rejected, daily, notes=notes, skipped=skipped
+        )
 
 
 class NotAnAccountExport:
@@ -422,7 +518,12 @@ class NotAnAccountExport:
     lists_posts = False
 
     def __init__(self, kind: str, description: str, reason: str, looks_like):
-        self.kind, self.description, self.reason, self.looks_like = kind, description, reason, looks_like
+        self.kind, self.description, self.reason, self.looks_like = (
+            kind,
+            description,
+            reason,
+            looks_like,
+        )
 
     def matches(self, raw: RawFile) -> bool:
         return self.looks_like([norm_header(h) for h in raw.first_sheet().header])
@@ -433,14 +534,18 @@ class NotAnAccountExport:
 
 NOT_EXPORTS = [
     NotAnAccountExport(
-        "meta_ads_report", "Meta Ads Manager report (refused)",
+        "meta_ads_report",
+        "Meta Ads Manager report (refused)",
         "a Meta Ads Manager report (money spent on paid ads), not an export of the office's Page or "
         "account; medsos evaluates the accounts' own posts, so this file is not needed",
-        lambda headers: {"reporting starts", "reporting ends"} <= set(headers)
-        or any(h.startswith("amount spent (") for h in headers),
+        lambda headers: (
+            {"reporting starts", "reporting ends"} <= set(headers)
+            or any(h.startswith("amount spent (") for h in headers)
+        ),
     ),
     NotAnAccountExport(
-        "google_analytics_report", "Google Analytics report (refused)",
+        "google_analytics_report",
+        "Google Analytics report (refused)",
         "a Google Analytics report (a website's visits; its first line is '# ----'), not a "
         "social-media platform export; this file is not needed",
         lambda headers: bool(headers) and headers[0].startswith("# ---"),
@@ -448,7 +553,13 @@ NOT_EXPORTS = [
 ]
 
 
-PARSERS: list[ExportParser] = [FacebookContent(), FacebookVideos(), MetaDaily("facebook"), MetaAudience(), *NOT_EXPORTS]
+PARSERS: list[ExportParser] = [
+    FacebookContent(),
+    FacebookVideos(),
+    MetaDaily("facebook"),
+    MetaAudience(),
+    *NOT_EXPORTS,
+]
 
 
 FB_STATUS_TYPES = {"added_photos": "image", "added_video": "video"}
@@ -477,36 +588,66 @@ class FacebookApi(ApiPullParser):
 
     def normalise(self, pull: ApiPull) -> None:
         for resp in pull.of("page"):
-            pull.followers(resp, resp.body.get("followers_count"), "followers_count", "facebook_graph_api_followers")
+            pull.followers(
+                resp,
+                resp.body.get("followers_count"),
+                "followers_count",
+                "facebook_graph_api_followers",
+            )
         insights = pull.latest_for("post_insights")
-        for resp, where, item in pull.listed("posts", key=lambda item: str(item.get("id") or "").rsplit("_", 1)[-1]):
+        for resp, where, item in pull.listed(
+            "posts", key=lambda item: str(item.get("id") or "").rsplit("_", 1)[-1]
+        ):
             api_id = str(item.get("id") or "")
             post_id = api_id.rsplit("_", 1)[-1] if api_id else None
             try:
                 api_id_check(post_id, item.get("id"), f"{where}.id", "a Graph API post id")
                 published = api_field(parse_utc, item.get("created_time"), f"{where}.created_time")
                 numbers = {
-                    "likes": api_field(api_count, ((item.get("reactions") or {}).get("summary") or {}).get("total_count"),
-                                        f"{where}.reactions.summary.total_count"),
-                    "comments": api_field(api_count, ((item.get("comments") or {}).get("summary") or {}).get("total_count"),
-                                           f"{where}.comments.summary.total_count"),
-                    "shares": api_field(api_count, (item.get("shares") or {"count": 0}).get("count"),
-                                         f"{where}.shares.count"),
+                    "likes": api_field(
+                        api_count,
+                        ((item.get("reactions") or {}).get("summary") or {}).get("total_count"),
+                        f"{where}.reactions.summary.total_count",
+                    ),
+                    "comments": api_field(
+                        api_count,
+                        ((item.get("comments") or {}).get("summary") or {}).get("total_count"),
+                        f"{where}.comments.summary.total_count",
+                    ),
+                    "shares": api_field(
+                        api_count,
+                        (item.get("shares") or {"count": 0}).get("count"),
+                        f"{where}.shares.count",
+                    ),
                 }
                 snapshot = resp.fetched_at
                 found = insights.get(api_id)
                 if found is not None:
                     values = insight_values(found.body)
                     snapshot = max(snapshot, found.fetched_at)
-                    for metric, column in (("post_media_view", "views"), ("post_total_media_view_unique", "reach"),
-                                           ("post_impressions_unique", "reach"), ("post_impressions", "impressions")):
+                    for metric, column in (
+                        ("post_media_view", "views"),
+                        ("post_total_media_view_unique", "reach"),
+                        ("post_impressions_unique", "reach"),
+                        ("post_impressions", "impressions"),
+                    ):
                         if metric in values and numbers.get(column) is None:
-                            numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
+                            numbers[column] = api_field(
+                                api_count, values[metric], f"insights {metric}"
+                            )
                 permalink = item.get("permalink_url")
                 # api_id_check above refused a missing id
-                pull.post(resp, post_id=cast(str, post_id), published_at=published, snapshot_at=snapshot,
-                          post_type=fb_post_type(item.get("status_type"), permalink), caption=item.get("message"),
-                          permalink=permalink, metric_definition="facebook_graph_api_media_views", **numbers)
+                pull.post(
+                    resp,
+                    post_id=cast(str, post_id),
+                    published_at=published,
+                    snapshot_at=snapshot,
+                    post_type=fb_post_type(item.get("status_type"), permalink),
+                    caption=item.get("message"),
+                    permalink=permalink,
+                    metric_definition="facebook_graph_api_media_views",
+                    **numbers,
+                )
             except CellError as exc:
                 pull.reject(resp, exc.column, exc.value, exc.message, post_id)
 

@@ -98,12 +98,18 @@ INDONESIAN = set(ALIASES_ID) - set(ALIASES_EN)
 FACEBOOK_ONLY = {"page id", "page name", "id halaman", "nama halaman"}
 
 POST_TYPES = {
-    "ig image": "image", "gambar ig": "image",
-    "ig carousel": "carousel", "carousel ig": "carousel",
-    "ig reel": "reel", "reel ig": "reel",
-    "ig video": "video", "video ig": "video",
-    "ig story": "story", "cerita ig": "story",
-    "ig live": "live", "siaran langsung ig": "live",
+    "ig image": "image",
+    "gambar ig": "image",
+    "ig carousel": "carousel",
+    "carousel ig": "carousel",
+    "ig reel": "reel",
+    "reel ig": "reel",
+    "ig video": "video",
+    "video ig": "video",
+    "ig story": "story",
+    "cerita ig": "story",
+    "ig live": "live",
+    "siaran langsung ig": "live",
 }
 REQUIRED = {"post_id": "Post ID", "published": "Publish time", "post_type": "Post type"}
 
@@ -127,8 +133,11 @@ class InstagramContent:
         if {"account_id", "username"} & idx.keys():
             return True
         # A copy whose owner removed the account columns: its post types still say Instagram.
-        labels = {str(cells[idx["post_type"]]).strip().lower() for _, cells in sheet.rows[:50]
-                  if idx["post_type"] < len(cells)}
+        labels = {
+            str(cells[idx["post_type"]]).strip().lower()
+            for _, cells in sheet.rows[:50]
+            if idx["post_type"] < len(cells)
+        }
         return bool(labels) and labels <= set(POST_TYPES)
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
@@ -150,11 +159,15 @@ class InstagramContent:
                 post_id = row_id(row, "post_id")
                 published = row.datetime("published", META_TIME_FORMATS)
                 if published is None:
-                    raise CellError(row.header("published"), None, "empty, a publish time is required")
+                    raise CellError(
+                        row.header("published"), None, "empty, a publish time is required"
+                    )
                 instant = to_instant(published, META_CLOCK)  # Meta's clock, not the office's
                 label = (row.text("post_type") or "").strip().lower()
                 if label not in POST_TYPES:
-                    raise CellError(row.header("post_type"), row.raw("post_type"), "unknown Instagram post type")
+                    raise CellError(
+                        row.header("post_type"), row.raw("post_type"), "unknown Instagram post type"
+                    )
                 impressions = None
                 if legacy:
                     impressions = row.count("impressions", id_locale)
@@ -181,7 +194,9 @@ class InstagramContent:
                         "saves": row.count("saves", id_locale),
                         # images and carousels say 0 seconds: no duration, not a zero-length video
                         "duration_seconds": row.duration("duration") or None,
-                        "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
+                        "metric_definition": "meta_impressions_legacy"
+                        if legacy
+                        else "meta_views_2025",
                     }
                 )
             except CellError as exc:
@@ -215,7 +230,12 @@ class InstagramApi(ApiPullParser):
     def normalise(self, pull: ApiPull) -> None:
         for resp in pull.of("user"):
             pull.handle = resp.body.get("username") or pull.handle
-            pull.followers(resp, resp.body.get("followers_count"), "followers_count", "instagram_graph_api_followers")
+            pull.followers(
+                resp,
+                resp.body.get("followers_count"),
+                "followers_count",
+                "instagram_graph_api_followers",
+            )
         start, end = pull.window()
         insights = pull.latest_for("media_insights")
         for resp, where, item in pull.listed("media"):
@@ -227,21 +247,37 @@ class InstagramApi(ApiPullParser):
                     continue
                 numbers = {
                     "likes": api_field(api_count, item.get("like_count"), f"{where}.like_count"),
-                    "comments": api_field(api_count, item.get("comments_count"), f"{where}.comments_count"),
+                    "comments": api_field(
+                        api_count, item.get("comments_count"), f"{where}.comments_count"
+                    ),
                 }
                 snapshot = resp.fetched_at
                 found = insights.get(post_id)
                 if found is not None:
                     values = insight_values(found.body)
                     snapshot = max(snapshot, found.fetched_at)
-                    for metric, column in (("views", "views"), ("reach", "reach"), ("saved", "saves"),
-                                           ("shares", "shares"), ("impressions", "impressions")):
+                    for metric, column in (
+                        ("views", "views"),
+                        ("reach", "reach"),
+                        ("saved", "saves"),
+                        ("shares", "shares"),
+                        ("impressions", "impressions"),
+                    ):
                         if metric in values:
-                            numbers[column] = api_field(api_count, values[metric], f"insights {metric}")
-                pull.post(resp, post_id=post_id, published_at=published, snapshot_at=snapshot,
-                          post_type=ig_post_type(item.get("media_type"), item.get("media_product_type")),
-                          caption=item.get("caption"), permalink=item.get("permalink"),
-                          metric_definition="instagram_graph_api_views", **numbers)
+                            numbers[column] = api_field(
+                                api_count, values[metric], f"insights {metric}"
+                            )
+                pull.post(
+                    resp,
+                    post_id=post_id,
+                    published_at=published,
+                    snapshot_at=snapshot,
+                    post_type=ig_post_type(item.get("media_type"), item.get("media_product_type")),
+                    caption=item.get("caption"),
+                    permalink=item.get("permalink"),
+                    metric_definition="instagram_graph_api_views",
+                    **numbers,
+                )
             except CellError as exc:
                 pull.reject(resp, exc.column, exc.value, exc.message, post_id or None)
 

@@ -45,8 +45,14 @@ class CutRow:
     value: str | None
 
     def as_reject(self) -> dict[str, Any]:
-        return {"source_row": self.row, "source_sheet": self.sheet, "column": self.column,
-                "value": self.value, "message": CUT_ROW, "post_id": None}
+        return {
+            "source_row": self.row,
+            "source_sheet": self.sheet,
+            "column": self.column,
+            "value": self.value,
+            "message": CUT_ROW,
+            "post_id": None,
+        }
 
 
 @dataclass
@@ -66,9 +72,9 @@ class RawFile:
         return self.sheets[0]
 
 
-
-
-_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -85,14 +91,27 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 def _decode(data: bytes, name: str) -> tuple[str, str]:
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE) or _utf16_without_bom(data):
-        encoding = "utf-16" if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else (
-            _utf16_without_bom(data) or "utf-16")
+    if (
+        data.startswith(codecs.BOM_UTF16_LE)
+        or data.startswith(codecs.BOM_UTF16_BE)
+        or _utf16_without_bom(data)
+    ):
+        encoding = (
+            "utf-16"
+            if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+            else (_utf16_without_bom(data) or "utf-16")
+        )
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
-            raise ParseError(f"{name}: a UTF-16 file with an undecodable part near byte {exc.start}") from exc
-    body, encoding = (data[len(codecs.BOM_UTF8):], "utf-8-sig") if data.startswith(codecs.BOM_UTF8) else (data, "utf-8")
+            raise ParseError(
+                f"{name}: a UTF-16 file with an undecodable part near byte {exc.start}"
+            ) from exc
+    body, encoding = (
+        (data[len(codecs.BOM_UTF8) :], "utf-8-sig")
+        if data.startswith(codecs.BOM_UTF8)
+        else (data, "utf-8")
+    )
     try:
         return body.decode("utf-8"), encoding
     except UnicodeDecodeError as exc:
@@ -111,7 +130,9 @@ def _decode(data: bytes, name: str) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError as exc:
-        raise ParseError(f"{name}: not text in UTF-8, UTF-16 or Windows-1252 (byte {exc.start}); not a CSV export") from exc
+        raise ParseError(
+            f"{name}: not text in UTF-8, UTF-16 or Windows-1252 (byte {exc.start}); not a CSV export"
+        ) from exc
 
 
 def _sniff_delimiter(first_line: str) -> str:
@@ -137,7 +158,9 @@ def _filled(cells: list[Any]) -> list[Any]:
     return cells[:end]
 
 
-def _unwrap(lines: list[tuple[int, list[str]]], delimiter: str, name: str) -> list[tuple[int, list[str]]] | None:
+def _unwrap(
+    lines: list[tuple[int, list[str]]], delimiter: str, name: str
+) -> list[tuple[int, list[str]]] | None:
     """The lines of a file whose every line a spreadsheet wrapped in one quoted field
     (``"Video asset ID,""Page ID"",..."``), read again as the CSV they hold; None when
     the file is not such a file."""
@@ -153,8 +176,10 @@ def _unwrap(lines: list[tuple[int, list[str]]], delimiter: str, name: str) -> li
             continue
         inner = list(csv.reader(io.StringIO(cells[0], newline=""), delimiter=delimiter))
         if len(inner) != 1:
-            raise ParseError(f"{name}, line {number}: a wrapped line that does not hold one row of the table; "
-                             "the file was damaged by a spreadsheet. Export it again and send it unchanged.")
+            raise ParseError(
+                f"{name}, line {number}: a wrapped line that does not hold one row of the table; "
+                "the file was damaged by a spreadsheet. Export it again and send it unchanged."
+            )
         out.append((number, inner[0]))
     return out
 
@@ -213,7 +238,9 @@ def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding
             lines.append((start + offset, cells))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise ParseError(f"{name}: unreadable CSV near line {reader.line_num + offset}: {exc}") from exc
+        raise ParseError(
+            f"{name}: unreadable CSV near line {reader.line_num + offset}: {exc}"
+        ) from exc
     unwrapped = _unwrap(lines, delimiter, name)
     if unwrapped is not None:
         lines = unwrapped
@@ -235,7 +262,9 @@ def read_csv_text(text: str, name: str, relative_path: str, path: Path, encoding
         raise ParseError(f"{name}: empty file, no header row")
     cut = _cut_last_row(body, lines, sheets[-1])
     if cut is not None:
-        notes.append(f"{CUT_ROW}: row {cut.row} is held back in raw.quarantine, the rows before it loaded")
+        notes.append(
+            f"{CUT_ROW}: row {cut.row} is held back in raw.quarantine, the rows before it loaded"
+        )
     return RawFile(path, relative_path, encoding, sheets, notes, [cut] if cut else [])
 
 
@@ -283,7 +312,9 @@ def read_xlsx(data: bytes, relative_path: str, path: Path) -> RawFile:
             rows: list[tuple[int, list[Any]]] = []
             for idx, values in sheet_rows:
                 if links:
-                    values = [_linked(v, links.get((idx, col))) for col, v in enumerate(values, start=1)]
+                    values = [
+                        _linked(v, links.get((idx, col))) for col, v in enumerate(values, start=1)
+                    ]
                 if not any(v not in (None, "") for v in values):
                     continue
                 if header is None:
@@ -328,7 +359,9 @@ def read_jsonl(data: bytes, path: Path, relative_path: str) -> RawFile:
                 continue
             raise ParseError(f"{relative_path}: line {line_no} is not JSON ({exc.msg})") from exc
     notes = [f"{CUT_ROW}: line {c.row} is held back in raw.quarantine" for c in cut]
-    return RawFile(path, relative_path, "jsonl", [RawSheet("jsonl", [JSONL_HEADER], rows)], notes, cut)
+    return RawFile(
+        path, relative_path, "jsonl", [RawSheet("jsonl", [JSONL_HEADER], rows)], notes, cut
+    )
 
 
 def read_raw(path: Path, relative_path: str | None = None, data: bytes | None = None) -> RawFile:
@@ -349,8 +382,6 @@ def read_raw(path: Path, relative_path: str | None = None, data: bytes | None = 
         return read_jsonl(data, path, rel)
     text, encoding = _decode(data, rel)
     return read_csv_text(text, rel, rel, path, encoding)
-
-
 
 
 @lru_cache(maxsize=8192)  # every file of a kind repeats the same header texts

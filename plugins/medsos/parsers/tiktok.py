@@ -287,14 +287,18 @@ def days_in_order(rows: list[Row], reference: date, name: str = "date") -> list[
         try:
             out[i] = date(year, month, day_of_month)
         except ValueError:
-            out[i] = CellError(row.header(name), row.raw(name),
-                               f"29 February in {year}, which has none: the days around it are out of order")
+            out[i] = CellError(
+                row.header(name),
+                row.raw(name),
+                f"29 February in {year}, which has none: the days around it are out of order",
+            )
     order = "newest first" if newest_first else "oldest first"
     for position, other in stray.items():
         i = seq[position][0]
         row, neighbour = rows[i], rows[seq[other][0]]
         out[i] = CellError(
-            row.header(name), row.raw(name),
+            row.header(name),
+            row.raw(name),
             f"out of order: the days in this file run {order}, and this day does not fit there "
             f"next to {neighbour.raw(name)!r} (row {neighbour.number}); without a year in the file "
             "its year cannot be told, so the row is set aside rather than guessed",
@@ -327,13 +331,29 @@ def _find_sheet(raw: RawFile, aliases: dict[str, str], required: set[str]) -> Ra
 
 
 def _followers(
-    raw: RawFile, sheet: RawSheet, ctx: FileContext, snapshot_at: datetime, reference: date, handle: str | None
+    raw: RawFile,
+    sheet: RawSheet,
+    ctx: FileContext,
+    snapshot_at: datetime,
+    reference: date,
+    handle: str | None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     def make(row: Row, day: date) -> dict[str, Any]:
         gained, lost = split_delta(row.count("difference"))
-        return daily_record("tiktok", ctx, raw, sheet, row, day, definition="tiktok_follower_history",
-                            followers=row.count("followers"), gained=gained, lost=lost,
-                            handle=handle, snapshot_at=snapshot_at)
+        return daily_record(
+            "tiktok",
+            ctx,
+            raw,
+            sheet,
+            row,
+            day,
+            definition="tiktok_follower_history",
+            followers=row.count("followers"),
+            gained=gained,
+            lost=lost,
+            handle=handle,
+            snapshot_at=snapshot_at,
+        )
 
     return _daily(raw, sheet, header_index(sheet, FOLLOWER_ALIASES), reference, make)
 
@@ -368,9 +388,19 @@ def export_time(raw: RawFile, idx: dict[str, int], rows: list[Row], ctx: FileCon
     week_end = week_end_day(ctx)
     as_of_week_end = f"the numbers are taken as of the end of the delivery week ({week_end})"
     if "generated" not in idx:
-        return ExportTime(ctx.snapshot_at, week_end, notes=[Problem(
-            raw.relative_path, None, None, None,
-            f"no 'Time' column telling when TikTok made the export: {as_of_week_end}")])
+        return ExportTime(
+            ctx.snapshot_at,
+            week_end,
+            notes=[
+                Problem(
+                    raw.relative_path,
+                    None,
+                    None,
+                    None,
+                    f"no 'Time' column telling when TikTok made the export: {as_of_week_end}",
+                )
+            ],
+        )
     header = rows[0].header("generated") if rows else "Time"
     by_row: dict[int, datetime] = {}
     days: dict[str, tuple[date | tuple[int, int], int]] = {}  # text -> (day, first row)
@@ -389,8 +419,13 @@ def export_time(raw: RawFile, idx: dict[str, int], rows: list[Row], ctx: FileCon
         except ValueError:
             unreadable.setdefault(str(value), row.number)
     notes = [
-        Problem(raw.relative_path, number, header, text,
-                "neither a time nor a day medsos can read; it costs no row, the rows take the export's time")
+        Problem(
+            raw.relative_path,
+            number,
+            header,
+            text,
+            "neither a time nor a day medsos can read; it costs no row, the rows take the export's time",
+        )
         for text, number in unreadable.items()
     ]
     if by_row:
@@ -409,27 +444,44 @@ def export_time(raw: RawFile, idx: dict[str, int], rows: list[Row], ctx: FileCon
     if resolved:
         export_day, text, number, year_given = max(resolved)
         read_as = f"read as {export_day}" + (
-            "" if year_given else " (no year given: the latest such day on or before the delivery week's end)")
+            ""
+            if year_given
+            else " (no year given: the latest such day on or before the delivery week's end)"
+        )
         newest = _newest_video_day(rows, ctx)
         # the export day is in the owner's clock, the video's in the office's: a day apart at most
         if newest is not None and export_day < newest - timedelta(days=1):
-            notes.append(Problem(
-                raw.relative_path, number, header, text,
-                f"{read_as}, which is before the newest video ({newest}): the export day is unknown, "
-                f"{as_of_week_end}"))
+            notes.append(
+                Problem(
+                    raw.relative_path,
+                    number,
+                    header,
+                    text,
+                    f"{read_as}, which is before the newest video ({newest}): the export day is unknown, "
+                    f"{as_of_week_end}",
+                )
+            )
             return ExportTime(ctx.snapshot_at, week_end, notes=notes)
         end_of_day = to_instant(datetime.combine(export_day + timedelta(days=1), time()), ctx.tz)
         if export_day < week_end - timedelta(days=OLD_EXPORT_DAYS):
-            notes.append(Problem(
-                raw.relative_path, number, header, text,
-                f"the export was made on {export_day}, {(week_end - export_day).days} days before the "
-                "delivery week ended: its numbers are that old (an old file delivered again?)"))
+            notes.append(
+                Problem(
+                    raw.relative_path,
+                    number,
+                    header,
+                    text,
+                    f"the export was made on {export_day}, {(week_end - export_day).days} days before the "
+                    "delivery week ended: its numbers are that old (an old file delivered again?)",
+                )
+            )
         return ExportTime(min(end_of_day, ctx.snapshot_at), export_day, notes=notes)
 
     if not rows:  # a week without videos: nothing whose time is in question
         return ExportTime(ctx.snapshot_at, week_end)
     why = "is empty on every row" if not days and not unreadable else "has no readable time or day"
-    notes.append(Problem(raw.relative_path, None, header, None, f"'{header}' {why}: {as_of_week_end}"))
+    notes.append(
+        Problem(raw.relative_path, None, header, None, f"'{header}' {why}: {as_of_week_end}")
+    )
     return ExportTime(ctx.snapshot_at, week_end, notes=notes)
 
 
@@ -457,8 +509,11 @@ class TikTokContent:
         sheet = _content_sheet(raw) or raw.first_sheet()
         idx = header_index(sheet, ALIASES)
         require_columns(
-            sheet, idx, {"link": "Video link", "published": "Post time", "views": "Total views"},
-            raw.relative_path, "a TikTok content export",
+            sheet,
+            idx,
+            {"link": "Video link", "published": "Post time", "views": "Total views"},
+            raw.relative_path,
+            "a TikTok content export",
         )
         rows = list(iter_rows(sheet, idx))
         export = export_time(raw, idx, rows, ctx)
@@ -476,7 +531,11 @@ class TikTokContent:
                 try:
                     instant = id_instant(video_id)
                 except (ValueError, OverflowError, OSError) as exc:
-                    raise CellError(row.header("link"), link, f"the video id holds no valid creation time ({exc})") from exc
+                    raise CellError(
+                        row.header("link"),
+                        link,
+                        f"the video id holds no valid creation time ({exc})",
+                    ) from exc
                 local = to_local(instant, ctx.tz)
                 note = self._check_post_time(row, raw, instant, local, export.day)
                 play = row.duration("play_time")
@@ -510,12 +569,16 @@ class TikTokContent:
         follower_sheet = _find_sheet(raw, FOLLOWER_ALIASES, FOLLOWER_REQUIRED)
         if follower_sheet is not None and follower_sheet is not sheet:
             handle = most_common([r["account_handle"] for r in records])
-            daily, bad = _followers(raw, follower_sheet, ctx, export.snapshot_at, export.day, handle)
+            daily, bad = _followers(
+                raw, follower_sheet, ctx, export.snapshot_at, export.day, handle
+            )
             rejected += bad
         return build_result(self.kind, self.platform, raw, records, rejected, daily, notes)
 
     @staticmethod
-    def _check_post_time(row: Row, raw: RawFile, instant: datetime, local: datetime, export_day: date) -> Problem | None:
+    def _check_post_time(
+        row: Row, raw: RawFile, instant: datetime, local: datetime, export_day: date
+    ) -> Problem | None:
         """A note when ``Post time`` disagrees with the id; the id's time stays."""
         value = row.raw("published")
         if is_missing(value):
@@ -528,7 +591,10 @@ class TikTokContent:
             if written is not None:
                 if abs(written - instant) > POST_CLOCK_TOLERANCE:
                     return Problem(
-                        raw.relative_path, row.number, row.header("published"), value,
+                        raw.relative_path,
+                        row.number,
+                        row.header("published"),
+                        value,
                         f"read as UTC, differs from the time in the video id ({instant:%Y-%m-%d %H:%M:%S} UTC); "
                         "the id's time is used",
                     )
@@ -539,7 +605,10 @@ class TikTokContent:
             raise CellError(row.header("published"), value, str(exc)) from exc
         if abs((day - local.date()).days) > 1:
             return Problem(
-                raw.relative_path, row.number, row.header("published"), str(value),
+                raw.relative_path,
+                row.number,
+                row.header("published"),
+                str(value),
                 f"differs from the day in the video id ({local.date()}); the id's time is used",
             )
         return None
@@ -567,7 +636,9 @@ class TikTokFollowerHistory:
     kind = "tiktok_follower_history"
     platform = "tiktok"
     lists_posts = False  # account figures only: not a delivery of the week's posts
-    description = "TikTok FollowerHistory export (Date, Followers, Difference in followers from previous day)"
+    description = (
+        "TikTok FollowerHistory export (Date, Followers, Difference in followers from previous day)"
+    )
 
     def matches(self, raw: RawFile) -> bool:
         return (
@@ -580,9 +651,15 @@ class TikTokFollowerHistory:
         if sheet is None:
             sheet = raw.first_sheet()
             require_columns(
-                sheet, header_index(sheet, FOLLOWER_ALIASES),
-                {"date": "Date", "followers": "Followers", "difference": "Difference in followers from previous day"},
-                raw.relative_path, "a TikTok follower history",
+                sheet,
+                header_index(sheet, FOLLOWER_ALIASES),
+                {
+                    "date": "Date",
+                    "followers": "Followers",
+                    "difference": "Difference in followers from previous day",
+                },
+                raw.relative_path,
+                "a TikTok follower history",
             )
         # no export day in this file: its last day is on or before the delivery week's end
         daily, rejected = _followers(raw, sheet, ctx, ctx.snapshot_at, week_end_day(ctx), None)
@@ -618,10 +695,23 @@ class TikTokStudioOverview:
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = self._sheet(raw) or raw.first_sheet()
-        daily, rejected = _daily(raw, sheet, header_index(sheet, OVERVIEW_ALIASES), week_end_day(ctx),
-                                 lambda row, day: daily_record(
-                                     self.platform, ctx, raw, sheet, row, day, definition="tiktok_studio_overview",
-                                     gained=row.count("gained"), lost=row.count("lost")))
+        daily, rejected = _daily(
+            raw,
+            sheet,
+            header_index(sheet, OVERVIEW_ALIASES),
+            week_end_day(ctx),
+            lambda row, day: daily_record(
+                self.platform,
+                ctx,
+                raw,
+                sheet,
+                row,
+                day,
+                definition="tiktok_studio_overview",
+                gained=row.count("gained"),
+                lost=row.count("lost"),
+            ),
+        )
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 
@@ -634,7 +724,9 @@ class TikTokLegacyFile(AcknowledgedExport):
 
     def __init__(self, kind: str, headers: tuple[str, ...], what: str, holds: str):
         self.kind, self.platform, self.headers = kind, "tiktok", headers
-        self.description = f"TikTok legacy analytics '{what}' ({holds}; CSV or XLSX inside the downloaded ZIP)"
+        self.description = (
+            f"TikTok legacy analytics '{what}' ({holds}; CSV or XLSX inside the downloaded ZIP)"
+        )
         # Meta's demographic files share these headers but are UTF-16; TikTok's are UTF-8.
         self.encodings = ("utf-8", "utf-8-sig", "xlsx")
 
@@ -643,19 +735,45 @@ class TikTokLegacyFile(AcknowledgedExport):
 # which the weekly evaluation does not use. Recognised so that a whole ZIP loads without
 # rejections.
 LEGACY_ACKNOWLEDGED = [
-    TikTokLegacyFile("tiktok_legacy_overview", ("date", "video views", "profile views", "likes", "comments", "shares"),
-                     "Overview", "account views and interactions per day"),
-    TikTokLegacyFile("tiktok_legacy_viewers", ("date", "total viewers", "new viewers", "returning viewers"),
-                     "Viewers", "viewers per day"),
-    TikTokLegacyFile("tiktok_legacy_follower_gender", ("gender", "distribution"),
-                     "FollowerGender", "followers' gender shares"),
-    TikTokLegacyFile("tiktok_legacy_follower_territories", ("top territories", "distribution"),
-                     "FollowerTopTerritories", "followers' country shares"),
-    TikTokLegacyFile("tiktok_legacy_follower_activity", ("date", "hour", "active followers"),
-                     "FollowerActivity", "followers online per hour over the last seven days"),
+    TikTokLegacyFile(
+        "tiktok_legacy_overview",
+        ("date", "video views", "profile views", "likes", "comments", "shares"),
+        "Overview",
+        "account views and interactions per day",
+    ),
+    TikTokLegacyFile(
+        "tiktok_legacy_viewers",
+        ("date", "total viewers", "new viewers", "returning viewers"),
+        "Viewers",
+        "viewers per day",
+    ),
+    TikTokLegacyFile(
+        "tiktok_legacy_follower_gender",
+        ("gender", "distribution"),
+        "FollowerGender",
+        "followers' gender shares",
+    ),
+    TikTokLegacyFile(
+        "tiktok_legacy_follower_territories",
+        ("top territories", "distribution"),
+        "FollowerTopTerritories",
+        "followers' country shares",
+    ),
+    TikTokLegacyFile(
+        "tiktok_legacy_follower_activity",
+        ("date", "hour", "active followers"),
+        "FollowerActivity",
+        "followers online per hour over the last seven days",
+    ),
 ]
 
-PARSERS: list[ExportParser] = [TikTokContent(), TikTokVideoList(), TikTokFollowerHistory(), TikTokStudioOverview(), *LEGACY_ACKNOWLEDGED]
+PARSERS: list[ExportParser] = [
+    TikTokContent(),
+    TikTokVideoList(),
+    TikTokFollowerHistory(),
+    TikTokStudioOverview(),
+    *LEGACY_ACKNOWLEDGED,
+]
 
 
 class TikTokApi(ApiPullParser):
@@ -672,7 +790,12 @@ class TikTokApi(ApiPullParser):
         for resp in pull.of("user_info"):
             user = (resp.body.get("data") or {}).get("user") or {}
             pull.handle = user.get("username") or pull.handle
-            pull.followers(resp, user.get("follower_count"), "data.user.follower_count", "tiktok_display_api_followers")
+            pull.followers(
+                resp,
+                user.get("follower_count"),
+                "data.user.follower_count",
+                "tiktok_display_api_followers",
+            )
         start, end = pull.window()
         for resp, where, video in pull.listed("video_list", "data.videos"):
             video_id = str(video.get("id") or "")
@@ -680,19 +803,28 @@ class TikTokApi(ApiPullParser):
                 api_id_check(video_id, video.get("id"), f"{where}.id", "a TikTok video id")
                 created = api_field(api_count, video.get("create_time"), f"{where}.create_time")
                 if created is None:
-                    raise CellError(f"{where}.create_time", None, "missing, a publish time is required")
+                    raise CellError(
+                        f"{where}.create_time", None, "missing, a publish time is required"
+                    )
                 published = datetime.fromtimestamp(created, tz=UTC)
                 if not start <= published < end:
                     continue
                 pull.post(
-                    resp, post_id=video_id, published_at=published, post_type="video",
+                    resp,
+                    post_id=video_id,
+                    published_at=published,
+                    post_type="video",
                     caption=video.get("video_description") or video.get("title"),
                     permalink=video.get("share_url"),
                     views=api_field(api_count, video.get("view_count"), f"{where}.view_count"),
                     likes=api_field(api_count, video.get("like_count"), f"{where}.like_count"),
-                    comments=api_field(api_count, video.get("comment_count"), f"{where}.comment_count"),
+                    comments=api_field(
+                        api_count, video.get("comment_count"), f"{where}.comment_count"
+                    ),
                     shares=api_field(api_count, video.get("share_count"), f"{where}.share_count"),
-                    duration_seconds=api_field(api_count, video.get("duration"), f"{where}.duration"),
+                    duration_seconds=api_field(
+                        api_count, video.get("duration"), f"{where}.duration"
+                    ),
                     metric_definition="tiktok_display_api_lifetime",
                 )
             except CellError as exc:

@@ -23,8 +23,6 @@ META_CLOCK = ZoneInfo("America/Los_Angeles")
 MISSING_MARKERS = {"", "-", "--", "—", "undefined", "n/a", "na", "null", "none"}
 
 
-
-
 def is_missing(value: Any) -> bool:
     if value is None:
         return True
@@ -48,7 +46,10 @@ class _NumberShapes:
         self.with_fraction = re.compile(rf"-?\d+({d}\d+)?")
 
 
-_NUMBER_SHAPES = {False: _NumberShapes(",", "."), True: _NumberShapes(".", ",")}  # keyed by decimal_comma
+_NUMBER_SHAPES = {
+    False: _NumberShapes(",", "."),
+    True: _NumberShapes(".", ","),
+}  # keyed by decimal_comma
 _PLAIN_INTEGER = re.compile(r"-?\d+")
 
 COUNT_LIMIT = 2**53  # larger than any real count; beyond it a cell is garbage, not a number
@@ -195,8 +196,6 @@ def cell_text(value: Any) -> str | None:
     return text if text.strip() != "" else None
 
 
-
-
 # Month names as exports write them, English and Indonesian, full and abbreviated.
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
@@ -282,10 +281,14 @@ def id_text(value: Any, *, digits_only: bool = True) -> str:
     if isinstance(value, bool):
         raise ValueError(f"not an id: {value!r}")
     if isinstance(value, float):
-        raise ValueError(f"id stored as a number ({value!r}); its digits are lost (was the file re-saved by Excel?)")
+        raise ValueError(
+            f"id stored as a number ({value!r}); its digits are lost (was the file re-saved by Excel?)"
+        )
     text = str(value).strip().replace("\u00a0", "")
     if _SCIENTIFIC.match(text):
-        raise ValueError(f"id in scientific notation ({text}); its digits are lost (was the file re-saved by Excel?)")
+        raise ValueError(
+            f"id in scientific notation ({text}); its digits are lost (was the file re-saved by Excel?)"
+        )
     if digits_only and not text.isdigit():
         raise ValueError(f"not an id of digits: {text!r}")
     if not digits_only and (not text or any(c.isspace() for c in text)):

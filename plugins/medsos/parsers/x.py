@@ -124,7 +124,9 @@ ACTIVITY_TIME_FORMATS = ("%Y-%m-%d %H:%M %z", "%Y-%m-%d %H:%M:%S %z")
 
 
 def snowflake_instant(post_id: str) -> datetime:
-    return datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC).replace(microsecond=0)
+    return datetime.fromtimestamp(((int(post_id) >> 22) + TWITTER_EPOCH_MS) / 1000, tz=UTC).replace(
+        microsecond=0
+    )
 
 
 def _id_instant(post_id: str) -> datetime | None:
@@ -173,12 +175,20 @@ class XAccountContent:
     )
 
     def matches(self, raw: RawFile) -> bool:
-        return {"post_id", "date", "link", "impressions"} <= header_index(raw.first_sheet(), CONTENT_ALIASES).keys()
+        return {"post_id", "date", "link", "impressions"} <= header_index(
+            raw.first_sheet(), CONTENT_ALIASES
+        ).keys()
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
         idx = header_index(sheet, CONTENT_ALIASES)
-        require_columns(sheet, idx, {"post_id": "Post id", "date": "Date"}, raw.relative_path, "an X content export")
+        require_columns(
+            sheet,
+            idx,
+            {"post_id": "Post id", "date": "Date"},
+            raw.relative_path,
+            "an X content export",
+        )
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         skipped: list[Problem] = []
@@ -191,18 +201,30 @@ class XAccountContent:
                     skipped.append(skip(raw, row, PHANTOM_REASON))
                     continue
                 if phantom is None:
-                    raise CellError(row.header("post_id"), row.raw("post_id"),
-                                    "a row for no post (status/undefined link, no post id) that has counts "
-                                    "other than zero: it cannot be keyed to a post")
+                    raise CellError(
+                        row.header("post_id"),
+                        row.raw("post_id"),
+                        "a row for no post (status/undefined link, no post id) that has counts "
+                        "other than zero: it cannot be keyed to a post",
+                    )
                 post_id = row_id(row, "post_id")
                 day = row.datetime("date", CONTENT_DAY_FORMATS)
                 instant = _id_instant(post_id)
                 if instant is None:  # no X id: more than 64 bits
-                    raise CellError(row.header("post_id"), post_id, "the post id holds no valid creation time")
+                    raise CellError(
+                        row.header("post_id"), post_id, "the post id holds no valid creation time"
+                    )
                 local, precision = to_local(instant, ctx.tz), "second"
                 if day is not None and abs((local.date() - day.date()).days) > 1:
-                    notes.append(Problem(raw.relative_path, row.number, row.header("date"), str(row.raw("date")),
-                                         f"the post id says {local.date()}; the Date column is used"))
+                    notes.append(
+                        Problem(
+                            raw.relative_path,
+                            row.number,
+                            row.header("date"),
+                            str(row.raw("date")),
+                            f"the post id says {local.date()}; the Date column is used",
+                        )
+                    )
                     local, instant, precision = day, to_instant(day, ctx.tz), "day"
                 link = row.text("link")
                 m = HANDLE.search(link or "")
@@ -229,22 +251,34 @@ class XAccountContent:
                 )
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, post_id))
-        return build_result(self.kind, self.platform, raw, records, rejected, notes=notes, skipped=skipped)
+        return build_result(
+            self.kind, self.platform, raw, records, rejected, notes=notes, skipped=skipped
+        )
 
 
 class XTweetActivity:
     kind = "x_tweet_activity"
     platform = "x"
     lists_posts = True
-    description = "classic X/Twitter tweet activity export (Tweet id, Tweet permalink, Tweet text, time)"
+    description = (
+        "classic X/Twitter tweet activity export (Tweet id, Tweet permalink, Tweet text, time)"
+    )
 
     def matches(self, raw: RawFile) -> bool:
-        return {"post_id", "link", "time"} <= header_index(raw.first_sheet(), ACTIVITY_ALIASES).keys()
+        return {"post_id", "link", "time"} <= header_index(
+            raw.first_sheet(), ACTIVITY_ALIASES
+        ).keys()
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
         idx = header_index(sheet, ACTIVITY_ALIASES)
-        require_columns(sheet, idx, {"post_id": "Tweet id", "time": "time"}, raw.relative_path, "a tweet activity export")
+        require_columns(
+            sheet,
+            idx,
+            {"post_id": "Tweet id", "time": "time"},
+            raw.relative_path,
+            "a tweet activity export",
+        )
         records: list[dict[str, Any]] = []
         rejected: list[dict[str, Any]] = []
         notes: list[Problem] = []
@@ -260,9 +294,17 @@ class XTweetActivity:
                 if from_id is not None and abs((from_id - instant).total_seconds()) < 60:
                     instant, precision = from_id, "second"  # the same minute: the id's second
                 else:
-                    notes.append(Problem(raw.relative_path, row.number, row.header("time"), str(row.raw("time")),
-                                         f"the post id says {from_id:%Y-%m-%d %H:%M:%S} UTC; the time column is used"
-                                         if from_id else "the post id holds no valid time; the time column is used"))
+                    notes.append(
+                        Problem(
+                            raw.relative_path,
+                            row.number,
+                            row.header("time"),
+                            str(row.raw("time")),
+                            f"the post id says {from_id:%Y-%m-%d %H:%M:%S} UTC; the time column is used"
+                            if from_id
+                            else "the post id holds no valid time; the time column is used",
+                        )
+                    )
                 link = row.text("link")
                 m = HANDLE.search(link or "")
                 impressions = row.count("impressions")
@@ -303,7 +345,9 @@ class XDailyTweetActivity:
     kind = "x_daily_tweet_activity"
     platform = "x"
     lists_posts = False
-    description = "classic X/Twitter daily tweet activity export (Date, Tweets published, impressions, …)"
+    description = (
+        "classic X/Twitter daily tweet activity export (Date, Tweets published, impressions, …)"
+    )
 
     def matches(self, raw: RawFile) -> bool:
         headers = {norm_header(h) for h in raw.first_sheet().header}
@@ -342,14 +386,28 @@ class XAccountOverview:
             day = row.datetime("date", X_DAY_FORMATS)
             if day is None:
                 raise CellError(row.header("date"), None, "empty, a date is required")
-            return daily_record(self.platform, ctx, raw, sheet, row, day.date(), definition="x_account_overview",
-                                gained=row.count("gained"), lost=row.count("lost"))
+            return daily_record(
+                self.platform,
+                ctx,
+                raw,
+                sheet,
+                row,
+                day.date(),
+                definition="x_account_overview",
+                gained=row.count("gained"),
+                lost=row.count("lost"),
+            )
 
         daily, rejected = collect_rows(sheet, header_index(sheet, OVERVIEW_ALIASES), make)
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
 
 
-PARSERS: list[ExportParser] = [XAccountContent(), XTweetActivity(), XDailyTweetActivity(), XAccountOverview()]
+PARSERS: list[ExportParser] = [
+    XAccountContent(),
+    XTweetActivity(),
+    XDailyTweetActivity(),
+    XAccountOverview(),
+]
 
 
 class XApi(ApiPullParser):
@@ -368,23 +426,44 @@ class XApi(ApiPullParser):
             pull.handle = user.get("username") or pull.handle
             pull.account_id = user.get("id") or pull.account_id
             metrics = user.get("public_metrics") or {}
-            pull.followers(resp, metrics.get("followers_count"), "data.public_metrics.followers_count", "x_api_followers")
+            pull.followers(
+                resp,
+                metrics.get("followers_count"),
+                "data.public_metrics.followers_count",
+                "x_api_followers",
+            )
         for resp, where, item in pull.listed("tweets"):
             post_id = str(item.get("id") or "")
             try:
                 api_id_check(post_id, item.get("id"), f"{where}.id", "an X post id")
                 published = api_field(parse_utc, item.get("created_at"), f"{where}.created_at")
                 m = item.get("public_metrics") or {}
-                n = {name: api_field(api_count, m.get(name), f"{where}.public_metrics.{name}")
-                     for name in ("impression_count", "like_count", "reply_count", "retweet_count",
-                                  "quote_count", "bookmark_count")}
+                n = {
+                    name: api_field(api_count, m.get(name), f"{where}.public_metrics.{name}")
+                    for name in (
+                        "impression_count",
+                        "like_count",
+                        "reply_count",
+                        "retweet_count",
+                        "quote_count",
+                        "bookmark_count",
+                    )
+                }
                 pull.post(
-                    resp, post_id=post_id, published_at=published, post_type="text",
+                    resp,
+                    post_id=post_id,
+                    published_at=published,
+                    post_type="text",
                     caption=item.get("text"),
-                    permalink=f"https://x.com/{pull.handle}/status/{post_id}" if pull.handle else None,
-                    views=n["impression_count"], impressions=n["impression_count"],
-                    likes=n["like_count"], comments=n["reply_count"],
-                    shares=_sum(n["retweet_count"], n["quote_count"]), saves=n["bookmark_count"],
+                    permalink=f"https://x.com/{pull.handle}/status/{post_id}"
+                    if pull.handle
+                    else None,
+                    views=n["impression_count"],
+                    impressions=n["impression_count"],
+                    likes=n["like_count"],
+                    comments=n["reply_count"],
+                    shares=_sum(n["retweet_count"], n["quote_count"]),
+                    saves=n["bookmark_count"],
                     metric_definition="x_api_v2_public_metrics",
                 )
             except CellError as exc:

@@ -76,7 +76,9 @@ def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[set[int], set[i
     if not part or part not in zf.namelist():
         return set(), set()
     root = ET.fromstring(zf.read(part))
-    custom = {int(f.get("numFmtId") or ""): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")}
+    custom = {
+        int(f.get("numFmtId") or ""): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")
+    }
     dates: set[int] = set()
     durations: set[int] = set()
     xfs = root.find(f"{MAIN}cellXfs")
@@ -151,7 +153,9 @@ class _Sheet:
                 return "#VALUE!"
         return value
 
-    def read(self) -> tuple[dict[tuple[int, int], Any], list[str], list[tuple[str, str | None, str | None]]]:
+    def read(
+        self,
+    ) -> tuple[dict[tuple[int, int], Any], list[str], list[tuple[str, str | None, str | None]]]:
         """{(row, column): value} of the cells that have one, the merged ranges, and
         (range, relationship id, location) of each hyperlink."""
         cells: dict[tuple[int, int], Any] = {}
@@ -186,7 +190,9 @@ def _workbook_part(zf: zipfile.ZipFile) -> str:
     return "xl/workbook.xml"
 
 
-def read_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[int, list[Any]]], dict[tuple[int, int], str]]]:
+def read_sheets(
+    data: bytes,
+) -> Iterator[tuple[str, list[tuple[int, list[Any]]], dict[tuple[int, int], str]]]:
     """Each worksheet in workbook order: (title, [(row number, values from column A to
     the sheet's last column with a value)] for each row with a value, {(row, column):
     hyperlink target}).
@@ -200,7 +206,11 @@ def read_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[int, list[Any]]],
         wb_rels = _rels(zf, wb_part)
         wb = ET.fromstring(zf.read(wb_part))
         pr = wb.find(f"{MAIN}workbookPr")
-        epoch = CALENDAR_MAC_1904 if pr is not None and pr.get("date1904") in ("1", "true") else CALENDAR_WINDOWS_1900
+        epoch = (
+            CALENDAR_MAC_1904
+            if pr is not None and pr.get("date1904") in ("1", "true")
+            else CALENDAR_WINDOWS_1900
+        )
         by_type = {t.rsplit("/", 1)[-1]: _part(wb_part, target) for t, target in wb_rels.values()}
         strings = _shared_strings(zf, by_type.get("sharedStrings"))
         dates, durations = _style_kinds(zf, by_type.get("styles"))
@@ -214,7 +224,15 @@ def read_sheets(data: bytes) -> Iterator[tuple[str, list[tuple[int, list[Any]]],
             continue  # chart sheets hold no cells; a sheet without its part is left out
         try:
             yield _sheet_rows(zf, part, s.get("name", ""), strings, dates, durations, epoch)
-        except (KeyError, ET.ParseError, ValueError, TypeError, IndexError, zipfile.BadZipFile, EOFError) as exc:
+        except (
+            KeyError,
+            ET.ParseError,
+            ValueError,
+            TypeError,
+            IndexError,
+            zipfile.BadZipFile,
+            EOFError,
+        ) as exc:
             raise UnreadableWorkbook(f"sheet {s.get('name')!r}: {exc}") from exc
 
 

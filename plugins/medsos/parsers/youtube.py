@@ -175,7 +175,9 @@ class YouTubeTableData:
         for row in iter_rows(sheet, idx):
             video_id = (row.text("video_id") or "").strip()
             if video_id.lower() in TOTAL_LABELS:
-                skipped.append(skip(raw, row, "the channel total row"))  # the range's total, not a video
+                skipped.append(
+                    skip(raw, row, "the channel total row")
+                )  # the range's total, not a video
                 continue
             try:
                 video_id = row_id(row, "video_id", digits_only=False)
@@ -266,21 +268,27 @@ class YouTubeTotals:
     def matches(self, raw: RawFile) -> bool:
         sheet = raw.first_sheet()
         if sheet.name is not None or sheet.preamble or len(sheet.header) != 2:
-            return False  # under a title: Meta's daily files ('Date','Primary'), or a workbook sheet
+            return (
+                False  # under a title: Meta's daily files ('Date','Primary'), or a workbook sheet
+            )
         first, metric = (norm_header(h) for h in sheet.header)
         if first not in TOTALS_DATE or metric in ("", "primary"):
             return False
         # the header alone is any two-column list ('Tanggal,Catatan'): Studio's rows are a
         # day and a number (most of them: one bad cell is that row's error, not the file's)
         sample = sheet.rows[:20]
-        return bool(sample) and 2 * sum(_is_day_and_number(cells) for _, cells in sample) >= len(sample)
+        return bool(sample) and 2 * sum(_is_day_and_number(cells) for _, cells in sample) >= len(
+            sample
+        )
 
     def parse(self, raw: RawFile, ctx: FileContext) -> ParseResult:
         sheet = raw.first_sheet()
         first, metric = (norm_header(h) for h in sheet.header)
         if metric not in SUBSCRIBERS:
-            reason = (f"a day of the channel's '{sheet.header[1].strip()}' (YouTube Studio Totals); "
-                      "only a Subscribers total is loaded")
+            reason = (
+                f"a day of the channel's '{sheet.header[1].strip()}' (YouTube Studio Totals); "
+                "only a Subscribers total is loaded"
+            )
             skipped = [skip(raw, row, reason) for row in iter_rows(sheet, {})]
             return build_result(self.kind, self.platform, raw, [], [], skipped=skipped)
         id_locale = first == "tanggal"
@@ -291,8 +299,17 @@ class YouTubeTotals:
             if day is None:
                 raise CellError(row.header("date"), row.raw("date"), "empty, a date is required")
             gained, lost = split_delta(row.count("net", id_locale))
-            return daily_record(self.platform, ctx, raw, sheet, row, day.date(),
-                                definition="youtube_studio_subscribers_net", gained=gained, lost=lost)
+            return daily_record(
+                self.platform,
+                ctx,
+                raw,
+                sheet,
+                row,
+                day.date(),
+                definition="youtube_studio_subscribers_net",
+                gained=gained,
+                lost=lost,
+            )
 
         daily, rejected = collect_rows(sheet, idx, make)
         return build_result(self.kind, self.platform, raw, [], rejected, daily)
@@ -335,9 +352,15 @@ class YouTubeApi(ApiPullParser):
                 pull.account_id = item.get("id") or pull.account_id
                 hidden = bool(stats.get("hiddenSubscriberCount"))
                 try:
-                    followers = None if hidden else api_count(stats.get("subscriberCount"), "statistics.subscriberCount")
+                    followers = (
+                        None
+                        if hidden
+                        else api_count(stats.get("subscriberCount"), "statistics.subscriberCount")
+                    )
                 except ValueError as exc:
-                    pull.reject(resp, "statistics.subscriberCount", stats.get("subscriberCount"), str(exc))
+                    pull.reject(
+                        resp, "statistics.subscriberCount", stats.get("subscriberCount"), str(exc)
+                    )
                     continue
                 pull.day(resp, followers=followers, definition="youtube_data_api_subscribers")
         for resp, where, item in pull.listed("videos", "items"):
@@ -347,18 +370,32 @@ class YouTubeApi(ApiPullParser):
                     raise CellError(f"{where}.id", item.get("id"), "not a YouTube video id")
                 snippet, stats = item.get("snippet") or {}, item.get("statistics") or {}
                 details = item.get("contentDetails") or {}
-                published = api_field(parse_utc, snippet.get("publishedAt"), f"{where}.snippet.publishedAt")
-                duration = api_field(iso_duration_seconds, details.get("duration"), f"{where}.contentDetails.duration")
+                published = api_field(
+                    parse_utc, snippet.get("publishedAt"), f"{where}.snippet.publishedAt"
+                )
+                duration = api_field(
+                    iso_duration_seconds,
+                    details.get("duration"),
+                    f"{where}.contentDetails.duration",
+                )
                 live = str(snippet.get("liveBroadcastContent") or "none") != "none"
                 short = not live and is_short(duration, to_local(published, pull.ctx.tz).date())
                 pull.post(
-                    resp, post_id=video_id, published_at=published,
+                    resp,
+                    post_id=video_id,
+                    published_at=published,
                     post_type="live" if live else "short" if short else "video",
                     caption=snippet.get("title"),
                     permalink=f"https://www.youtube.com/{'shorts/' if short else 'watch?v='}{video_id}",
-                    views=api_field(api_count, stats.get("viewCount"), f"{where}.statistics.viewCount"),
-                    likes=api_field(api_count, stats.get("likeCount"), f"{where}.statistics.likeCount"),
-                    comments=api_field(api_count, stats.get("commentCount"), f"{where}.statistics.commentCount"),
+                    views=api_field(
+                        api_count, stats.get("viewCount"), f"{where}.statistics.viewCount"
+                    ),
+                    likes=api_field(
+                        api_count, stats.get("likeCount"), f"{where}.statistics.likeCount"
+                    ),
+                    comments=api_field(
+                        api_count, stats.get("commentCount"), f"{where}.statistics.commentCount"
+                    ),
                     duration_seconds=duration,
                     metric_definition="youtube_data_api_lifetime",
                 )

@@ -74,8 +74,6 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
 
 
-
-
 def write_frame(df: pd.DataFrame, path: Path) -> None:
     """Parquet through DuckDB (no pyarrow needed); types survive the round trip."""
     con = duckdb.connect()
@@ -99,8 +97,6 @@ def read_frames(paths: list[str], columns: dict[str, str]) -> pd.DataFrame:
     finally:
         con.close()
     return conform(df, columns)
-
-
 
 
 BATCH_KEEP_DAYS = 14

@@ -20,7 +20,8 @@ def build_tables(settings: Settings, week: str, run_id: str | None = None) -> li
         built = build(con, settings, week)
         if run_id:
             con.execute(
-                "update raw.runs set status = 'built', finished_at = now() where run_id = ?", [run_id]
+                "update raw.runs set status = 'built', finished_at = now() where run_id = ?",
+                [run_id],
             )
         con.execute("checkpoint")
     log.info("built %s tables", len(built))

@@ -40,7 +40,9 @@ def late_weeks() -> int:
     """``$MEDSOS_LATE_WEEKS``, else 8."""
     value = (os.environ.get("MEDSOS_LATE_WEEKS") or str(DEFAULT_LATE_WEEKS)).strip()
     if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"MEDSOS_LATE_WEEKS must be a whole number of weeks, at least 1, not {value!r}")
+        raise ValueError(
+            f"MEDSOS_LATE_WEEKS must be a whole number of weeks, at least 1, not {value!r}"
+        )
     return int(value)
 
 
@@ -56,51 +58,87 @@ class _Recorded:
     history: dict[str, list]  # every loaded file of each account (a batch of many weeks)
 
 
-def _list_landing(settings: Settings, week: str, list_from: str, reprocess: bool, week_by_week: bool) -> _Recorded:
+def _list_landing(
+    settings: Settings, week: str, list_from: str, reprocess: bool, week_by_week: bool
+) -> _Recorded:
     """Step 1: list the landing zone, passing over office folders unchanged since the last
     run, and read what the warehouse recorded of the files it lists."""
     with open_warehouse(settings) as con:
-        con.execute("create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')")
+        con.execute(
+            "create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')"
+        )
         recorded = dict(con.sql("select folder, modified_ns from meta.landing_folders").fetchall())
         # a folder holding a copy is always listed: the copy loads once its original goes
         with_copies = {
-            folder for (folder,) in con.sql(
+            folder
+            for (folder,) in con.sql(
                 "select distinct office_folder(relative_path) from raw.files where status = 'duplicate'"
             ).fetchall()
         }
         # --reprocess lists every folder (what was recorded is still replaced or forgotten)
-        folder_mtimes = {} if reprocess else {
-            path: mtime for path, mtime in recorded.items()
-            if landing.office_folder(path) not in with_copies
-        }
+        folder_mtimes = (
+            {}
+            if reprocess
+            else {
+                path: mtime
+                for path, mtime in recorded.items()
+                if landing.office_folder(path) not in with_copies
+            }
+        )
         # fingerprints of the files a scan may list (--reprocess reads every file again)
-        fingerprints = {} if reprocess else {
-            path: (size, modified, sha)
-            for path, size, modified, sha in con.execute(
-                """select relative_path, size_bytes,
+        fingerprints = (
+            {}
+            if reprocess
+            else {
+                path: (size, modified, sha)
+                for path, size, modified, sha in con.execute(
+                    """select relative_path, size_bytes,
                            strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
                     from raw.files
                     left join meta.landing_folders
                         on meta.landing_folders.folder = office_folder(relative_path)
                     where file_modified_at is not null
                       and (delivery_week >= ? or meta.landing_folders.folder is null)""",
-                [list_from],
-            ).fetchall()
-        }
-        found = landing.scan(settings.landing, week, known=None if reprocess else fingerprints,
-                             folder_mtimes=folder_mtimes, always_list_from=list_from)
+                    [list_from],
+                ).fetchall()
+            }
+        )
+        found = landing.scan(
+            settings.landing,
+            week,
+            known=None if reprocess else fingerprints,
+            folder_mtimes=folder_mtimes,
+            always_list_from=list_from,
+        )
         files = found.files
         # what the load records of the folders: the times of those listed now replace what
         # was recorded of them and of folders that are gone; unchanged ones stay as they are
         forget = sorted(
-            path for path in recorded
+            path
+            for path in recorded
             if path[:8] <= week and landing.office_folder(path) not in found.unchanged
         )
         con.register("_unlisted", pd.DataFrame({"folder": sorted(found.unchanged)}, dtype="string"))
-        con.register("_listed_sha", pd.DataFrame({"sha256": sorted({f.sha256 for f in files})}, dtype="string"))
+        con.register(
+            "_listed_sha",
+            pd.DataFrame({"sha256": sorted({f.sha256 for f in files})}, dtype="string"),
+        )
         known = {
-            row[0]: dict(zip(("sha256", "status", "duplicate_of", "first_seen_at", "delivery_week",
-                              "office_code", "size_bytes"), row[1:], strict=True))
+            row[0]: dict(
+                zip(
+                    (
+                        "sha256",
+                        "status",
+                        "duplicate_of",
+                        "first_seen_at",
+                        "delivery_week",
+                        "office_code",
+                        "size_bytes",
+                    ),
+                    row[1:],
+                    strict=True,
+                )
+            )
             for row in con.sql(
                 """select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
                           delivery_week, office_code, size_bytes
@@ -147,7 +185,9 @@ def _office_of(path: str) -> str:
     return parts[1] if len(parts) > 2 else ""
 
 
-def _new_and_changed(rec: _Recorded, week: str, reprocess: bool, first_week: str | None) -> list[dict[str, Any]]:
+def _new_and_changed(
+    rec: _Recorded, week: str, reprocess: bool, first_week: str | None
+) -> list[dict[str, Any]]:
     """Step 2: the manifest's entries: files new or changed since they were loaded (with
     the original a copy has the same bytes as), and files gone from the landing zone."""
     files, known, unlisted_originals = rec.found.files, rec.known, rec.unlisted_originals
@@ -164,11 +204,15 @@ def _new_and_changed(rec: _Recorded, week: str, reprocess: bool, first_week: str
             live_sha.setdefault((_office_of(path), k["sha256"]), path)
 
     entries = []
+
     # oldest first, so of two identical files in one batch the one saved first is the original
     # (the one in the earlier week folder first, when the batch stands for weekly runs)
     def taken(f: landing.LandingFile) -> tuple:
-        return (run_week_of(f.delivery_week, first_week) if first_week is not None else "", f.modified_at or "",
-                f.relative_path)
+        return (
+            run_week_of(f.delivery_week, first_week) if first_week is not None else "",
+            f.modified_at or "",
+            f.relative_path,
+        )
 
     for f in sorted(files, key=taken):
         before = known.get(f.relative_path)
@@ -176,7 +220,11 @@ def _new_and_changed(rec: _Recorded, week: str, reprocess: bool, first_week: str
         # a copy whose original has left the landing zone (or stopped loading) loads now,
         # and so does a file put back where it was taken from
         prior = before or {}
-        orphaned = unchanged and prior["status"] == "duplicate" and prior["duplicate_of"] not in live_sha.values()
+        orphaned = (
+            unchanged
+            and prior["status"] == "duplicate"
+            and prior["duplicate_of"] not in live_sha.values()
+        )
         returned = unchanged and prior["status"] == "withdrawn"
         if unchanged and not reprocess and not orphaned and not returned:
             continue
@@ -197,18 +245,32 @@ def _new_and_changed(rec: _Recorded, week: str, reprocess: bool, first_week: str
     for path, k in sorted(known.items()):
         if path in on_disk or k["status"] == "withdrawn":
             continue
-        if weeks.is_week(k["delivery_week"]) and weeks.week_start(k["delivery_week"]) > weeks.week_start(week):
+        if weeks.is_week(k["delivery_week"]) and weeks.week_start(
+            k["delivery_week"]
+        ) > weeks.week_start(week):
             continue
-        entries.append({
-            "relative_path": path, "delivery_week": k["delivery_week"], "office_code": k["office_code"],
-            "sha256": k["sha256"], "size_bytes": k["size_bytes"], "first_seen_at": k["first_seen_at"],
-            "status": "withdrawn", "reason": "no longer in the landing zone; its rows were removed",
-        })
+        entries.append(
+            {
+                "relative_path": path,
+                "delivery_week": k["delivery_week"],
+                "office_code": k["office_code"],
+                "sha256": k["sha256"],
+                "size_bytes": k["size_bytes"],
+                "first_seen_at": k["first_seen_at"],
+                "status": "withdrawn",
+                "reason": "no longer in the landing zone; its rows were removed",
+            }
+        )
     return entries
 
 
-def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool = False,
-                   first_week: str | None = None) -> Batch:
+def find_new_files(
+    settings: Settings,
+    week: str,
+    run_id: str,
+    reprocess: bool = False,
+    first_week: str | None = None,
+) -> Batch:
     """Stage 1: list landing files for weeks up to ``week`` that are new or changed.
 
     Earlier week folders are looked at too, so an export that arrives late fills its week
@@ -237,12 +299,23 @@ def find_new_files(settings: Settings, week: str, run_id: str, reprocess: bool =
     found = rec.found
     batch.write_json(
         FILES_JSON,
-        {"files": entries, "layout_problems": found.problems, "files_seen": len(found.files), "recent_rows": rec.recent,
-         "folders": found.folders, "folders_forgotten": rec.forget}
+        {
+            "files": entries,
+            "layout_problems": found.problems,
+            "files_seen": len(found.files),
+            "recent_rows": rec.recent,
+            "folders": found.folders,
+            "folders_forgotten": rec.forget,
+        }
         | ({"first_week": first_week, "recent_history": rec.history} if week_by_week else {}),
     )
-    log.info("%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
-             len(found.files), week, len(found.unchanged), len(entries))
+    log.info(
+        "%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
+        len(found.files),
+        week,
+        len(found.unchanged),
+        len(entries),
+    )
     for p in found.problems:
         log.warning("landing layout: %s", p)
     return batch

@@ -43,19 +43,28 @@ def file_status(status: str, reason: str | None, loaded: int, bad: int) -> tuple
     if bad and not loaded:
         return "rejected", f"all {bad} rows failed checks; see raw.quarantine"
     if bad:
-        return "loaded_with_quarantine", f"{bad} of {bad + loaded} rows quarantined; see raw.quarantine"
+        return (
+            "loaded_with_quarantine",
+            f"{bad} of {bad + loaded} rows quarantined; see raw.quarantine",
+        )
     return "loaded", reason
 
 
 def _rows_per_file(paths: list[str]) -> dict[str, int]:
     con = duckdb.connect()
     try:
-        return dict(con.execute("select source_file, count(*) from read_parquet(?) group by all", [paths]).fetchall())
+        return dict(
+            con.execute(
+                "select source_file, count(*) from read_parquet(?) group by all", [paths]
+            ).fetchall()
+        )
     finally:
         con.close()
 
 
-def _copies_set_aside(files: list[dict[str, Any]], settled: Callable[[dict[str, Any]], tuple]) -> dict[str, str]:
+def _copies_set_aside(
+    files: list[dict[str, Any]], settled: Callable[[dict[str, Any]], tuple]
+) -> dict[str, str]:
     """The copies (``same_content_as``) set aside, each with the file that loads instead.
 
     A copy (the same bytes from the same office under another path) was read like any
@@ -74,7 +83,11 @@ def _copies_set_aside(files: list[dict[str, Any]], settled: Callable[[dict[str, 
     for e in files:
         original = e.get("same_content_as")
         # a copy that loads no row (only skipped ones) sets nothing aside: it loads as itself
-        if e["status"] == "parsed" and original and (e.get("rows_in_file") or 0) > (e.get("rows_skipped") or 0):
+        if (
+            e["status"] == "parsed"
+            and original
+            and (e.get("rows_in_file") or 0) > (e.get("rows_skipped") or 0)
+        ):
             if original not in in_batch or loads(in_batch[original]):
                 loads_instead = original
             else:
@@ -86,15 +99,24 @@ def _copies_set_aside(files: list[dict[str, Any]], settled: Callable[[dict[str, 
     return aside
 
 
-def _settle_files(files: list[dict[str, Any]], loaded_per_file: dict[str, int],
-                  held_per_file: dict[str, set]) -> dict[str, tuple[str, str | None]]:
+def _settle_files(
+    files: list[dict[str, Any]], loaded_per_file: dict[str, int], held_per_file: dict[str, set]
+) -> dict[str, tuple[str, str | None]]:
     """Each file's status as ``load_batch`` will settle it (copies set aside included)."""
+
     def settled(e: dict[str, Any]) -> tuple[str, str | None]:
-        return file_status(e["status"], e.get("reason"), int(loaded_per_file.get(e["relative_path"], 0)),
-                           len(held_per_file.get(e["relative_path"], ())))
+        return file_status(
+            e["status"],
+            e.get("reason"),
+            int(loaded_per_file.get(e["relative_path"], 0)),
+            len(held_per_file.get(e["relative_path"], ())),
+        )
 
     aside = _copies_set_aside(files, settled)
-    return {e["relative_path"]: ("duplicate", None) if e["relative_path"] in aside else settled(e) for e in files}
+    return {
+        e["relative_path"]: ("duplicate", None) if e["relative_path"] in aside else settled(e)
+        for e in files
+    }
 
 
 @dataclass
@@ -112,8 +134,12 @@ class _Checked:
     quarantined_per_file: dict[str, set]  # (sheet, row) of each held-back row, by file
 
     def settled(self, e: dict[str, Any]) -> tuple[str, str | None]:
-        return file_status(e["status"], e.get("reason"), int(self.loaded_per_file.get(e["relative_path"], 0)),
-                           len(self.quarantined_per_file.get(e["relative_path"], ())))
+        return file_status(
+            e["status"],
+            e.get("reason"),
+            int(self.loaded_per_file.get(e["relative_path"], 0)),
+            len(self.quarantined_per_file.get(e["relative_path"], ())),
+        )
 
 
 def _read_accepted_parts(batch: Batch, manifest: dict[str, Any]) -> _Checked:
@@ -138,7 +164,9 @@ def _read_accepted_parts(batch: Batch, manifest: dict[str, Any]) -> _Checked:
     for name, n in checked.posts_per_file.items():
         checked.loaded_per_file[name] = checked.loaded_per_file.get(name, 0) + n
     for r in checked.quarantine_rows:
-        checked.quarantined_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
+        checked.quarantined_per_file.setdefault(r["source_file"], set()).add(
+            (r.get("source_sheet"), r.get("source_row"))
+        )
     return checked
 
 
@@ -150,15 +178,18 @@ def _set_copies_aside(files: list[dict[str, Any]], checked: _Checked) -> None:
     for rel, original in set_aside.items():
         in_batch[rel].update(status="duplicate", duplicate_of=original, warnings=[])
     if set_aside:
-        checked.quarantine_rows = [r for r in checked.quarantine_rows if r["source_file"] not in set_aside]
+        checked.quarantine_rows = [
+            r for r in checked.quarantine_rows if r["source_file"] not in set_aside
+        ]
         checked.warnings = [w for w in checked.warnings if w.get("source_file") not in set_aside]
         checked.per_file = [r for r in checked.per_file if r.get("source_file") not in set_aside]
         for rel in set_aside:
             checked.quarantined_per_file.pop(rel, None)
 
 
-def _settle_file_statuses(files: list[dict[str, Any]], checked: _Checked, run_id: str,
-                          now: datetime) -> list[dict[str, Any]]:
+def _settle_file_statuses(
+    files: list[dict[str, Any]], checked: _Checked, run_id: str, now: datetime
+) -> list[dict[str, Any]]:
     """Step 3: each file's ``raw.files`` row: its status and the reason, with its counts."""
     file_rows = []
     for e in files:
@@ -171,7 +202,9 @@ def _settle_file_statuses(files: list[dict[str, Any]], checked: _Checked, run_id
         elif status == "withdrawn":
             bad = 0
         if e.get("rows_duplicate") and status.startswith("loaded"):
-            reason = "; ".join(filter(None, [reason, f"{e['rows_duplicate']} repeated rows loaded once"]))
+            reason = "; ".join(
+                filter(None, [reason, f"{e['rows_duplicate']} repeated rows loaded once"])
+            )
         if e.get("warnings"):
             reason = "; ".join(filter(None, [reason, *(f"warning: {w}" for w in e["warnings"])]))
         file_rows.append(
@@ -195,8 +228,12 @@ def _settle_file_statuses(files: list[dict[str, Any]], checked: _Checked, run_id
                 "superseded_by": None,
                 "run_id": run_id,
                 "processed_at": now,
-                "first_seen_at": pd.Timestamp(e["first_seen_at"]) if e.get("first_seen_at") else now,
-                "file_modified_at": pd.Timestamp(e["modified_at"]) if e.get("modified_at") else None,
+                "first_seen_at": pd.Timestamp(e["first_seen_at"])
+                if e.get("first_seen_at")
+                else now,
+                "file_modified_at": pd.Timestamp(e["modified_at"])
+                if e.get("modified_at")
+                else None,
                 "lists_posts": e.get("lists_posts"),
             }
         )
@@ -205,12 +242,33 @@ def _settle_file_statuses(files: list[dict[str, Any]], checked: _Checked, run_id
 
 def _files_table(file_rows: list[dict[str, Any]]) -> pd.DataFrame:
     """The ``raw.files`` rows as a typed frame."""
-    files_df = pd.DataFrame(file_rows, columns=[
-        "relative_path", "delivery_week", "office_code", "sha256", "size_bytes", "platform",
-        "export_kind", "encoding", "status", "status_reason", "rows_in_file", "rows_loaded",
-        "rows_quarantined", "duplicate_of", "superseded_by", "run_id", "processed_at",
-        "first_seen_at", "file_modified_at", "lists_posts", "rows_duplicate", "rows_skipped",
-    ]).astype({"lists_posts": "boolean"})
+    files_df = pd.DataFrame(
+        file_rows,
+        columns=[
+            "relative_path",
+            "delivery_week",
+            "office_code",
+            "sha256",
+            "size_bytes",
+            "platform",
+            "export_kind",
+            "encoding",
+            "status",
+            "status_reason",
+            "rows_in_file",
+            "rows_loaded",
+            "rows_quarantined",
+            "duplicate_of",
+            "superseded_by",
+            "run_id",
+            "processed_at",
+            "first_seen_at",
+            "file_modified_at",
+            "lists_posts",
+            "rows_duplicate",
+            "rows_skipped",
+        ],
+    ).astype({"lists_posts": "boolean"})
     for column in ("processed_at", "first_seen_at", "file_modified_at"):
         files_df[column] = pd.to_datetime(files_df[column], utc=True)
     return files_df
@@ -222,22 +280,65 @@ def _check_tables(checked: _Checked, run_id: str, now: datetime) -> dict[str, pd
     return {
         "_quarantine": pd.DataFrame(
             [{**r, "run_id": run_id} for r in checked.quarantine_rows],
-            columns=["run_id", "source_file", "source_sheet", "source_row", "platform", "office_code",
-                     "post_id", "column_name", "value", "check_name", "severity", "message", "row_json"],
+            columns=[
+                "run_id",
+                "source_file",
+                "source_sheet",
+                "source_row",
+                "platform",
+                "office_code",
+                "post_id",
+                "column_name",
+                "value",
+                "check_name",
+                "severity",
+                "message",
+                "row_json",
+            ],
         ),
         "_validation": pd.DataFrame(
             [{**r, "run_id": run_id, "validated_at": now} for r in checked.results],
-            columns=["run_id", "dataset", "expectation", "column_name", "severity", "success",
-                     "element_count", "unexpected_count", "why", "validated_at"],
+            columns=[
+                "run_id",
+                "dataset",
+                "expectation",
+                "column_name",
+                "severity",
+                "success",
+                "element_count",
+                "unexpected_count",
+                "why",
+                "validated_at",
+            ],
         ),
         "_warnings": pd.DataFrame(
             [{**w, "run_id": run_id} for w in checked.warnings],
-            columns=["run_id", "source_file", "source_sheet", "source_row", "platform", "office_code",
-                     "post_id", "column_name", "value", "check_name", "severity", "message"],
+            columns=[
+                "run_id",
+                "source_file",
+                "source_sheet",
+                "source_row",
+                "platform",
+                "office_code",
+                "post_id",
+                "column_name",
+                "value",
+                "check_name",
+                "severity",
+                "message",
+            ],
         ),
         "_per_file": pd.DataFrame(
             [{**r, "run_id": run_id} for r in checked.per_file],
-            columns=["run_id", "dataset", "source_file", "expectation", "column_name", "severity", "unexpected_count"],
+            columns=[
+                "run_id",
+                "dataset",
+                "source_file",
+                "expectation",
+                "column_name",
+                "severity",
+                "unexpected_count",
+            ],
         ),
     }
 
@@ -264,15 +365,25 @@ def _replace_file_records(con: duckdb.DuckDBPyConnection, files_df: pd.DataFrame
            select distinct office_code, delivery_week, export_kind from _files where export_kind is not null"""
     )
     if listed:
-        for table in ("raw.post_snapshots", "raw.account_daily", "raw.quarantine", "raw.row_warnings"):
-            con.execute(f"delete from {table} where source_file in (select relative_path from _touched)")
+        for table in (
+            "raw.post_snapshots",
+            "raw.account_daily",
+            "raw.quarantine",
+            "raw.row_warnings",
+        ):
+            con.execute(
+                f"delete from {table} where source_file in (select relative_path from _touched)"
+            )
     con.execute("delete from raw.files where relative_path in (select relative_path from _touched)")
     con.execute("insert into raw.files by name select * from _files")
 
 
 def _write_accepted_rows(con: duckdb.DuckDBPyConnection, checked: _Checked, run_id: str) -> None:
     """Step 5: the accepted post snapshots and account days of the files that load."""
-    for table, files in (("raw.post_snapshots", checked.posts_files), ("raw.account_daily", checked.daily_files)):
+    for table, files in (
+        ("raw.post_snapshots", checked.posts_files),
+        ("raw.account_daily", checked.daily_files),
+    ):
         con.execute(
             f"""insert into {table} by name
                 select rows.*, live.delivery_week, $run_id as run_id
@@ -284,7 +395,9 @@ def _write_accepted_rows(con: duckdb.DuckDBPyConnection, checked: _Checked, run_
         )
 
 
-def _record_quarantine_and_checks(con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]) -> None:
+def _record_quarantine_and_checks(
+    con: duckdb.DuckDBPyConnection, tables: dict[str, pd.DataFrame]
+) -> None:
     """Step 6: the held-back rows, what each export is next to the others of its kind
     (which counts held-back rows), the check results and the row warnings."""
     for name, df in tables.items():
@@ -298,22 +411,46 @@ def _record_quarantine_and_checks(con: duckdb.DuckDBPyConnection, tables: dict[s
 
 def _record_folders(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
     """Step 7: the office folders as listed, so the next run can pass over the unchanged ones."""
-    con.register("_folders", pd.DataFrame(
-        {"folder": list(manifest.get("folders", {})), "modified_ns": list(manifest.get("folders", {}).values())}
-    ).astype({"folder": "string", "modified_ns": "int64"}))
-    con.register("_forgotten", pd.DataFrame({"folder": manifest.get("folders_forgotten", [])}, dtype="string"))
+    con.register(
+        "_folders",
+        pd.DataFrame(
+            {
+                "folder": list(manifest.get("folders", {})),
+                "modified_ns": list(manifest.get("folders", {}).values()),
+            }
+        ).astype({"folder": "string", "modified_ns": "int64"}),
+    )
+    con.register(
+        "_forgotten",
+        pd.DataFrame({"folder": manifest.get("folders_forgotten", [])}, dtype="string"),
+    )
     con.execute("delete from meta.landing_folders where folder in (select folder from _forgotten)")
     con.execute("insert or replace into meta.landing_folders by name select * from _folders")
 
 
-def _record_run(con: duckdb.DuckDBPyConnection, batch: Batch, now: datetime, files_seen: int,
-                files_processed: int, posts_loaded: int, rows_quarantined: int) -> None:
+def _record_run(
+    con: duckdb.DuckDBPyConnection,
+    batch: Batch,
+    now: datetime,
+    files_seen: int,
+    files_processed: int,
+    posts_loaded: int,
+    rows_quarantined: int,
+) -> None:
     """Step 8: the run in ``raw.runs``, loaded (the build marks it built)."""
     con.execute(
         """insert or replace into raw.runs
            (run_id, iso_week, started_at, status, files_seen, files_processed, rows_loaded, rows_quarantined)
            values (?, ?, ?, 'loaded', ?, ?, ?, ?)""",
-        [batch.run_id, batch.week, now, files_seen, files_processed, posts_loaded, rows_quarantined],
+        [
+            batch.run_id,
+            batch.week,
+            now,
+            files_seen,
+            files_processed,
+            posts_loaded,
+            rows_quarantined,
+        ],
     )
 
 
@@ -333,7 +470,11 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     _set_copies_aside(manifest["files"], checked)
     file_rows = _settle_file_statuses(manifest["files"], checked, batch.run_id, now)
     files_df = _files_table(file_rows)
-    live = set(files_df.loc[files_df["status"].str.startswith("loaded"), "relative_path"]) if len(files_df) else set()
+    live = (
+        set(files_df.loc[files_df["status"].str.startswith("loaded"), "relative_path"])
+        if len(files_df)
+        else set()
+    )
     posts_loaded = sum(n for name, n in checked.posts_per_file.items() if name in live)
     tables = _check_tables(checked, batch.run_id, now)
 
@@ -342,8 +483,15 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         _write_accepted_rows(con, checked, batch.run_id)
         _record_quarantine_and_checks(con, tables)
         _record_folders(con, manifest)
-        _record_run(con, batch, now, manifest.get("files_seen", 0), len(file_rows), posts_loaded,
-                    len(tables["_quarantine"]))
+        _record_run(
+            con,
+            batch,
+            now,
+            manifest.get("files_seen", 0),
+            len(file_rows),
+            posts_loaded,
+            len(tables["_quarantine"]),
+        )
     counts = {
         "files_processed": len(file_rows),
         "files_loaded": sum(1 for r in file_rows if r["status"].startswith("loaded")),

@@ -94,15 +94,19 @@ def _warm_up() -> None:
     import medsos.parsers  # noqa: F401
 
 
-def _parse_chunk(landing_root: Path, entries: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list, list]]:
+def _parse_chunk(
+    landing_root: Path, entries: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], list, list]]:
     return [_parse_entry(landing_root, e) for e in entries]
 
 
-def _parse_shared(pool, landing_root: Path, todo: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list, list]]:
+def _parse_shared(
+    pool, landing_root: Path, todo: list[dict[str, Any]]
+) -> list[tuple[dict[str, Any], list, list]]:
     """Parse ``todo`` with the pool's workers taking chunks from the front and this
     process taking them from the back, until the two meet. This process would otherwise
     wait idle while the workers start; what it parses also needs no sending back."""
-    chunks = [todo[i:i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
+    chunks = [todo[i : i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
     futures = [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
     done: list[list | None] = [None] * len(chunks)
     try:
@@ -122,8 +126,12 @@ def _parse_shared(pool, landing_root: Path, todo: list[dict[str, Any]]) -> list[
     return results
 
 
-def parse_files(settings: Settings, batch: Batch, workers: int | None = None,
-                progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+def parse_files(
+    settings: Settings,
+    batch: Batch,
+    workers: int | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, int]:
     """Stage 2: recognise each new file from its headers and normalise it.
 
     A big batch (a national week, a backfill) is shared between this process and
@@ -150,12 +158,21 @@ def parse_files(settings: Settings, batch: Batch, workers: int | None = None,
         # every week a part, a week without new files too: the progress goes week by week
         parts = {w: [] for w in weeks.weeks_between(manifest["first_week"], batch.week)}
     for entry in todo:
-        parts.setdefault(run_week_of(entry["delivery_week"], manifest["first_week"]) if manifest.get("first_week")
-                         else "", []).append(entry)
+        parts.setdefault(
+            run_week_of(entry["delivery_week"], manifest["first_week"])
+            if manifest.get("first_week")
+            else "",
+            [],
+        ).append(entry)
     manifest["parts"] = {}
     posts_parsed = days_parsed = files_done = 0
-    with (nullcontext(None) if workers <= 1 else nullcontext(_kept_pool) if _kept_pool is not None
-          else _start_parse_pool(workers - 1)) as pool:
+    with (
+        nullcontext(None)
+        if workers <= 1
+        else nullcontext(_kept_pool)
+        if _kept_pool is not None
+        else _start_parse_pool(workers - 1)
+    ) as pool:
         for part, entries in sorted(parts.items()) or [("", [])]:
             if pool is not None:
                 results = _parse_shared(pool, settings.landing, entries)
@@ -168,8 +185,13 @@ def parse_files(settings: Settings, batch: Batch, workers: int | None = None,
                 post_records.extend(posts_part)
                 daily_records.extend(daily_part)
             del results
-            write_frame(frame(post_records, POST_COLUMNS), batch.folder / part_file(PARSED_POSTS, part))
-            write_frame(frame(daily_records, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCOUNT_DAILY, part))
+            write_frame(
+                frame(post_records, POST_COLUMNS), batch.folder / part_file(PARSED_POSTS, part)
+            )
+            write_frame(
+                frame(daily_records, ACCOUNT_DAILY_COLUMNS),
+                batch.folder / part_file(ACCOUNT_DAILY, part),
+            )
             manifest["parts"][part] = {"posts": len(post_records), "days": len(daily_records)}
             posts_parsed += len(post_records)
             days_parsed += len(daily_records)
@@ -187,7 +209,9 @@ def parse_files(settings: Settings, batch: Batch, workers: int | None = None,
     return counts
 
 
-def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, Any], list[dict], list[dict]]:
+def _parse_entry(
+    landing_root: Path, entry: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict], list[dict]]:
     """Read and normalise one landing file: (manifest fields to update, post records,
     account-day records). Runs in a worker process for big batches."""
     from medsos.parsers import detect
@@ -197,7 +221,9 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
     office = load_offices()[entry["office_code"]]
     path = landing_root / entry["relative_path"].split(landing.MEMBER_SEPARATOR)[0]
     try:
-        raw = read_raw(path, entry["relative_path"], landing.read_bytes(landing_root, entry["relative_path"]))
+        raw = read_raw(
+            path, entry["relative_path"], landing.read_bytes(landing_root, entry["relative_path"])
+        )
         parser = detect(raw)
         ctx = FileContext(
             relative_path=entry["relative_path"],
@@ -214,15 +240,23 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
         # A parser bug or a shape nobody foresaw: reject this file with what went wrong
         # (the traceback goes to the task log) and keep loading the rest.
         log.exception("unexpected error reading %s", entry["relative_path"])
-        return {
-            "status": "rejected",
-            "reason": f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
-            "the file was set aside, please send it to the data team",
-        }, [], []
+        return (
+            {
+                "status": "rejected",
+                "reason": f"{entry['relative_path']}: could not be read ({type(exc).__name__}: {exc}); "
+                "the file was set aside, please send it to the data team",
+            },
+            [],
+            [],
+        )
     # a file cut off mid-row: the cut row is quarantined with the reason, the rest loads
     rejected_rows = [*result.rejected_rows, *(c.as_reject() for c in raw.cut_rows)]
-    rows_in_file = (len(result.post_records) + len(result.daily_records) + len(rejected_rows)
-                    + len(result.skipped))
+    rows_in_file = (
+        len(result.post_records)
+        + len(result.daily_records)
+        + len(rejected_rows)
+        + len(result.skipped)
+    )
     recognised = {
         "platform": result.platform,
         "export_kind": result.kind,
@@ -230,28 +264,33 @@ def _parse_entry(landing_root: Path, entry: dict[str, Any]) -> tuple[dict[str, A
         "rows_in_file": rows_in_file,
         "lists_posts": bool(getattr(parser, "lists_posts", True)),
     }
-    return recognised | {
-        "status": "parsed",
-        "rows_parsed": len(result.post_records),
-        "rows_skipped": len(result.skipped),
-        "notes": raw.notes + [n.message for n in result.notes] + _skipped_notes(result.skipped),
-        "parse_rejects": [
-            {
-                "source_file": entry["relative_path"],
-                "source_sheet": r.get("source_sheet"),
-                "source_row": r.get("source_row"),
-                "platform": result.platform,
-                "office_code": office.office_code,
-                "post_id": r.get("post_id"),
-                "column_name": r.get("column"),
-                "value": None if r.get("value") is None else str(r.get("value")),
-                "check_name": "parse",
-                "severity": "critical",
-                "message": r.get("message"),
-            }
-            for r in rejected_rows
-        ],
-    }, result.post_records, result.daily_records
+    return (
+        recognised
+        | {
+            "status": "parsed",
+            "rows_parsed": len(result.post_records),
+            "rows_skipped": len(result.skipped),
+            "notes": raw.notes + [n.message for n in result.notes] + _skipped_notes(result.skipped),
+            "parse_rejects": [
+                {
+                    "source_file": entry["relative_path"],
+                    "source_sheet": r.get("source_sheet"),
+                    "source_row": r.get("source_row"),
+                    "platform": result.platform,
+                    "office_code": office.office_code,
+                    "post_id": r.get("post_id"),
+                    "column_name": r.get("column"),
+                    "value": None if r.get("value") is None else str(r.get("value")),
+                    "check_name": "parse",
+                    "severity": "critical",
+                    "message": r.get("message"),
+                }
+                for r in rejected_rows
+            ],
+        },
+        result.post_records,
+        result.daily_records,
+    )
 
 
 def _skipped_notes(skipped: list) -> list[str]:
@@ -261,6 +300,8 @@ def _skipped_notes(skipped: list) -> list[str]:
         rows_by_reason.setdefault(p.message, []).append(p.row)
     notes = []
     for reason, rows in rows_by_reason.items():
-        shown = ", ".join(str(r) for r in rows[:10]) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+        shown = ", ".join(str(r) for r in rows[:10]) + (
+            f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+        )
         notes.append(f"{len(rows)} row(s) skipped ({reason}): row {shown}")
     return notes

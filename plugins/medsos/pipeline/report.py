@@ -18,7 +18,11 @@ def render_summaries(settings: Settings, week: str) -> list[str]:
 
 
 def send_summaries(
-    settings: Settings, week: str, run_id: str | None = None, resend: bool = False, only: list[str] | None = None
+    settings: Settings,
+    week: str,
+    run_id: str | None = None,
+    resend: bool = False,
+    only: list[str] | None = None,
 ) -> dict[str, int]:
     """Stage 8: deliver the rendered summaries (all, or the ``only`` .eml files) through
     the SMTP connection, once per recipient."""

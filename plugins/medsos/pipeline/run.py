@@ -46,7 +46,9 @@ def run_week(
     }
 
 
-def load_week(settings: Settings, week: str, run_id: str, reprocess: bool = False) -> dict[str, Any]:
+def load_week(
+    settings: Settings, week: str, run_id: str, reprocess: bool = False
+) -> dict[str, Any]:
     """Stages 1-4 (find, parse, validate, load) for one week; the tables are not rebuilt.
     A backfill loads week after week this way and builds the tables once at the end,
     which gives the same tables as building after every week."""
@@ -59,9 +61,15 @@ def load_week(settings: Settings, week: str, run_id: str, reprocess: bool = Fals
     return {**parsed, **validated, **loaded, "layout_problems": layout_problems}
 
 
-def load_weeks(settings: Settings, first_week: str, last_week: str, run_id: str, reprocess: bool = False,
-               progress: Callable[[str, int, int], None] | None = None,
-               timed: Callable[..., Any] | None = None) -> dict[str, Any]:
+def load_weeks(
+    settings: Settings,
+    first_week: str,
+    last_week: str,
+    run_id: str,
+    reprocess: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
+    timed: Callable[..., Any] | None = None,
+) -> dict[str, Any]:
     """Stages 1-4 for the weeks ``first_week`` … ``last_week`` as one batch (``medsos
     backfill``): the landing zone is listed once, every file parsed (a week at a time,
     ``progress`` called after each), validated with one GX context and loaded in one
@@ -69,7 +77,15 @@ def load_weeks(settings: Settings, first_week: str, last_week: str, run_id: str,
     (tests/test_backfill_batch.py): files are taken week by week, each compared with the
     weeks before it. ``timed(stage, fn, *args)`` runs each stage (the benchmark times them)."""
     timed = timed or (lambda _stage, fn, *args, **kw: fn(*args, **kw))
-    batch = timed("find", find_new_files, settings, last_week, run_id, reprocess=reprocess, first_week=first_week)
+    batch = timed(
+        "find",
+        find_new_files,
+        settings,
+        last_week,
+        run_id,
+        reprocess=reprocess,
+        first_week=first_week,
+    )
     parsed = timed("parse", parse_files, settings, batch, progress=progress)
     validated = timed("validate", validate_batch, settings, batch)
     loaded = timed("load", load_batch, settings, batch)

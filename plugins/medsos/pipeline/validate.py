@@ -85,16 +85,25 @@ def _registry_checks(posts: pd.DataFrame, accounts_path: Path) -> pd.DataFrame:
     def values(column: str) -> list:
         return [None if pd.isna(v) else v for v in posts[column].astype(object)]
 
-    accounts = zip(*(values(c) for c in ("office_code", "platform", "account_id", "account_handle")), strict=True)
+    accounts = zip(
+        *(values(c) for c in ("office_code", "platform", "account_id", "account_handle")),
+        strict=True,
+    )
     seen: dict[tuple, bool | None] = {}
     out = posts.copy()
     matched = pd.array(
-        [seen[a] if a in seen else seen.setdefault(a, matches(a)) for a in accounts], dtype="boolean"
+        [seen[a] if a in seen else seen.setdefault(a, matches(a)) for a in accounts],
+        dtype="boolean",
     )
     # A post of another account in a file that also lists the office's own account is a
     # collaboration post (Instagram co-authors): both accounts published it, so it counts
     # for the office. A file where no account is the office's stays refused.
-    own_file = pd.Series(matched, index=posts.index).fillna(False).groupby(posts["source_file"]).transform("any")
+    own_file = (
+        pd.Series(matched, index=posts.index)
+        .fillna(False)
+        .groupby(posts["source_file"])
+        .transform("any")
+    )
     collaboration = (pd.Series(matched, index=posts.index) == False) & own_file  # noqa: E712 - NA stays NA
     matched[collaboration.fillna(False).to_numpy()] = True
     out["account_matches_registry"] = matched
@@ -119,15 +128,24 @@ def _recent_in_batch(manifest: dict, loads: Callable[[dict[str, Any]], bool]) ->
     for e in manifest["files"]:
         if e["status"] == "parsed" and e.get("lists_posts", True) and loads(e):
             loaded.setdefault(f"{e['office_code']}|{e['platform']}", []).append(
-                (e["delivery_week"], e["relative_path"], e["rows_in_file"], run_of[e["relative_path"]]))
+                (
+                    e["delivery_week"],
+                    e["relative_path"],
+                    e["rows_in_file"],
+                    run_of[e["relative_path"]],
+                )
+            )
     out: dict[str, float] = {}
     for e in manifest["files"]:
         if e["status"] != "parsed" or not e.get("lists_posts", True):
             continue
         account, run = f"{e['office_code']}|{e['platform']}", run_of[e["relative_path"]]
         # a file the batch replaces is gone from the warehouse after its own week's run
-        seen = [(w, p, n) for w, p, n in manifest["recent_history"].get(account, ())
-                if not (p in run_of and run_of[p] < run)]
+        seen = [
+            (w, p, n)
+            for w, p, n in manifest["recent_history"].get(account, ())
+            if not (p in run_of and run_of[p] < run)
+        ]
         seen += [(w, p, n) for w, p, n, r in loaded.get(account, ()) if r < run]
         last = sorted(seen, reverse=True)[:4]
         if last:
@@ -135,8 +153,9 @@ def _recent_in_batch(manifest: dict, loads: Callable[[dict[str, Any]], bool]) ->
     return out
 
 
-def _files_frame(manifest: dict, accounts_path: Path,
-                 recent_per_file: dict[str, float] | None = None) -> pd.DataFrame:
+def _files_frame(
+    manifest: dict, accounts_path: Path, recent_per_file: dict[str, float] | None = None
+) -> pd.DataFrame:
     from medsos.registry import load_accounts
 
     registered = {(a.office_code, a.platform) for a in load_accounts(accounts_path)}
@@ -165,8 +184,18 @@ def _files_frame(manifest: dict, accounts_path: Path,
                 "rows_vs_recent": None if not typical else round(e["rows_in_file"] / typical, 3),
             }
         )
-    df = pd.DataFrame(rows, columns=["source_file", "office_code", "platform", "export_kind",
-                                     "rows_in_file", "platform_registered", "rows_vs_recent"])
+    df = pd.DataFrame(
+        rows,
+        columns=[
+            "source_file",
+            "office_code",
+            "platform",
+            "export_kind",
+            "rows_in_file",
+            "platform_registered",
+            "rows_vs_recent",
+        ],
+    )
     return df.astype({"platform_registered": "boolean", "rows_vs_recent": "Float64"})
 
 
@@ -215,7 +244,9 @@ def _exclusive(folder: Path):
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_offices) -> dict[str, int]:  # noqa: N803
+def _validate_batch(
+    settings: Settings, batch: Batch, Validator, ROW_KEY, load_offices
+) -> dict[str, int]:  # noqa: N803
     manifest = batch.read_json(FILES_JSON)
     params = {"office_codes": sorted(load_offices())}
     # Data Docs names each result by the week and run it validated
@@ -231,7 +262,9 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
             record = {k: v for k, v in f.items() if k != ROW_KEY}
             if f["severity"] == "critical":
                 if rows_by_key is not None and f[ROW_KEY] in rows_by_key.index:
-                    record["row_json"] = rows_by_key.loc[f[ROW_KEY]].to_json(date_format="iso", default_handler=str)
+                    record["row_json"] = rows_by_key.loc[f[ROW_KEY]].to_json(
+                        date_format="iso", default_handler=str
+                    )
                 held.append(record)
             else:
                 warned.append(record)
@@ -242,8 +275,14 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
             key = (f.get("source_file"), f["check_name"], f["column_name"], f["severity"])
             counts[key] = counts.get(key, 0) + 1
         per_file.extend(
-            {"dataset": dataset, "source_file": k[0], "expectation": k[1], "column_name": k[2],
-             "severity": k[3], "unexpected_count": n}
+            {
+                "dataset": dataset,
+                "source_file": k[0],
+                "expectation": k[1],
+                "column_name": k[2],
+                "severity": k[3],
+                "unexpected_count": n,
+            }
             for k, n in counts.items()
         )
 
@@ -253,7 +292,9 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     # loading here and checks again below if some did not.)
     many_weeks = bool(manifest.get("first_week"))
     recent = _recent_in_batch(manifest, lambda e: True) if many_weeks else None
-    files_outcome = validator.run(_files_frame(manifest, settings.accounts, recent), "files", params)
+    files_outcome = validator.run(
+        _files_frame(manifest, settings.accounts, recent), "files", params
+    )
     rejected_files: dict[str, list[str]] = {}
     for f in files_outcome.failures:
         if f["severity"] == "critical":
@@ -273,7 +314,9 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     for i, chunk in enumerate(chunks):
         name = f"{i:03d}" if len(chunks) > 1 else ""
         posts = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
-        posts = _registry_checks(posts[~posts["source_file"].isin(rejected_files)], settings.accounts)
+        posts = _registry_checks(
+            posts[~posts["source_file"].isin(rejected_files)], settings.accounts
+        )
         rows_validated += len(posts)
         outcome = validator.run(posts, "post_snapshots", params)
         del posts  # GX works on its own copy; a chunk's rows are held once, not three times
@@ -292,14 +335,22 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
         collect("account_daily", daily_outcome)
         day_key = ["platform", "office_code", "metric_date", "source_file"]
         daily_ok = daily_outcome.accepted.drop_duplicates(subset=day_key, keep="first")
-        copies = pd.concat([copies[["source_file"]], daily_outcome.accepted[
-            daily_outcome.accepted.duplicated(subset=day_key, keep="first")][["source_file"]]])
-        for rel, n in (copies.groupby("source_file").size().items() if len(copies) else ()):
+        copies = pd.concat(
+            [
+                copies[["source_file"]],
+                daily_outcome.accepted[
+                    daily_outcome.accepted.duplicated(subset=day_key, keep="first")
+                ][["source_file"]],
+            ]
+        )
+        for rel, n in copies.groupby("source_file").size().items() if len(copies) else ():
             copies_per_file[rel] = copies_per_file.get(rel, 0) + int(n)
-        write_frame(conform(daily_ok, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCEPTED_DAILY, name))
+        write_frame(
+            conform(daily_ok, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCEPTED_DAILY, name)
+        )
         manifest["accepted"].append(name)
         for part in (accepted, daily_ok):
-            for rel, n in (part.groupby("source_file").size().items() if len(part) else ()):
+            for rel, n in part.groupby("source_file").size().items() if len(part) else ():
                 loaded_per_file[rel] = loaded_per_file.get(rel, 0) + int(n)
         rows_accepted += len(accepted) + len(daily_ok)
         rows_quarantined += len(outcome.quarantined) + len(daily_outcome.quarantined)
@@ -312,11 +363,17 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
         # now that the rows are checked: which files load, as the load will settle them
         held_per_file: dict[str, set] = {}
         for r in [r for e in manifest["files"] for r in e.get("parse_rejects", [])] + held:
-            held_per_file.setdefault(r["source_file"], set()).add((r.get("source_sheet"), r.get("source_row")))
+            held_per_file.setdefault(r["source_file"], set()).add(
+                (r.get("source_sheet"), r.get("source_row"))
+            )
         settled = _settle_files(manifest["files"], loaded_per_file, held_per_file)
-        exact = _recent_in_batch(manifest, lambda e: settled[e["relative_path"]][0].startswith("loaded"))
+        exact = _recent_in_batch(
+            manifest, lambda e: settled[e["relative_path"]][0].startswith("loaded")
+        )
         if exact != recent:
-            files_outcome = validator.run(_files_frame(manifest, settings.accounts, exact), "files", params)
+            files_outcome = validator.run(
+                _files_frame(manifest, settings.accounts, exact), "files", params
+            )
     collect("files", files_outcome)
     warnings_of: dict[str, list[str]] = {}
     for f in files_outcome.failures:
@@ -344,8 +401,12 @@ def _validate_batch(settings: Settings, batch: Batch, Validator, ROW_KEY, load_o
     return counts
 
 
-def check_files(settings: Settings, entries: list[dict[str, Any]], validator: Any = None,
-                recent_rows: dict[str, float] | None = None) -> list[dict[str, Any]]:
+def check_files(
+    settings: Settings,
+    entries: list[dict[str, Any]],
+    validator: Any = None,
+    recent_rows: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
     """What a weekly run will make of landing files, decided now and without the warehouse
     (the portal's verdict on an upload). ``entries`` are ``LandingFile.to_dict()`` rows of
     files already in the landing zone. Each goes through the stages' own pieces: read by
@@ -376,10 +437,15 @@ def check_files(settings: Settings, entries: list[dict[str, Any]], validator: An
         e.setdefault("parse_rejects", [])
         out.append(e)
     by_path = {e["relative_path"]: e for e in out}
-    held: dict[str, list[dict[str, Any]]] = {e["relative_path"]: list(e["parse_rejects"]) for e in out}
+    held: dict[str, list[dict[str, Any]]] = {
+        e["relative_path"]: list(e["parse_rejects"]) for e in out
+    }
 
-    files_outcome = validator.run(_files_frame({"files": out, "recent_rows": recent_rows or {}}, settings.accounts),
-                                  "files", params)
+    files_outcome = validator.run(
+        _files_frame({"files": out, "recent_rows": recent_rows or {}}, settings.accounts),
+        "files",
+        params,
+    )
     rejected_files: dict[str, list[str]] = {}
     for f in files_outcome.failures:
         if f["severity"] == "critical":
@@ -387,15 +453,23 @@ def check_files(settings: Settings, entries: list[dict[str, Any]], validator: An
     for e in out:
         if e["relative_path"] in rejected_files:
             e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
-        warnings = [f["message"] for f in files_outcome.failures
-                    if f["source_file"] == e["relative_path"] and f["severity"] != "critical"]
+        warnings = [
+            f["message"]
+            for f in files_outcome.failures
+            if f["source_file"] == e["relative_path"] and f["severity"] != "critical"
+        ]
         e["warnings"] = e.get("notes", []) + warnings
 
     accepted_rows: dict[str, int] = {}
     kept: dict[str, list[pd.DataFrame]] = {"post_snapshots": [], "account_daily": []}
     for dataset, records, columns, key in (
         ("post_snapshots", post_records, POST_COLUMNS, ACCOUNT_KEY),
-        ("account_daily", daily_records, ACCOUNT_DAILY_COLUMNS, ["platform", "office_code", "metric_date", "source_file"]),
+        (
+            "account_daily",
+            daily_records,
+            ACCOUNT_DAILY_COLUMNS,
+            ["platform", "office_code", "metric_date", "source_file"],
+        ),
     ):
         rows = frame(records, columns)
         rows = rows[~rows["source_file"].isin(rejected_files)]
@@ -407,22 +481,31 @@ def check_files(settings: Settings, entries: list[dict[str, Any]], validator: An
                 held[f["source_file"]].append({k: v for k, v in f.items() if k != ROW_KEY})
             elif f.get("source_file") in by_path:
                 by_path[f["source_file"]].setdefault("row_warnings", []).append(
-                    {k: v for k, v in f.items() if k != ROW_KEY})
+                    {k: v for k, v in f.items() if k != ROW_KEY}
+                )
         accepted = outcome.accepted.drop_duplicates(subset=key, keep="first")
-        for name, n in (accepted.groupby("source_file").size().items() if len(accepted) else ()):
+        for name, n in accepted.groupby("source_file").size().items() if len(accepted) else ():
             accepted_rows[name] = accepted_rows.get(name, 0) + int(n)
         kept[dataset].append(conform(accepted, columns))
     for e in out:
         rel = e["relative_path"]
         bad = len({(r.get("source_sheet"), r.get("source_row")) for r in held[rel]})
-        e["status"], e["reason"] = file_status(e["status"], e.get("reason"), accepted_rows.get(rel, 0), bad)
+        e["status"], e["reason"] = file_status(
+            e["status"], e.get("reason"), accepted_rows.get(rel, 0), bad
+        )
         loaded = e["status"].startswith("loaded")
         e["rows_loaded"] = accepted_rows.get(rel, 0) if loaded else 0
         e["quarantine"] = held[rel] if loaded or e["status"] == "rejected" else []
         posts, days = kept["post_snapshots"][0], kept["account_daily"][0]
         # the accounts the file names, whatever became of its rows (a wrong account's posts are held)
-        e["accounts"] = sorted({(r.get("account_handle") or "", r.get("account_id") or "")
-                                for r in (*post_records, *daily_records) if r.get("source_file") == rel} - {("", "")})
+        e["accounts"] = sorted(
+            {
+                (r.get("account_handle") or "", r.get("account_id") or "")
+                for r in (*post_records, *daily_records)
+                if r.get("source_file") == rel
+            }
+            - {("", "")}
+        )
         e["posts"] = posts[posts["source_file"] == rel] if loaded else posts.iloc[0:0]
         e["days"] = days[days["source_file"] == rel] if loaded else days.iloc[0:0]
     return out

@@ -119,10 +119,20 @@ class _BodyTooLarge(Exception):
 
 
 async def _too_large(send, limit: int) -> None:
-    body = (f"Unggahan terlalu besar (lebih dari {limit // (1024 * 1024)} MB sekaligus); "
-            "unggah berkas satu per satu.").encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]})
+    body = (
+        f"Unggahan terlalu besar (lebih dari {limit // (1024 * 1024)} MB sekaligus); "
+        "unggah berkas satu per satu."
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -134,7 +144,12 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
     checker = uploads.Checker(settings, ps)
     env = _env()
     app = FastAPI(title="medsos portal", docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.settings, app.state.portal, app.state.checker, app.state.limits = settings, ps, checker, limits
+    app.state.settings, app.state.portal, app.state.checker, app.state.limits = (
+        settings,
+        ps,
+        checker,
+        limits,
+    )
     if warm:
         threading.Thread(target=checker.warm, daemon=True).start()
 
@@ -146,8 +161,13 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
     def page(request: Request, template: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         who = getattr(request.state, "who", None)
         html = env.get_template(template).render(
-            user=who[0] if who else None, csrf=who[1] if who else "", role_labels=ROLE_LABELS,
-            offices=offices, platform_labels=pages.PLATFORM_LABELS, **ctx)
+            user=who[0] if who else None,
+            csrf=who[1] if who else "",
+            role_labels=ROLE_LABELS,
+            offices=offices,
+            platform_labels=pages.PLATFORM_LABELS,
+            **ctx,
+        )
         resp = HTMLResponse(html, status_code=status)
         resp.headers["Cache-Control"] = "no-store"
         return resp
@@ -163,8 +183,10 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         _, token = request.state.who
         form = await request.form(max_files=ps.files_per_upload + 1)
         if not auth.csrf_ok(token, _text(form.get("csrf"))):
-            raise Forbidden("Formulir kedaluwarsa atau tidak sah (token CSRF tidak cocok). Muat ulang halaman "
-                            "lalu coba lagi.")
+            raise Forbidden(
+                "Formulir kedaluwarsa atau tidak sah (token CSRF tidak cocok). Muat ulang halaman "
+                "lalu coba lagi."
+            )
         return form
 
     def office_or_404(code: str):
@@ -181,18 +203,33 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         if request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/masuk?lanjut={quote(target, safe='')}", status_code=303)
-        return page(request, "galat.html", 401, judul="Belum masuk",
-                    pesan="Sesi Anda tidak ada atau sudah berakhir. Silakan masuk lagi.")
+        return page(
+            request,
+            "galat.html",
+            401,
+            judul="Belum masuk",
+            pesan="Sesi Anda tidak ada atau sudah berakhir. Silakan masuk lagi.",
+        )
 
     @app.exception_handler(Forbidden)
     async def _forbidden(request: Request, exc: Forbidden):
-        return page(request, "galat.html", exc.status, judul="Tidak diizinkan" if exc.status == 403 else "Tidak ada",
-                    pesan=exc.message)
+        return page(
+            request,
+            "galat.html",
+            exc.status,
+            judul="Tidak diizinkan" if exc.status == 403 else "Tidak ada",
+            pesan=exc.message,
+        )
 
     @app.exception_handler(pages.NoPublishedCopy)
     async def _no_copy(request: Request, exc: pages.NoPublishedCopy):
-        return page(request, "galat.html", 503, judul="Belum ada data terbit",
-                    pesan="Data mingguan belum pernah diterbitkan (jalankan proses mingguan dulu).")
+        return page(
+            request,
+            "galat.html",
+            503,
+            judul="Belum ada data terbit",
+            pesan="Data mingguan belum pernah diterbitkan (jalankan proses mingguan dulu).",
+        )
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
@@ -203,12 +240,20 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'")
+            "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+        )
         return response
 
     def set_session(resp: Response, value: str) -> None:
-        resp.set_cookie(auth.SESSION_COOKIE, value, max_age=sessions.max_age, httponly=True, samesite="lax",
-                        secure=ps.secure_cookie, path="/")
+        resp.set_cookie(
+            auth.SESSION_COOKIE,
+            value,
+            max_age=sessions.max_age,
+            httponly=True,
+            samesite="lax",
+            secure=ps.secure_cookie,
+            path="/",
+        )
 
     # ------------------------------------------------------------------ sign in
 
@@ -220,8 +265,15 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
     def login_form(request: Request, lanjut: str = "/"):
         cookie, token = sessions.login_token()
         resp = page(request, "masuk.html", token=token, lanjut=_local(lanjut), galat=None, nama="")
-        resp.set_cookie(auth.LOGIN_COOKIE, cookie, max_age=auth.LOGIN_FORM_SECONDS, httponly=True, samesite="strict",
-                        secure=ps.secure_cookie, path="/masuk")
+        resp.set_cookie(
+            auth.LOGIN_COOKIE,
+            cookie,
+            max_age=auth.LOGIN_FORM_SECONDS,
+            httponly=True,
+            samesite="strict",
+            secure=ps.secure_cookie,
+            path="/masuk",
+        )
         return resp
 
     @app.post("/masuk")
@@ -230,20 +282,39 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         name = str(form.get("nama") or "").strip().lower()[:64]
         lanjut = _local(str(form.get("lanjut") or "/"))
         where = address(request)
-        if not sessions.login_token_ok(request.cookies.get(auth.LOGIN_COOKIE), _text(form.get("csrf"))):
-            uploads.audit(ps, aksi="masuk", hasil="token formulir tidak sah", user=name, alamat=where)
-            raise Forbidden("Formulir masuk kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
+        if not sessions.login_token_ok(
+            request.cookies.get(auth.LOGIN_COOKIE), _text(form.get("csrf"))
+        ):
+            uploads.audit(
+                ps, aksi="masuk", hasil="token formulir tidak sah", user=name, alamat=where
+            )
+            raise Forbidden(
+                "Formulir masuk kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi."
+            )
         cookie, token = sessions.login_token()
 
         def again(status: int, message: str) -> Response:
-            resp = page(request, "masuk.html", status, token=token, lanjut=lanjut, galat=message, nama=name)
-            resp.set_cookie(auth.LOGIN_COOKIE, cookie, max_age=auth.LOGIN_FORM_SECONDS, httponly=True,
-                            samesite="strict", secure=ps.secure_cookie, path="/masuk")
+            resp = page(
+                request, "masuk.html", status, token=token, lanjut=lanjut, galat=message, nama=name
+            )
+            resp.set_cookie(
+                auth.LOGIN_COOKIE,
+                cookie,
+                max_age=auth.LOGIN_FORM_SECONDS,
+                httponly=True,
+                samesite="strict",
+                secure=ps.secure_cookie,
+                path="/masuk",
+            )
             return resp
 
         if limits.blocked(name, where):
-            uploads.audit(ps, aksi="masuk", hasil="ditahan: terlalu banyak percobaan", user=name, alamat=where)
-            resp = again(429, "Terlalu banyak percobaan yang salah. Tunggu 15 menit lalu coba lagi.")
+            uploads.audit(
+                ps, aksi="masuk", hasil="ditahan: terlalu banyak percobaan", user=name, alamat=where
+            )
+            resp = again(
+                429, "Terlalu banyak percobaan yang salah. Tunggu 15 menit lalu coba lagi."
+            )
             resp.headers["Retry-After"] = str(auth.FAILURE_WINDOW_SECONDS)
             return resp
         user = verify(load_users(ps.users), name, str(form.get("sandi") or ""))
@@ -253,7 +324,9 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
             return again(401, "Nama pengguna atau kata sandi salah.")
         limits.succeeded(name)
         value, _ = sessions.issue(user)
-        uploads.audit(ps, aksi="masuk", hasil="berhasil", user=user.name, peran=user.role, alamat=where)
+        uploads.audit(
+            ps, aksi="masuk", hasil="berhasil", user=user.name, peran=user.role, alamat=where
+        )
         resp = RedirectResponse(lanjut if lanjut != "/" else auth.home(user), status_code=303)
         set_session(resp, value)
         resp.delete_cookie(auth.LOGIN_COOKIE, path="/masuk")
@@ -284,7 +357,9 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
             raise Forbidden(f"Minggu {minggu!r} tidak bisa dipilih.", 404)
         return minggu, offered
 
-    def office_context(request: Request, code: str, week: str, offered: list[str]) -> dict[str, Any]:
+    def office_context(
+        request: Request, code: str, week: str, offered: list[str]
+    ) -> dict[str, Any]:
         user, _ = request.state.who
         office = office_or_404(code)
         reg = registered(code)
@@ -305,19 +380,40 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         for platform in pages.PLATFORMS:
             if platform not in reg:
                 continue
-            good = [f for f in files if f["platform"] == platform and f["status"].startswith("loaded")
-                    and f.get("lists_posts")]
+            good = [
+                f
+                for f in files
+                if f["platform"] == platform
+                and f["status"].startswith("loaded")
+                and f.get("lists_posts")
+            ]
             other = [f for f in files if f["platform"] == platform and f not in good]
-            checklist.append({"platform": platform, "label": pages.PLATFORM_LABELS[platform],
-                              "handle": reg[platform].handle, "ok": bool(good),
-                              "files": [f["relative_path"].split("/", 2)[-1] for f in good],
-                              "other": [f["relative_path"].split("/", 2)[-1] for f in other]})
+            checklist.append(
+                {
+                    "platform": platform,
+                    "label": pages.PLATFORM_LABELS[platform],
+                    "handle": reg[platform].handle,
+                    "ok": bool(good),
+                    "files": [f["relative_path"].split("/", 2)[-1] for f in good],
+                    "other": [f["relative_path"].split("/", 2)[-1] for f in other],
+                }
+            )
         history_weeks = [weeks.shift(week, -i) for i in range(7, -1, -1)]
-        return {"office": office, "week": week, "offered": offered, "files": files, "checklist": checklist,
-                "history": history, "history_weeks": history_weeks, "registered": reg,
-                "post_header": post_header, "post_rows": post_rows,
-                "may_upload": auth.may_upload(user, code), "max_mb": ps.max_export_mb,
-                "files_per_upload": ps.files_per_upload}
+        return {
+            "office": office,
+            "week": week,
+            "offered": offered,
+            "files": files,
+            "checklist": checklist,
+            "history": history,
+            "history_weeks": history_weeks,
+            "registered": reg,
+            "post_header": post_header,
+            "post_rows": post_rows,
+            "may_upload": auth.may_upload(user, code),
+            "max_mb": ps.max_export_mb,
+            "files_per_upload": ps.files_per_upload,
+        }
 
     def readable_office(request: Request, code: str):
         user, _ = signed_in(request)
@@ -330,7 +426,9 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
     def office_page(request: Request, code: str, minggu: str | None = None):
         _, office = readable_office(request, code)
         week, offered = office_week(office, minggu)
-        return page(request, "kantor.html", **office_context(request, code, week, offered), upload=None)
+        return page(
+            request, "kantor.html", **office_context(request, code, week, offered), upload=None
+        )
 
     @app.get("/kantor/{code}/unggahan/{upload_id}")
     def upload_page(request: Request, code: str, upload_id: str):
@@ -342,21 +440,34 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
             raise Forbidden("Unggahan tidak ditemukan.", 404)
         record = json.loads(path.read_text(encoding="utf-8"))
         week, offered = office_week(office, record["week"])
-        return page(request, "kantor.html", **office_context(request, code, week, offered),
-                    upload=_show_upload(record, checker, settings, ps, registered(code)))
+        return page(
+            request,
+            "kantor.html",
+            **office_context(request, code, week, offered),
+            upload=_show_upload(record, checker, settings, ps, registered(code)),
+        )
 
     @app.post("/kantor/{code}/unggah")
     async def upload(request: Request, code: str):
         user, _ = signed_in(request)
         office = office_or_404(code)
         if not auth.may_upload(user, code):
-            uploads.audit(ps, aksi="unggah", hasil="ditolak: bukan kantornya", user=user.name, kantor=code,
-                          alamat=address(request))
+            uploads.audit(
+                ps,
+                aksi="unggah",
+                hasil="ditolak: bukan kantornya",
+                user=user.name,
+                kantor=code,
+                alamat=address(request),
+            )
             raise Forbidden("Anda hanya dapat mengunggah ke folder kantor Anda sendiri.")
         form = await form_with_csrf(request)
         week, offered = office_week(office, str(form.get("minggu") or "") or None)
         if week not in offered:
-            raise Forbidden(f"Unggahan hanya untuk {WEEKS_OFFERED} minggu terakhir ({offered[-1]} s.d. {offered[0]}).", 422)
+            raise Forbidden(
+                f"Unggahan hanya untuk {WEEKS_OFFERED} minggu terakhir ({offered[-1]} s.d. {offered[0]}).",
+                422,
+            )
         sent = [f for f in form.getlist("berkas") if hasattr(f, "filename") and f.filename]
         if not sent:
             raise Forbidden("Pilih minimal satu berkas untuk diunggah.", 422)
@@ -368,27 +479,58 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
 
         for f in sent:
             try:
-                got = await anyio.to_thread.run_sync(uploads.receive, f.file, f.filename, folder, ps)
+                got = await anyio.to_thread.run_sync(
+                    uploads.receive, f.file, f.filename, folder, ps
+                )
                 saved.append(got)
             except uploads.Refused as exc:
-                refused.append({"original": uploads.printable(f.filename), "message": exc.message,
-                                "status": exc.status})
+                refused.append(
+                    {
+                        "original": uploads.printable(f.filename),
+                        "message": exc.message,
+                        "status": exc.status,
+                    }
+                )
         upload_id = secrets.token_hex(8)
-        record = {"id": upload_id, "user": user.name, "office": code, "week": week,
-                  "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                  "saved": [{"original": uploads.printable(s.original), "name": s.name, "relative_path": s.relative_path,
-                             "size": s.size} for s in saved],
-                  "refused": refused}
-        uploads.audit(ps, aksi="unggah", user=user.name, peran=user.role, kantor=code, minggu=week,
-                      alamat=address(request), disimpan=[s.relative_path for s in saved],
-                      ditolak=[{"nama": r["original"], "alasan": r["message"]} for r in refused])
+        record = {
+            "id": upload_id,
+            "user": user.name,
+            "office": code,
+            "week": week,
+            "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "saved": [
+                {
+                    "original": uploads.printable(s.original),
+                    "name": s.name,
+                    "relative_path": s.relative_path,
+                    "size": s.size,
+                }
+                for s in saved
+            ],
+            "refused": refused,
+        }
+        uploads.audit(
+            ps,
+            aksi="unggah",
+            user=user.name,
+            peran=user.role,
+            kantor=code,
+            minggu=week,
+            alamat=address(request),
+            disimpan=[s.relative_path for s in saved],
+            ditolak=[{"nama": r["original"], "alasan": r["message"]} for r in refused],
+        )
         if not saved:
             status = 413 if any(r["status"] == 413 for r in refused) else 422
             ctx = office_context(request, code, week, office_week(office, week)[1])
-            return page(request, "kantor.html", status, **ctx, upload={"record": record, "items": []})
+            return page(
+                request, "kantor.html", status, **ctx, upload={"record": record, "items": []}
+            )
         out = ps.data / "uploads" / code
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{upload_id}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        (out / f"{upload_id}.json").write_text(
+            json.dumps(record, ensure_ascii=False), encoding="utf-8"
+        )
         return RedirectResponse(f"/kantor/{code}/unggahan/{upload_id}", status_code=303)
 
     def posts_download(request: Request, code: str, minggu: str | None, kind: str):
@@ -430,8 +572,14 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         return minggu, available
 
     @app.get("/provinsi/{code}")
-    def province_page(request: Request, code: str, minggu: str | None = None, urut: str = "kantor",
-                      arah: str = "naik", platform: str = ""):
+    def province_page(
+        request: Request,
+        code: str,
+        minggu: str | None = None,
+        urut: str = "kantor",
+        arah: str = "naik",
+        platform: str = "",
+    ):
         readable_province(request, code)
         con = pages.connect(settings)
         try:
@@ -439,36 +587,71 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
             if week is None:
                 raise pages.NoPublishedCopy("no weeks")
             activity = pages.province_activity(con, code, week)
-            header, table = pages.office_table(con, code, week, urut, arah == "turun", platform or None)
+            header, table = pages.office_table(
+                con, code, week, urut, arah == "turun", platform or None
+            )
             provinces = pages.provinces(con, week) if code == "00" else []
         finally:
             con.close()
-        return page(request, "provinsi.html", code=code, name=offices[code].office_name if code in offices else "KPU RI",
-                    week=week, available=available, activity=activity, header=header, table=table,
-                    columns=list(pages.OFFICE_COLUMNS), urut=urut if urut in pages.OFFICE_COLUMNS else "kantor",
-                    arah=arah, platform=platform, provinces=provinces)
+        return page(
+            request,
+            "provinsi.html",
+            code=code,
+            name=offices[code].office_name if code in offices else "KPU RI",
+            week=week,
+            available=available,
+            activity=activity,
+            header=header,
+            table=table,
+            columns=list(pages.OFFICE_COLUMNS),
+            urut=urut if urut in pages.OFFICE_COLUMNS else "kantor",
+            arah=arah,
+            platform=platform,
+            provinces=provinces,
+        )
 
-    def table_download(request: Request, code: str, minggu: str | None, urut: str, arah: str, platform: str,
-                       kind: str):
+    def table_download(
+        request: Request,
+        code: str,
+        minggu: str | None,
+        urut: str,
+        arah: str,
+        platform: str,
+        kind: str,
+    ):
         readable_province(request, code)
         con = pages.connect(settings)
         try:
             week, _ = pick_week(con, minggu)
             if week is None:
                 raise pages.NoPublishedCopy("no weeks")
-            header, table = pages.office_table(con, code, week, urut, arah == "turun", platform or None)
+            header, table = pages.office_table(
+                con, code, week, urut, arah == "turun", platform or None
+            )
         finally:
             con.close()
         return _download(kind, f"kantor_{code}_{week}", "Per kantor", header, table)
 
     @app.get("/provinsi/{code}/kantor.csv")
-    def province_csv(request: Request, code: str, minggu: str | None = None, urut: str = "kantor",
-                     arah: str = "naik", platform: str = ""):
+    def province_csv(
+        request: Request,
+        code: str,
+        minggu: str | None = None,
+        urut: str = "kantor",
+        arah: str = "naik",
+        platform: str = "",
+    ):
         return table_download(request, code, minggu, urut, arah, platform, "csv")
 
     @app.get("/provinsi/{code}/kantor.xlsx")
-    def province_xlsx(request: Request, code: str, minggu: str | None = None, urut: str = "kantor",
-                      arah: str = "naik", platform: str = ""):
+    def province_xlsx(
+        request: Request,
+        code: str,
+        minggu: str | None = None,
+        urut: str = "kantor",
+        arah: str = "naik",
+        platform: str = "",
+    ):
         return table_download(request, code, minggu, urut, arah, platform, "xlsx")
 
     @app.get("/ringkasan/{code}")
@@ -497,13 +680,23 @@ def create_app(settings: Settings, ps: PortalSettings, warm: bool = True) -> Any
         body = pages.email_workbook(settings, code, week) if week else None
         if body is None:
             raise Forbidden("Belum ada ringkasan untuk minggu ini.", 404)
-        return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="medsos_{code}_{week}.xlsx"',
-                                 "Cache-Control": "no-store"})
+        return Response(
+            body,
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={
+                "Content-Disposition": f'attachment; filename="medsos_{code}_{week}.xlsx"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     @app.get("/nasional")
-    def national_page(request: Request, minggu: str | None = None, urut: str = "kantor", arah: str = "naik",
-                      platform: str = ""):
+    def national_page(
+        request: Request,
+        minggu: str | None = None,
+        urut: str = "kantor",
+        arah: str = "naik",
+        platform: str = "",
+    ):
         user, _ = signed_in(request)
         if user.role not in ("national", "admin"):
             raise Forbidden()
@@ -543,12 +736,19 @@ def _download(kind: str, stem: str, sheet: str, header: list[str], data: list[tu
     else:
         body = pages.xlsx_bytes(sheet, header, data)
         media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, media_type=media, headers={
-        "Content-Disposition": f'attachment; filename="{stem}.{kind}"', "Cache-Control": "no-store"})
+    return Response(
+        body,
+        media_type=media,
+        headers={
+            "Content-Disposition": f'attachment; filename="{stem}.{kind}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
-def _show_upload(record: dict[str, Any], checker, settings: Settings, ps: PortalSettings,
-                 reg: dict[str, Any]) -> dict[str, Any]:
+def _show_upload(
+    record: dict[str, Any], checker, settings: Settings, ps: PortalSettings, reg: dict[str, Any]
+) -> dict[str, Any]:
     """An upload's files with their verdicts (from the folder's verdicts, so a file dropped
     since or a re-sent copy reads the same as on the office page)."""
     con = None
@@ -561,10 +761,16 @@ def _show_upload(record: dict[str, Any], checker, settings: Settings, ps: Portal
     finally:
         if con:
             con.close()
-    every = uploads.folder_verdicts(settings, ps, checker, record["week"], record["office"], reg, copies, recent)
+    every = uploads.folder_verdicts(
+        settings, ps, checker, record["week"], record["office"], reg, copies, recent
+    )
     items = []
     for s in record["saved"]:
         rel = s["relative_path"]
-        mine = [v for v in every if v["relative_path"] == rel or v["relative_path"].startswith(rel + "::")]
+        mine = [
+            v
+            for v in every
+            if v["relative_path"] == rel or v["relative_path"].startswith(rel + "::")
+        ]
         items.append({"saved": s, "verdicts": mine})
     return {"record": record, "items": items}

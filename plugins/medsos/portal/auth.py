@@ -34,8 +34,10 @@ FAILURE_WINDOW_SECONDS = 15 * 60
 class Sessions:
     def __init__(self, secret: str, hours: float):
         if len(secret) < 32:
-            raise ValueError("MEDSOS_PORTAL_SECRET must be at least 32 characters; make one with "
-                             "python -c \"import secrets; print(secrets.token_urlsafe(48))\"")
+            raise ValueError(
+                "MEDSOS_PORTAL_SECRET must be at least 32 characters; make one with "
+                'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
         self._session = URLSafeTimedSerializer(secret, salt="medsos-portal-session")
         self._login = URLSafeTimedSerializer(secret, salt="medsos-portal-login")
         self.max_age = int(hours * 3600)
@@ -94,8 +96,10 @@ class SignInLimits:
     def blocked(self, name: str, address: str) -> bool:
         now = time.monotonic()
         with self._lock:
-            return (len(self._recent(("user", name), now)) >= MAX_FAILURES_PER_USER
-                    or len(self._recent(("address", address), now)) >= MAX_FAILURES_PER_ADDRESS)
+            return (
+                len(self._recent(("user", name), now)) >= MAX_FAILURES_PER_USER
+                or len(self._recent(("address", address), now)) >= MAX_FAILURES_PER_ADDRESS
+            )
 
     def failed(self, name: str, address: str) -> None:
         now = time.monotonic()

@@ -65,10 +65,12 @@ def bench(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"no such file: {', '.join(missing)}")
     with tempfile.TemporaryDirectory(prefix="medsos-portal-bench-") as tmp:
         root = Path(tmp)
-        settings = Settings.from_env(landing=root / "landing", published=root / "published.duckdb",
-                                     accounts=args.accounts)
-        ps = PortalSettings.from_env(users=root / "portal_users.csv", data=root / "portal",
-                                     secret=secrets.token_urlsafe(48))
+        settings = Settings.from_env(
+            landing=root / "landing", published=root / "published.duckdb", accounts=args.accounts
+        )
+        ps = PortalSettings.from_env(
+            users=root / "portal_users.csv", data=root / "portal", secret=secrets.token_urlsafe(48)
+        )
         started = time.perf_counter()
         app = create_app(settings, ps, warm=False)
         app.fastapi.state.checker.warm()
@@ -85,7 +87,10 @@ def bench(args: argparse.Namespace) -> int:
                     s = requests.Session()
                     form = s.get(f"{url}/masuk").text
                     token = _csrf(form)
-                    r = s.post(f"{url}/masuk", data={"csrf": token, "nama": name, "sandi": password, "lanjut": "/"})
+                    r = s.post(
+                        f"{url}/masuk",
+                        data={"csrf": token, "nama": name, "sandi": password, "lanjut": "/"},
+                    )
                     r.raise_for_status()
                     sessions[office] = s
                 s = sessions[office]
@@ -97,10 +102,16 @@ def bench(args: argparse.Namespace) -> int:
                     page = s.get(f"{url}/kantor/{office}?minggu={week}").text
                     token = _csrf(page)
                     t0 = time.perf_counter()
-                    r = s.post(f"{url}/kantor/{office}/unggah", data={"csrf": token, "minggu": week},
-                               files=[("berkas", (f"{i + 1}-{path.name}", body))])
+                    r = s.post(
+                        f"{url}/kantor/{office}/unggah",
+                        data={"csrf": token, "minggu": week},
+                        files=[("berkas", (f"{i + 1}-{path.name}", body))],
+                    )
                     times.append(time.perf_counter() - t0)
-                    found = re.findall(r'data-status="([^"]+)"', r.text.split('id="hasil"', 1)[-1].split("</section>")[0])
+                    found = re.findall(
+                        r'data-status="([^"]+)"',
+                        r.text.split('id="hasil"', 1)[-1].split("</section>")[0],
+                    )
                     if i == 0:
                         status = ",".join(sorted(set(found))) or f"HTTP {r.status_code}"
                 rows.append((path.name, office, len(body), status, times))
@@ -108,9 +119,15 @@ def bench(args: argparse.Namespace) -> int:
             server.should_exit = True
             thread.join(timeout=10)
     print(f"GX context built once at start: {warm:.2f} s")
-    print(f"{'file':<48} {'office':<7} {'size':>9} {'verdict':<16} {'min s':>6} {'median s':>8} {'max s':>6}")
+    print(
+        f"{'file':<48} {'office':<7} {'size':>9} {'verdict':<16} {'min s':>6} {'median s':>8} {'max s':>6}"
+    )
     for name, office, size, status, times in rows:
-        print(f"{name[:48]:<48} {office:<7} {size / 1024:>7.0f}KB {status[:16]:<16} {min(times):>6.2f} "
-              f"{statistics.median(times):>8.2f} {max(times):>6.2f}")
-    print("(the first upload of a file is its verdict; later ones are the same bytes again, shown as copies)")
+        print(
+            f"{name[:48]:<48} {office:<7} {size / 1024:>7.0f}KB {status[:16]:<16} {min(times):>6.2f} "
+            f"{statistics.median(times):>8.2f} {max(times):>6.2f}"
+        )
+    print(
+        "(the first upload of a file is its verdict; later ones are the same bytes again, shown as copies)"
+    )
     return 0

@@ -17,8 +17,14 @@ from medsos.config import Settings
 from medsos.warehouse import open_published
 
 PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok")
-PLATFORM_LABELS = {"all": "Semua platform", "instagram": "Instagram", "facebook": "Facebook",
-                   "x": "X", "youtube": "YouTube", "tiktok": "TikTok"}
+PLATFORM_LABELS = {
+    "all": "Semua platform",
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "x": "X",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+}
 
 # the office table: column -> (heading, SQL expression); sortable by any of them
 OFFICE_COLUMNS = {
@@ -45,7 +51,9 @@ def connect(settings: Settings) -> duckdb.DuckDBPyConnection:
         raise NoPublishedCopy(str(exc)) from exc
 
 
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
     rel = con.execute(sql, params or [])
     cols = [d[0] for d in rel.description]
     return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
@@ -57,8 +65,12 @@ def latest_week(con: duckdb.DuckDBPyConnection) -> str | None:
 
 
 def published_weeks(con: duckdb.DuckDBPyConnection, n: int = 12) -> list[str]:
-    return [r[0] for r in con.execute(
-        "select distinct iso_week from marts.weekly_cadence order by 1 desc limit ?", [n]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select distinct iso_week from marts.weekly_cadence order by 1 desc limit ?", [n]
+        ).fetchall()
+    ]
 
 
 def province_activity(con, province: str, week: str) -> dict[str, Any]:
@@ -67,23 +79,37 @@ def province_activity(con, province: str, week: str) -> dict[str, Any]:
         table, where, params = "marts.national_weekly", "true", []
     else:
         table, where, params = "marts.province_weekly", "province_code = ?", [province]
-    current = rows(con, f"""select platform, offices_expected, offices_reported, offices_missing,
+    current = rows(
+        con,
+        f"""select platform, offices_expected, offices_reported, offices_missing,
                                    offices_met_minimum, posting_activity_pct, posts
                             from {table} where {where} and iso_week = ?
-                            order by case platform when 'all' then 0 else 1 end, platform""", [*params, week])
+                            order by case platform when 'all' then 0 else 1 end, platform""",
+        [*params, week],
+    )
     for r in current:
         r["label"] = PLATFORM_LABELS.get(r["platform"], r["platform"])
-    trend = rows(con, f"""select iso_week, posting_activity_pct, posts from {table}
+    trend = rows(
+        con,
+        f"""select iso_week, posting_activity_pct, posts from {table}
                           where {where} and platform = 'all' and iso_week between ? and ?
-                          order by iso_week""", [*params, weeks.shift(week, -7), week])
+                          order by iso_week""",
+        [*params, weeks.shift(week, -7), week],
+    )
     top = max([t["posting_activity_pct"] or 0 for t in trend] + [100])
     for t in trend:
         t["bar"] = round(100 * (t["posting_activity_pct"] or 0) / top)
     return {"current": current, "trend": trend}
 
 
-def office_table(con, province: str, week: str, sort: str = "kantor", descending: bool = False,
-                 platform: str | None = None) -> tuple[list[str], list[tuple]]:
+def office_table(
+    con,
+    province: str,
+    week: str,
+    sort: str = "kantor",
+    descending: bool = False,
+    platform: str | None = None,
+) -> tuple[list[str], list[tuple]]:
     """One row per office and registered platform: posts, missing export, over-posting,
     over-tagging. ``sort`` is a key of OFFICE_COLUMNS (anything else sorts by office)."""
     key = sort if sort in OFFICE_COLUMNS else "kantor"
@@ -103,39 +129,62 @@ def office_table(con, province: str, week: str, sort: str = "kantor", descending
     rel = con.execute(
         f"""select {select} from marts.weekly_cadence c join core.offices o using (office_code, office_name)
             where {where}
-            order by {order} {direction} nulls last, office_code, platform""", params)
+            order by {order} {direction} nulls last, office_code, platform""",
+        params,
+    )
     return [OFFICE_COLUMNS[c][0] for c in OFFICE_COLUMNS], rel.fetchall()
 
 
 def provinces(con, week: str) -> list[dict[str, Any]]:
-    return rows(con, """select province_code, province_office_name, offices_expected, offices_reported,
+    return rows(
+        con,
+        """select province_code, province_office_name, offices_expected, offices_reported,
                                offices_missing, offices_met_minimum, posting_activity_pct, posts
                         from marts.province_weekly where iso_week = ? and platform = 'all'
-                        order by province_code""", [week])
+                        order by province_code""",
+        [week],
+    )
 
 
 def office_weeks(con, office: str, week: str, n: int = 8) -> dict[str, dict[str, dict[str, Any]]]:
     """week -> platform -> its cadence row, for the ``n`` weeks up to ``week``."""
-    got = rows(con, """select iso_week, platform, data_status, posts, met_weekly_minimum, overposting_days,
+    got = rows(
+        con,
+        """select iso_week, platform, data_status, posts, met_weekly_minimum, overposting_days,
                               overtagged_posts
                        from marts.weekly_cadence where office_code = ? and iso_week between ? and ?""",
-               [office, weeks.shift(week, -(n - 1)), week])
+        [office, weeks.shift(week, -(n - 1)), week],
+    )
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for r in got:
         out.setdefault(r["iso_week"], {})[r["platform"]] = r
     return out
 
 
-POST_COLUMNS = ("platform", "published_local", "post_type", "content_category", "hashtags", "views", "likes",
-                "comments", "shares", "interactions", "caption", "permalink")
+POST_COLUMNS = (
+    "platform",
+    "published_local",
+    "post_type",
+    "content_category",
+    "hashtags",
+    "views",
+    "likes",
+    "comments",
+    "shares",
+    "interactions",
+    "caption",
+    "permalink",
+)
 
 
 def office_posts(con, office: str, week: str) -> tuple[list[str], list[tuple]]:
     from medsos.report.workbook import COLUMN_LABELS
 
     rel = con.execute(
-        f"""select {', '.join(POST_COLUMNS)} from core.posts
-            where office_code = ? and iso_week = ? order by published_local, platform""", [office, week])
+        f"""select {", ".join(POST_COLUMNS)} from core.posts
+            where office_code = ? and iso_week = ? order by published_local, platform""",
+        [office, week],
+    )
     return [COLUMN_LABELS.get(c, c) for c in POST_COLUMNS], rel.fetchall()
 
 
@@ -145,7 +194,9 @@ def loaded_copies(con, office: str, landing: Path | None = None) -> dict[str, st
     got = con.execute(
         """select sha256, relative_path from raw.files
            where office_code = ? and status in ('loaded', 'loaded_with_quarantine')
-           order by first_seen_at, relative_path""", [office]).fetchall()
+           order by first_seen_at, relative_path""",
+        [office],
+    ).fetchall()
     out: dict[str, str] = {}
     for sha, rel in got:
         if landing is None or (landing / rel.split("::", 1)[0]).is_file():
@@ -156,14 +207,19 @@ def loaded_copies(con, office: str, landing: Path | None = None) -> dict[str, st
 def recent_rows(con, office: str) -> dict[str, float]:
     """'office|platform' -> median rows of the account's last four loaded exports that
     list posts: what the weekly run compares a new file's rows with."""
-    return {f"{o}|{p}": m for o, p, m in con.execute(
-        """select office_code, platform, median(rows_in_file) from (
+    return {
+        f"{o}|{p}": m
+        for o, p, m in con.execute(
+            """select office_code, platform, median(rows_in_file) from (
                select office_code, platform, rows_in_file,
                       row_number() over (partition by office_code, platform
                                          order by delivery_week desc, relative_path desc) as n
                from raw.files where status in ('loaded', 'loaded_with_quarantine') and lists_posts
                  and office_code = ?
-           ) where n <= 4 group by all""", [office]).fetchall()}
+           ) where n <= 4 group by all""",
+            [office],
+        ).fetchall()
+    }
 
 
 def email_html(settings: Settings, code: str, week: str) -> str | None:
@@ -175,7 +231,9 @@ def email_html(settings: Settings, code: str, week: str) -> str | None:
 
     con = connect(settings)
     try:
-        known = con.execute("select count(*) from marts.weekly_cadence where iso_week = ?", [week]).fetchall()[0][0]
+        known = con.execute(
+            "select count(*) from marts.weekly_cadence where iso_week = ?", [week]
+        ).fetchall()[0][0]
         if not known:
             return None
         summary = gather(con, code, "national" if code == "00" else "province", week)
@@ -193,7 +251,9 @@ def email_workbook(settings: Settings, code: str, week: str) -> bytes | None:
 
     con = connect(settings)
     try:
-        known = con.execute("select count(*) from marts.weekly_cadence where iso_week = ?", [week]).fetchall()[0][0]
+        known = con.execute(
+            "select count(*) from marts.weekly_cadence where iso_week = ?", [week]
+        ).fetchall()[0][0]
         if not known:
             return None
         summary = gather(con, code, "national" if code == "00" else "province", week)

@@ -85,7 +85,9 @@ _REFUSED_MAGIC = (
     (b"MZ", "program Windows"),
     (b"\x7fELF", "program"),
 )
-_HTML = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<script|<meta|<iframe|<svg|<\?xml)", re.I)
+_HTML = re.compile(
+    rb"^\s*(<!doctype\s+html|<html|<head|<body|<script|<meta|<iframe|<svg|<\?xml)", re.I
+)
 
 
 def sniff(head: bytes) -> str:
@@ -94,7 +96,15 @@ def sniff(head: bytes) -> str:
     for magic, what in _REFUSED_MAGIC:
         if head.startswith(magic):
             raise Refused(f"ini {what}, bukan ekspor media sosial")
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypmp42", b"ftypisom", b"ftypqt  ", b"ftypM4V "):
+    if head[4:12] in (
+        b"ftypheic",
+        b"ftypheix",
+        b"ftypmif1",
+        b"ftypmp42",
+        b"ftypisom",
+        b"ftypqt  ",
+        b"ftypM4V ",
+    ):
         raise Refused("ini foto atau video (HEIC/MP4), bukan ekspor media sosial")
     if head[:4] == b"RIFF" and head[8:12] in (b"WEBP", b"AVI ", b"WAVE"):
         raise Refused("ini gambar, video atau suara, bukan ekspor media sosial")
@@ -105,12 +115,17 @@ def sniff(head: bytes) -> str:
         if head.startswith(bom):
             if bom != b"\xef\xbb\xbf":
                 try:
-                    text_start = head[2:].decode("utf-16-le" if bom == b"\xff\xfe" else "utf-16-be",
-                                                 errors="ignore").encode("utf-8")
+                    text_start = (
+                        head[2:]
+                        .decode("utf-16-le" if bom == b"\xff\xfe" else "utf-16-be", errors="ignore")
+                        .encode("utf-8")
+                    )
                 except Exception:  # noqa: BLE001
                     text_start = b""
                 if _HTML.match(text_start):
-                    raise Refused("ini halaman web (HTML), bukan ekspor CSV, walau namanya berakhiran .csv")
+                    raise Refused(
+                        "ini halaman web (HTML), bukan ekspor CSV, walau namanya berakhiran .csv"
+                    )
                 return "text"
             text_start = head[3:]
     if _HTML.match(text_start):
@@ -128,17 +143,28 @@ def check_zip(path: Path, ps: PortalSettings) -> str:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if len(infos) > ps.zip_members:
-                raise Refused(f"ZIP berisi {len(infos)} berkas; paling banyak {ps.zip_members}. "
-                              "Unggah ekspornya saja, bukan seluruh folder")
+                raise Refused(
+                    f"ZIP berisi {len(infos)} berkas; paling banyak {ps.zip_members}. "
+                    "Unggah ekspornya saja, bukan seluruh folder"
+                )
             for info in infos:
                 n = info.filename
                 parts = n.replace("\\", "/").split("/")
-                if (n.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", n) or ".." in parts
-                        or any(unicodedata.category(c)[0] == "C" for c in n)):
-                    raise Refused(f"ZIP berisi nama berkas yang tidak aman ({n!r}); buat ZIP dari ekspornya saja")
+                if (
+                    n.startswith(("/", "\\"))
+                    or re.match(r"^[A-Za-z]:", n)
+                    or ".." in parts
+                    or any(unicodedata.category(c)[0] == "C" for c in n)
+                ):
+                    raise Refused(
+                        f"ZIP berisi nama berkas yang tidak aman ({n!r}); buat ZIP dari ekspornya saja"
+                    )
             if sum(i.file_size for i in infos) > limit:
-                raise Refused(f"isi ZIP jika dibuka lebih dari {ps.zip_total_mb:.0f} MB "
-                              f"(batas); ini bukan ekspor satu kantor satu minggu", status=413)
+                raise Refused(
+                    f"isi ZIP jika dibuka lebih dari {ps.zip_total_mb:.0f} MB "
+                    f"(batas); ini bukan ekspor satu kantor satu minggu",
+                    status=413,
+                )
             total = 0
             for info in infos:
                 if info.is_dir():
@@ -147,19 +173,33 @@ def check_zip(path: Path, ps: PortalSettings) -> str:
                     while chunk := member.read(CHUNK):
                         total += len(chunk)
                         if total > limit:
-                            raise Refused(f"isi ZIP jika dibuka lebih dari {ps.zip_total_mb:.0f} MB (batas); "
-                                          "ini bukan ekspor satu kantor satu minggu", status=413)
+                            raise Refused(
+                                f"isi ZIP jika dibuka lebih dari {ps.zip_total_mb:.0f} MB (batas); "
+                                "ini bukan ekspor satu kantor satu minggu",
+                                status=413,
+                            )
             return "xlsx" if landing.is_workbook([i.filename for i in infos]) else "zip"
     except Refused:
         raise
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError, ValueError) as exc:
-        raise Refused(f"ZIP/XLSX rusak atau terkunci kata sandi ({type(exc).__name__}); unduh ulang dari platform") from exc
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        EOFError,
+        ValueError,
+    ) as exc:
+        raise Refused(
+            f"ZIP/XLSX rusak atau terkunci kata sandi ({type(exc).__name__}); unduh ulang dari platform"
+        ) from exc
 
 
 def _with_extension(name: str, kind: str) -> str:
     """The saved name ends as its content reads (the landing scan opens a ZIP by its name)."""
     low = name.lower()
-    wanted = {"xlsx": (".xlsx",), "zip": (".zip",), "text": (".csv", ".txt", ".tsv", ".jsonl")}[kind]
+    wanted = {"xlsx": (".xlsx",), "zip": (".zip",), "text": (".csv", ".txt", ".tsv", ".jsonl")}[
+        kind
+    ]
     if low.endswith(wanted):
         return name
     return f"{name}{wanted[0]}"
@@ -190,9 +230,12 @@ def receive(stream: BinaryIO, original: str, folder: Path, ps: PortalSettings) -
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise Refused(f"berkas lebih dari {ps.max_export_mb:.0f} MB (batas MEDSOS_MAX_EXPORT_MB); "
-                                  "ekspor satu minggu biasanya hanya beberapa MB — ekspor rentang tanggal yang lebih "
-                                  "pendek", status=413)
+                    raise Refused(
+                        f"berkas lebih dari {ps.max_export_mb:.0f} MB (batas MEDSOS_MAX_EXPORT_MB); "
+                        "ekspor satu minggu biasanya hanya beberapa MB — ekspor rentang tanggal yang lebih "
+                        "pendek",
+                        status=413,
+                    )
                 if len(head) < 4096:
                     head += chunk[: 4096 - len(head)]
                 out.write(chunk)
@@ -231,8 +274,13 @@ def _link_unique(tmp: Path, folder: Path, name: str) -> Path:
 # --------------------------------------------------------------------------- verdicts
 
 
-PLATFORM_LABELS = {"instagram": "Instagram", "facebook": "Facebook", "x": "X (Twitter)",
-                   "youtube": "YouTube", "tiktok": "TikTok"}
+PLATFORM_LABELS = {
+    "instagram": "Instagram",
+    "facebook": "Facebook",
+    "x": "X (Twitter)",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+}
 KIND_LABELS = {
     "facebook_content": "ekspor konten Facebook (Meta Business Suite)",
     "facebook_videos": "ekspor video Facebook (Meta Business Suite)",
@@ -261,8 +309,10 @@ STATUS_LABELS = {
     "duplicate": ("salinan berkas lain", "warn"),
     "refused": ("tidak disimpan", "bad"),
 }
-ADVICE_EXPORT = ("Unduh ekspor konten dari platformnya (Meta Business Suite, YouTube Studio, TikTok Studio, "
-                 "X Analytics) dan unggah berkas itu apa adanya, tanpa dibuka atau disimpan ulang.")
+ADVICE_EXPORT = (
+    "Unduh ekspor konten dari platformnya (Meta Business Suite, YouTube Studio, TikTok Studio, "
+    "X Analytics) dan unggah berkas itu apa adanya, tanpa dibuka atau disimpan ulang."
+)
 
 
 def _kind_label(kind: str | None) -> str:
@@ -287,9 +337,14 @@ def _pesan_of_why() -> dict[str, tuple[str, str]]:
     Indonesian 'pesan', what to do)."""
     from medsos.validate import load_suite_json
 
-    return {e["meta"]["why"]: (e["meta"].get("pesan") or e["meta"]["why"],
-                               FILE_WARNING_TODO.get(e["kwargs"].get("column", ""), ""))
-            for e in load_suite_json("files")["expectations"] if e.get("meta", {}).get("why")}
+    return {
+        e["meta"]["why"]: (
+            e["meta"].get("pesan") or e["meta"]["why"],
+            FILE_WARNING_TODO.get(e["kwargs"].get("column", ""), ""),
+        )
+        for e in load_suite_json("files")["expectations"]
+        if e.get("meta", {}).get("why")
+    }
 
 
 def _pesan() -> dict[str, str]:
@@ -306,92 +361,171 @@ def problems_of(v: dict[str, Any], week: str, registered: dict[str, Any]) -> lis
     if status == "rejected":
         low = reason.lower()
         if "not a known platform export" in low or "headers fit several" in low:
-            out.append({"apa": "Berkas ini bukan ekspor platform yang dikenali medsos.", "todo": ADVICE_EXPORT})
+            out.append(
+                {
+                    "apa": "Berkas ini bukan ekspor platform yang dikenali medsos.",
+                    "todo": ADVICE_EXPORT,
+                }
+            )
         elif "inside the zip is not a platform export" in low:
-            out.append({"apa": "Berkas di dalam ZIP ini bukan ekspor (misalnya foto atau dokumen).",
-                        "todo": "Tidak perlu apa-apa jika ekspor lain dalam ZIP diterima."})
+            out.append(
+                {
+                    "apa": "Berkas di dalam ZIP ini bukan ekspor (misalnya foto atau dokumen).",
+                    "todo": "Tidak perlu apa-apa jika ekspor lain dalam ZIP diterima.",
+                }
+            )
         elif "empty file" in low or "the zip file is empty" in low:
             out.append({"apa": "Berkas kosong.", "todo": ADVICE_EXPORT})
         elif "mixed encodings" in low or "not text in utf-8" in low:
-            out.append({"apa": "Berkas tidak terbaca sebagai teks CSV (isinya tercampur atau rusak).",
-                        "todo": ADVICE_EXPORT})
+            out.append(
+                {
+                    "apa": "Berkas tidak terbaca sebagai teks CSV (isinya tercampur atau rusak).",
+                    "todo": ADVICE_EXPORT,
+                }
+            )
         elif "failed checks" in low:
-            out.append({"apa": "Semua baris berkas ini tertahan pemeriksaan (lihat di bawah).",
-                        "todo": "Perbaiki penyebabnya lalu unggah ekspor yang benar."})
+            out.append(
+                {
+                    "apa": "Semua baris berkas ini tertahan pemeriksaan (lihat di bawah).",
+                    "todo": "Perbaiki penyebabnya lalu unggah ekspor yang benar.",
+                }
+            )
         elif "could not be read" in low:
-            out.append({"apa": "Berkas tidak dapat dibaca oleh medsos.",
-                        "todo": "Kirim berkas ini ke tim data KPU RI; unduh ulang ekspornya dari platform."})
+            out.append(
+                {
+                    "apa": "Berkas tidak dapat dibaca oleh medsos.",
+                    "todo": "Kirim berkas ini ke tim data KPU RI; unduh ulang ekspornya dari platform.",
+                }
+            )
         elif "larger than an export" in low:
-            out.append({"apa": "Berkas terlalu besar untuk ekspor satu kantor satu minggu.",
-                        "todo": "Ekspor rentang tanggal yang lebih pendek."})
+            out.append(
+                {
+                    "apa": "Berkas terlalu besar untuk ekspor satu kantor satu minggu.",
+                    "todo": "Ekspor rentang tanggal yang lebih pendek.",
+                }
+            )
         else:
             out.append({"apa": "Berkas ditolak pemeriksaan berkas.", "todo": ADVICE_EXPORT})
     if status == "duplicate":
-        out.append({"apa": f"Isinya sama persis dengan {v.get('duplicate_of')}; dihitung sekali saja.",
-                    "todo": "Tidak perlu apa-apa."})
+        out.append(
+            {
+                "apa": f"Isinya sama persis dengan {v.get('duplicate_of')}; dihitung sekali saja.",
+                "todo": "Tidak perlu apa-apa.",
+            }
+        )
     pesan = _pesan()
     groups: dict[tuple, list] = {}
     for q in v.get("quarantine", []):
         groups.setdefault((q.get("check_name"), q.get("column_name")), []).append(q)
     for (check, column), rows in groups.items():
-        shown = ", ".join(str(r.get("source_row")) for r in rows[:10] if r.get("source_row") is not None)
+        shown = ", ".join(
+            str(r.get("source_row")) for r in rows[:10] if r.get("source_row") is not None
+        )
         more = f" dan {len(rows) - 10} lagi" if len(rows) > 10 else ""
         where = f" (baris {shown}{more})" if shown else ""
         if column == "account_matches_registry":
             acc = ", ".join("@" + (h or i) for h, i in v.get("accounts", [])) or "akun lain"
             reg = registered.get(v.get("platform") or "")
             official = f"@{reg.handle}" if reg else "akun resmi kantor"
-            out.append({"apa": f"Salah akun: {len(rows)} postingan dari {acc}, bukan akun resmi kantor ini "
-                               f"({official}){where}.",
-                        "todo": f"Unduh ekspor dari akun {official} (masuk ke akun yang benar di platformnya)."})
+            out.append(
+                {
+                    "apa": f"Salah akun: {len(rows)} postingan dari {acc}, bukan akun resmi kantor ini "
+                    f"({official}){where}.",
+                    "todo": f"Unduh ekspor dari akun {official} (masuk ke akun yang benar di platformnya).",
+                }
+            )
         elif column and column.startswith("snapshot_at"):
-            out.append({"apa": f"{len(rows)} postingan terbit setelah akhir minggu {week}{where}: berkas ini "
-                               "kemungkinan untuk minggu yang lebih baru.",
-                        "todo": "Unggah berkas ini pada minggu yang benar (pilih minggunya di atas)."})
+            out.append(
+                {
+                    "apa": f"{len(rows)} postingan terbit setelah akhir minggu {week}{where}: berkas ini "
+                    "kemungkinan untuk minggu yang lebih baru.",
+                    "todo": "Unggah berkas ini pada minggu yang benar (pilih minggunya di atas).",
+                }
+            )
         elif check == "parse":
             msg = rows[0].get("message") or ""
-            out.append({"apa": f"{len(rows)} baris tidak terbaca di kolom '{column}'{where}: {msg}",
-                        "todo": "Jika berkas dibuka di Excel lalu disimpan ulang, unggah hasil unduhan aslinya."})
+            out.append(
+                {
+                    "apa": f"{len(rows)} baris tidak terbaca di kolom '{column}'{where}: {msg}",
+                    "todo": "Jika berkas dibuka di Excel lalu disimpan ulang, unggah hasil unduhan aslinya.",
+                }
+            )
         else:
             text = pesan.get(f"{check}:{column}") or rows[0].get("message") or check
-            out.append({"apa": f"{len(rows)} baris tertahan: {text}{where}.",
-                        "todo": "Periksa ekspornya; unduh ulang dari platform jika perlu."})
+            out.append(
+                {
+                    "apa": f"{len(rows)} baris tertahan: {text}{where}.",
+                    "todo": "Periksa ekspornya; unduh ulang dari platform jika perlu.",
+                }
+            )
     said = _pesan_of_why()
     for w in v.get("warnings", []):
         low = w.lower()
         if w in said:
             out.append({"apa": f"Peringatan: {said[w][0]}.", "todo": said[w][1]})
         elif "saved again in a spreadsheet" in low or "opened in a spreadsheet" in low:
-            out.append({"apa": "Berkas sudah dibuka dan disimpan ulang di spreadsheet (Excel); tetap dibaca.",
-                        "todo": "Lain kali unggah hasil unduhan dari platform apa adanya, tanpa dibuka dulu."})
+            out.append(
+                {
+                    "apa": "Berkas sudah dibuka dan disimpan ulang di spreadsheet (Excel); tetap dibaca.",
+                    "todo": "Lain kali unggah hasil unduhan dari platform apa adanya, tanpa dibuka dulu.",
+                }
+            )
         elif "skipped" in low:
             n = w.split(" ", 1)[0]
-            out.append({"apa": f"{n} baris bukan postingan (misalnya baris total) dan dilewati.",
-                        "todo": "Tidak perlu apa-apa."})
+            out.append(
+                {
+                    "apa": f"{n} baris bukan postingan (misalnya baris total) dan dilewati.",
+                    "todo": "Tidak perlu apa-apa.",
+                }
+            )
         elif "ends in the middle of a row" in low:
-            out.append({"apa": "Berkas terpotong di tengah baris (unduhan terputus?); baris terakhir tertahan.",
-                        "todo": "Unduh ulang ekspornya dan unggah lagi."})
+            out.append(
+                {
+                    "apa": "Berkas terpotong di tengah baris (unduhan terputus?); baris terakhir tertahan.",
+                    "todo": "Unduh ulang ekspornya dan unggah lagi.",
+                }
+            )
         else:
             out.append({"apa": f"Catatan: {w}", "todo": ""})
-    if status in ("loaded", "loaded_with_quarantine") and v.get("lists_posts", True) and v.get("post_weeks") is not None:
+    if (
+        status in ("loaded", "loaded_with_quarantine")
+        and v.get("lists_posts", True)
+        and v.get("post_weeks") is not None
+    ):
         if week not in v["post_weeks"]:
             span = v.get("post_span") or "tidak ada postingan"
-            out.append({"apa": f"Berkas tidak memuat postingan minggu {week} ({weeks.week_label(week)}); "
-                               f"postingan di berkas: {span}.",
-                        "todo": "Jika kantor memang tidak memposting minggu ini, tidak apa-apa. Jika ada, ekspor "
-                                f"ulang dengan rentang tanggal yang mencakup {weeks.week_label(week)}."})
-    if status in ("loaded", "loaded_with_quarantine") and not v.get("lists_posts", True) and v.get("day_weeks") \
-            and week not in v["day_weeks"]:
-        out.append({"apa": f"Data harian di berkas ({v.get('day_span')}) tidak mencakup minggu {week} "
-                           f"({weeks.week_label(week)}).",
-                    "todo": f"Ekspor ulang dengan rentang tanggal yang mencakup {weeks.week_label(week)}."})
+            out.append(
+                {
+                    "apa": f"Berkas tidak memuat postingan minggu {week} ({weeks.week_label(week)}); "
+                    f"postingan di berkas: {span}.",
+                    "todo": "Jika kantor memang tidak memposting minggu ini, tidak apa-apa. Jika ada, ekspor "
+                    f"ulang dengan rentang tanggal yang mencakup {weeks.week_label(week)}.",
+                }
+            )
+    if (
+        status in ("loaded", "loaded_with_quarantine")
+        and not v.get("lists_posts", True)
+        and v.get("day_weeks")
+        and week not in v["day_weeks"]
+    ):
+        out.append(
+            {
+                "apa": f"Data harian di berkas ({v.get('day_span')}) tidak mencakup minggu {week} "
+                f"({weeks.week_label(week)}).",
+                "todo": f"Ekspor ulang dengan rentang tanggal yang mencakup {weeks.week_label(week)}.",
+            }
+        )
     return out
 
 
 def describe(v: dict[str, Any], week: str, registered: dict[str, Any]) -> dict[str, Any]:
     """A verdict as the page shows it (plain data, JSON-safe)."""
-    posts: pd.DataFrame = v.get("posts") if isinstance(v.get("posts"), pd.DataFrame) else pd.DataFrame()
-    days: pd.DataFrame = v.get("days") if isinstance(v.get("days"), pd.DataFrame) else pd.DataFrame()
+    posts: pd.DataFrame = (
+        v.get("posts") if isinstance(v.get("posts"), pd.DataFrame) else pd.DataFrame()
+    )
+    days: pd.DataFrame = (
+        v.get("days") if isinstance(v.get("days"), pd.DataFrame) else pd.DataFrame()
+    )
     post_weeks: dict[str, int] = {}
     if len(posts):
         local = pd.to_datetime(posts["published_local"])
@@ -417,7 +551,9 @@ def describe(v: dict[str, Any], week: str, registered: dict[str, Any]) -> dict[s
         "lists_posts": v.get("lists_posts"),
         "rows_in_file": v.get("rows_in_file"),
         "rows_loaded": v.get("rows_loaded", 0),
-        "rows_held": len({(q.get("source_sheet"), q.get("source_row")) for q in v.get("quarantine", [])}),
+        "rows_held": len(
+            {(q.get("source_sheet"), q.get("source_row")) for q in v.get("quarantine", [])}
+        ),
         "posts": int(len(posts)),
         "days": int(len(days)),
         "post_weeks": post_weeks if v.get("lists_posts") else None,
@@ -426,8 +562,10 @@ def describe(v: dict[str, Any], week: str, registered: dict[str, Any]) -> dict[s
         "day_weeks": day_weeks,
         "accounts": [list(a) for a in v.get("accounts", [])],
         "warnings": list(v.get("warnings", [])),
-        "quarantine": [{k: q.get(k) for k in ("source_row", "column_name", "check_name", "message", "value")}
-                       for q in v.get("quarantine", [])][:200],
+        "quarantine": [
+            {k: q.get(k) for k in ("source_row", "column_name", "check_name", "message", "value")}
+            for q in v.get("quarantine", [])
+        ][:200],
         "duplicate_of": v.get("duplicate_of"),
         "sha256": v.get("sha256"),
         "captions": captions,
@@ -438,8 +576,13 @@ def describe(v: dict[str, Any], week: str, registered: dict[str, Any]) -> dict[s
 
 def labels(d: dict[str, Any]) -> dict[str, Any]:
     label, tone = STATUS_LABELS.get(d["status"], (d["status"], "warn"))
-    return {**d, "status_label": label, "tone": tone, "kind_label": _kind_label(d.get("export_kind")),
-            "platform_label": PLATFORM_LABELS.get(d.get("platform") or "", "—")}
+    return {
+        **d,
+        "status_label": label,
+        "tone": tone,
+        "kind_label": _kind_label(d.get("export_kind")),
+        "platform_label": PLATFORM_LABELS.get(d.get("platform") or "", "—"),
+    }
 
 
 class Checker:
@@ -463,7 +606,9 @@ class Checker:
             self._validator = Validator()
         return self._validator
 
-    def check(self, entries: list[dict[str, Any]], recent_rows: dict[str, float] | None = None) -> list[dict[str, Any]]:
+    def check(
+        self, entries: list[dict[str, Any]], recent_rows: dict[str, float] | None = None
+    ) -> list[dict[str, Any]]:
         from medsos.pipeline import check_files
 
         if not entries:
@@ -491,7 +636,9 @@ def _cache_path(ps: PortalSettings, week: str, office: str) -> Path:
 _cache_lock = threading.Lock()
 
 
-def _copies_in_other_weeks(ps: PortalSettings, settings: Settings, week: str, office: str) -> list[tuple[float, str, str]]:
+def _copies_in_other_weeks(
+    ps: PortalSettings, settings: Settings, week: str, office: str
+) -> list[tuple[float, str, str]]:
     """(saved at, sha256, path) of the files of the office's other recent week folders
     that load, as their last verdicts say (not yet in the published copy, maybe)."""
     out = []
@@ -509,14 +656,24 @@ def _copies_in_other_weeks(ps: PortalSettings, settings: Settings, week: str, of
                 continue  # gone from the landing zone: no longer an original
             if entry.get("stamp", "").split(":")[0] != str((settings.landing / rel).stat().st_size):
                 continue
-            out += [(saved_at, v.get("sha256") or "", v["relative_path"]) for v in entry["items"]
-                    if v["status"].startswith("loaded")]
+            out += [
+                (saved_at, v.get("sha256") or "", v["relative_path"])
+                for v in entry["items"]
+                if v["status"].startswith("loaded")
+            ]
     return out
 
 
-def folder_verdicts(settings: Settings, ps: PortalSettings, checker: Checker, week: str, office: str,
-                    registered: dict[str, Any], loaded_elsewhere: dict[str, str],
-                    recent_rows: dict[str, float] | None = None) -> list[dict[str, Any]]:
+def folder_verdicts(
+    settings: Settings,
+    ps: PortalSettings,
+    checker: Checker,
+    week: str,
+    office: str,
+    registered: dict[str, Any],
+    loaded_elsewhere: dict[str, str],
+    recent_rows: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
     """The verdict on every file in the office's week folder (uploaded here or dropped on
     the share), kept per file size and time so a page view reads each file once.
 
@@ -549,8 +706,12 @@ def folder_verdicts(settings: Settings, ps: PortalSettings, checker: Checker, we
             item = dict(item)
             # a copy of a loaded file of the same office is set aside, as the weekly load does
             original = seen_sha.get(item.get("sha256") or "")
-            if item["status"].startswith("loaded") and original and original != item["relative_path"] \
-                    and (item.get("rows_in_file") or 0) > 0:
+            if (
+                item["status"].startswith("loaded")
+                and original
+                and original != item["relative_path"]
+                and (item.get("rows_in_file") or 0) > 0
+            ):
                 item.update(status="duplicate", duplicate_of=original)
                 item["problems"] = problems_of(item, week, registered)
             elif item["status"].startswith("loaded"):
@@ -576,7 +737,10 @@ def audit(ps: PortalSettings, **event: Any) -> None:
     """One line of JSON per upload and sign-in (who, what, when, from where), appended
     to ``<portal data>/audit.log``."""
     ps.data.mkdir(parents=True, exist_ok=True)
-    line = json.dumps({"waktu": datetime.now(UTC).isoformat(timespec="seconds"), **event},
-                      ensure_ascii=False, default=str)
+    line = json.dumps(
+        {"waktu": datetime.now(UTC).isoformat(timespec="seconds"), **event},
+        ensure_ascii=False,
+        default=str,
+    )
     with _audit_lock, open(ps.data / "audit.log", "a", encoding="utf-8") as fh:
         fh.write(line + "\n")

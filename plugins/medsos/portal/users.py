@@ -24,8 +24,12 @@ from medsos.registry import load_offices, normalise_office_code
 
 FIELDS = ["user", "role", "code", "password_hash"]
 ROLES = ("office", "province", "national", "admin")
-ROLE_LABELS = {"office": "admin kantor", "province": "staf provinsi", "national": "staf KPU RI",
-               "admin": "administrator"}
+ROLE_LABELS = {
+    "office": "admin kantor",
+    "province": "staf provinsi",
+    "national": "staf KPU RI",
+    "admin": "administrator",
+}
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 
 HASHER = PasswordHasher()  # argon2id, the library's memory-hard defaults
@@ -74,7 +78,9 @@ def load_users(path: Path) -> dict[str, User]:
         for n, row in enumerate(reader, start=2):
             name, role, code = (row.get(k, "").strip() for k in ("user", "role", "code"))
             if role not in ROLES:
-                raise UserFileError(f"{path}: row {n}, column 'role': {role!r} is not one of {', '.join(ROLES)}")
+                raise UserFileError(
+                    f"{path}: row {n}, column 'role': {role!r} is not one of {', '.join(ROLES)}"
+                )
             users[name] = User(name, role, code, row.get("password_hash", "").strip())
     with _lock:
         _cache[path] = (key, users)
@@ -86,7 +92,9 @@ def check_code(role: str, code: str) -> str:
     offices = load_offices()
     if role in ("national", "admin"):
         if code not in ("", "00"):
-            raise ValueError(f"a {role} user sees every province; give no code (or 00), not {code!r}")
+            raise ValueError(
+                f"a {role} user sees every province; give no code (or 00), not {code!r}"
+            )
         return "00"
     c = normalise_office_code(code)
     if role == "province":
@@ -103,13 +111,17 @@ def add_user(path: Path, name: str, role: str, code: str, reset: bool = False) -
     password; the file keeps only its hash."""
     name = name.strip().lower()
     if not _NAME.match(name):
-        raise ValueError(f"user name {name!r}: 3-64 characters, lowercase letters, digits, '.', '_' or '-'")
+        raise ValueError(
+            f"user name {name!r}: 3-64 characters, lowercase letters, digits, '.', '_' or '-'"
+        )
     if role not in ROLES:
         raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
     code = check_code(role, code)
     users = dict(load_users(path))
     if name in users and not reset:
-        raise ValueError(f"user {name!r} already exists in {path}; use --reset to give it a new password")
+        raise ValueError(
+            f"user {name!r} already exists in {path}; use --reset to give it a new password"
+        )
     password = secrets.token_urlsafe(12)
     users[name] = User(name, role, code, HASHER.hash(password))
     out = io.StringIO()

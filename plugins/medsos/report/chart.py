@@ -40,7 +40,9 @@ def activity_figure(series: list[dict[str, Any]], title: str):
     FigureCanvasAgg(fig)
     ax = fig.add_axes(PLOT_AREA)
     for platform, colour in PLATFORM_COLOURS.items():
-        points = {r["iso_week"]: r["posting_activity_pct"] for r in series if r["platform"] == platform}
+        points = {
+            r["iso_week"]: r["posting_activity_pct"] for r in series if r["platform"] == platform
+        }
         if not points:
             continue
         ys = [points.get(w) for w in week_list]
@@ -62,8 +64,15 @@ def activity_figure(series: list[dict[str, Any]], title: str):
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(title, fontsize=10)
     # below the plot, so it never hides a line
-    ax.legend(fontsize=LEGEND_FONT_PT, ncol=2, loc="upper center", bbox_to_anchor=(0.45, -0.11), frameon=False,
-              handlelength=1.2, columnspacing=0.8)
+    ax.legend(
+        fontsize=LEGEND_FONT_PT,
+        ncol=2,
+        loc="upper center",
+        bbox_to_anchor=(0.45, -0.11),
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=0.8,
+    )
     return fig
 
 

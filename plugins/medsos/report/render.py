@@ -42,13 +42,18 @@ def spoken_change(points: float | None) -> str:
         return ""
     if abs(points) < 0.05:
         return "sama dengan minggu lalu"
-    return f"{'naik' if points > 0 else 'turun'} {abs(points):.1f} poin dari minggu lalu".replace(".", ",")
+    return f"{'naik' if points > 0 else 'turun'} {abs(points):.1f} poin dari minggu lalu".replace(
+        ".", ","
+    )
 
 
 def quality_counts(lines: list[dict]) -> str:
     """``2 berkas ditolak, 1 berkas dengan baris ditahan``: the data-quality list's size."""
-    said = {"ditolak": "berkas ditolak (tidak dimuat)", "ditahan": "berkas dengan baris ditahan",
-            "peringatan": "berkas dengan peringatan (tetap dimuat)"}
+    said = {
+        "ditolak": "berkas ditolak (tidak dimuat)",
+        "ditahan": "berkas dengan baris ditahan",
+        "peringatan": "berkas dengan peringatan (tetap dimuat)",
+    }
     counts = {k: sum(1 for d in lines if d["severity"] == k) for k in said}
     return ", ".join(f"{n} {said[k]}" for k, n in counts.items() if n) + "."
 
@@ -64,10 +69,16 @@ def _env() -> Environment:
     )
     env.filters["pct"] = lambda v: "–" if v is None else f"{v:.1f}%".replace(".", ",")
     env.filters["num"] = lambda v: "–" if v is None else f"{int(v):,}".replace(",", ".")
-    env.filters["signed"] = lambda v: "" if v is None else (f"+{v:.1f}" if v > 0 else f"{v:.1f}").replace(".", ",")
+    env.filters["signed"] = lambda v: (
+        "" if v is None else (f"+{v:.1f}" if v > 0 else f"{v:.1f}").replace(".", ",")
+    )
     env.filters["change"] = spoken_change
-    env.globals.update(quality_counts=quality_counts, quality_shown=DATA_QUALITY_SHOWN, to_call_shown=TO_CALL_SHOWN,
-                       follow_up_sheet=FOLLOW_UP_SHEET)
+    env.globals.update(
+        quality_counts=quality_counts,
+        quality_shown=DATA_QUALITY_SHOWN,
+        to_call_shown=TO_CALL_SHOWN,
+        follow_up_sheet=FOLLOW_UP_SHEET,
+    )
     return env
 
 
@@ -106,8 +117,15 @@ def chart_title(summary: Summary) -> str:
     return f"Aktivitas posting per platform, s.d. {summary.week}"
 
 
-def build_message(summary: Summary, to: list[str], sender: str, chart: bytes | None = None,
-                  html: str | None = None, text: str | None = None, workbook: bytes | None = None) -> EmailMessage:
+def build_message(
+    summary: Summary,
+    to: list[str],
+    sender: str,
+    chart: bytes | None = None,
+    html: str | None = None,
+    text: str | None = None,
+    workbook: bytes | None = None,
+) -> EmailMessage:
     """multipart/mixed: [alternative: text, related: (html, chart png)], xlsx. The chart,
     HTML, text and workbook are made here unless given (render_week gives them: each is
     made once per summary)."""
@@ -126,11 +144,19 @@ def build_message(summary: Summary, to: list[str], sender: str, chart: bytes | N
     msg["X-Medsos-Office"] = summary.office_code
     # quoted-printable keeps every line under SMTP's 998-character limit
     msg.set_content(text, cte="quoted-printable")
-    msg.add_alternative(html.replace(CHART_SRC, f"cid:{cid[1:-1]}"), subtype="html", cte="quoted-printable")
+    msg.add_alternative(
+        html.replace(CHART_SRC, f"cid:{cid[1:-1]}"), subtype="html", cte="quoted-printable"
+    )
     # inline: shown in the text, not listed as a file to download
     html_part = cast(EmailMessage, msg.get_body(("html",)))
-    html_part.add_related(chart, maintype="image", subtype="png", cid=cid, disposition="inline",
-                          filename="aktivitas.png")
+    html_part.add_related(
+        chart,
+        maintype="image",
+        subtype="png",
+        cid=cid,
+        disposition="inline",
+        filename="aktivitas.png",
+    )
     msg.add_attachment(
         workbook if workbook is not None else build_workbook(summary.sheets),
         maintype="application",
@@ -172,7 +198,9 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
         for code, scope in targets:
             s = gather(con, code, scope, week)
             summaries.append(s)
-            charts.append(pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None)
+            charts.append(
+                pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None
+            )
     finally:
         con.close()
     written = []
@@ -186,12 +214,20 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
             workbook = build_workbook(s.sheets)
             if pending is not None:
                 chart = pending.result()
-            msg = build_message(s, recipients.get(s.office_code, []), sender, chart=chart, html=html, text=text,
-                                workbook=workbook)
+            msg = build_message(
+                s,
+                recipients.get(s.office_code, []),
+                sender,
+                chart=chart,
+                html=html,
+                text=text,
+                workbook=workbook,
+            )
             base.with_suffix(".eml").write_bytes(bytes(msg))
             base.with_suffix(".png").write_bytes(chart)
-            base.with_suffix(".html").write_text(html.replace(CHART_SRC, base.with_suffix(".png").name),
-                                                 encoding="utf-8")
+            base.with_suffix(".html").write_text(
+                html.replace(CHART_SRC, base.with_suffix(".png").name), encoding="utf-8"
+            )
             written.append(base.with_suffix(".eml"))
             log.info("rendered %s", base.with_suffix(".eml"))
     finally:

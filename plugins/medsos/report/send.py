@@ -55,7 +55,9 @@ def smtp_settings(conn_id: str = DEFAULT_CONN_ID) -> SmtpSettings | None:
 
         conn = BaseHook.get_connection(conn_id)
     except Exception as exc:  # not defined anywhere (env, secrets backend, metadata DB)
-        log.info("no SMTP connection %r (%s): summaries stay in the outbox", conn_id, type(exc).__name__)
+        log.info(
+            "no SMTP connection %r (%s): summaries stay in the outbox", conn_id, type(exc).__name__
+        )
         return None
     extra = conn.extra_dejson or {}
     disable_ssl = _bool(extra.get("disable_ssl", False))
@@ -85,8 +87,9 @@ def _deliver(cfg: SmtpSettings, sender: str, recipient: str, data: bytes) -> Non
         client.sendmail(sender, [recipient], data)
 
 
-def send_with_retries(cfg: SmtpSettings, sender: str, recipient: str, data: bytes,
-                      backoff_seconds: float = 2.0) -> int:
+def send_with_retries(
+    cfg: SmtpSettings, sender: str, recipient: str, data: bytes, backoff_seconds: float = 2.0
+) -> int:
     """Send one message; temporary failures are retried with exponential backoff.
     Returns the number of attempts; raises the last error when all fail."""
     attempt = 0
@@ -96,17 +99,27 @@ def send_with_retries(cfg: SmtpSettings, sender: str, recipient: str, data: byte
             _deliver(cfg, sender, recipient, data)
             return attempt
         except (smtplib.SMTPException, OSError) as exc:
-            permanent = isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+            permanent = (
+                isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+            )
             if permanent or attempt > cfg.retry_limit:
                 raise
             wait = backoff_seconds * 2 ** (attempt - 1)
-            log.warning("sending to %s failed (%s); retry %s in %.0f s", recipient, exc, attempt, wait)
+            log.warning(
+                "sending to %s failed (%s); retry %s in %.0f s", recipient, exc, attempt, wait
+            )
             time.sleep(wait)
 
 
-def send_week(settings: Settings, week: str, run_id: str | None = None, resend: bool = False,
-              conn_id: str = DEFAULT_CONN_ID, backoff_seconds: float = 2.0,
-              only: list[str] | None = None) -> dict[str, int]:
+def send_week(
+    settings: Settings,
+    week: str,
+    run_id: str | None = None,
+    resend: bool = False,
+    conn_id: str = DEFAULT_CONN_ID,
+    backoff_seconds: float = 2.0,
+    only: list[str] | None = None,
+) -> dict[str, int]:
     """Send every rendered summary of ``week`` (or just the ``only`` .eml files) not yet
     sent to its recipients."""
     from medsos.warehouse import open_warehouse
@@ -124,7 +137,8 @@ def send_week(settings: Settings, week: str, run_id: str | None = None, resend: 
         already = {
             (office, rcpt)
             for office, rcpt in con.execute(
-                "select office_code, recipient from raw.email_log where iso_week = ? and status = 'sent'", [week]
+                "select office_code, recipient from raw.email_log where iso_week = ? and status = 'sent'",
+                [week],
             ).fetchall()
         }
         failures = []
@@ -140,17 +154,33 @@ def send_week(settings: Settings, week: str, run_id: str | None = None, resend: 
                     continue
                 status, attempts, error = "sent", 0, None
                 try:
-                    attempts = send_with_retries(cfg, sender, rcpt, msg.as_bytes(policy=policy.SMTP), backoff_seconds)
+                    attempts = send_with_retries(
+                        cfg, sender, rcpt, msg.as_bytes(policy=policy.SMTP), backoff_seconds
+                    )
                     counts["sent"] += 1
                 except (smtplib.SMTPException, OSError) as exc:
-                    status, attempts, error = "failed", cfg.retry_limit + 1, f"{type(exc).__name__}: {exc}"
+                    status, attempts, error = (
+                        "failed",
+                        cfg.retry_limit + 1,
+                        f"{type(exc).__name__}: {exc}",
+                    )
                     counts["failed"] += 1
                     failures.append(f"{path.name} -> {rcpt}: {error}")
                 con.execute(
                     """insert into raw.email_log (iso_week, office_code, recipient, subject, message_id,
                        status, attempts, error, run_id, logged_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-                    [week, office, rcpt, str(msg["Subject"]), str(msg["Message-ID"]), status, attempts,
-                     error, run_id, datetime.now(UTC)],
+                    [
+                        week,
+                        office,
+                        rcpt,
+                        str(msg["Subject"]),
+                        str(msg["Message-ID"]),
+                        status,
+                        attempts,
+                        error,
+                        run_id,
+                        datetime.now(UTC),
+                    ],
                 )
     if failures:
         raise RuntimeError("could not send: " + "; ".join(failures))

@@ -25,7 +25,13 @@ CATEGORY_LABELS = {
 }
 
 
-FORMAT_LABELS = {"video": "video", "image": "gambar", "carousel": "album", "text": "teks", "other": "lainnya"}
+FORMAT_LABELS = {
+    "video": "video",
+    "image": "gambar",
+    "carousel": "album",
+    "text": "teks",
+    "other": "lainnya",
+}
 NOTHING_SENT = "belum mengirim ekspor apa pun"
 TO_CALL_SHOWN = 10  # offices named in the email; the workbook lists them all
 FOLLOW_UP_SHEET = "Kantor perlu ditindaklanjuti"  # Excel allows 31 characters in a sheet name
@@ -57,7 +63,11 @@ def follow_up(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for name, platforms in offices.items():
         label = lambda r: PLATFORM_LABELS[r["platform"]]  # noqa: E731
-        no_post = [label(r) for r in platforms if r["data_status"] == "reported" and not r["met_weekly_minimum"]]
+        no_post = [
+            label(r)
+            for r in platforms
+            if r["data_status"] == "reported" and not r["met_weekly_minimum"]
+        ]
         missing = [label(r) for r in platforms if r["data_status"] == "missing"]
         crowded = [r for r in platforms if (r["overposting_days"] or 0) > 0]
         tagged = sum(r["overtagged_posts"] or 0 for r in platforms)
@@ -74,7 +84,14 @@ def follow_up(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             reasons.append(f"{tagged} postingan dengan tagar berlebih")
         if reasons:
             score = 2 * (len(no_post) + len(missing)) + (1 if crowded else 0) + (1 if tagged else 0)
-            out.append({"office_name": name, "reasons": reasons, "reason_text": "; ".join(reasons), "score": score})
+            out.append(
+                {
+                    "office_name": name,
+                    "reasons": reasons,
+                    "reason_text": "; ".join(reasons),
+                    "score": score,
+                }
+            )
     return sorted(out, key=lambda o: (-o["score"], o["office_name"]))
 
 
@@ -97,8 +114,9 @@ def _rows_said(rows: list[int]) -> str:
     return f" (baris {shown}{' …' if len(rows) > 5 else ''})"
 
 
-def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: str,
-                 office_filter: str) -> list[dict[str, Any]]:
+def data_quality(
+    con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: str, office_filter: str
+) -> list[dict[str, Any]]:
     """One line per file with every problem medsos found in it this week, in Indonesian:
     ``{office_name, file, severity ('ditolak'|'ditahan'|'peringatan'), text, ...}``,
     rejected files first. A file in a misnamed office folder is shown to the province of
@@ -109,12 +127,22 @@ def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, w
     from medsos.validate import messages_id
 
     pesan = messages_id()
-    files_filter = "f.office_code in (select office_code from core.offices o where " + office_filter + ")"
+    files_filter = (
+        "f.office_code in (select office_code from core.offices o where " + office_filter + ")"
+    )
     lines: dict[str, dict[str, Any]] = {}
 
     def line(path: str, office_name: str | None, severity: str) -> dict[str, Any]:
-        entry = lines.setdefault(path, {"relative_path": path, "file": file_label(path),
-                                        "office_name": office_name, "severity": severity, "parts": []})
+        entry = lines.setdefault(
+            path,
+            {
+                "relative_path": path,
+                "file": file_label(path),
+                "office_name": office_name,
+                "severity": severity,
+                "parts": [],
+            },
+        )
         if severity == "ditolak":
             entry["severity"] = "ditolak"
         elif severity == "ditahan" and entry["severity"] == "peringatan":
@@ -130,14 +158,23 @@ def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, w
         [week, office_code],
     ):
         line(r["relative_path"], r["office_name"], "ditolak")["parts"].append(
-            "ditolak: " + explain(r["status_reason"], r["relative_path"]))
+            "ditolak: " + explain(r["status_reason"], r["relative_path"])
+        )
 
     # files that name no office: placed by the office their folder most likely means
-    offices = [Office(*o) for o in con.execute(
-        "select office_code, office_name, province_code from core.offices").fetchall()]
+    offices = [
+        Office(*o)
+        for o in con.execute(
+            "select office_code, office_name, province_code from core.offices"
+        ).fetchall()
+    ]
     by_code = {o.office_code: o for o in offices}
-    in_scope = {r[0] for r in con.execute(
-        f"select office_code from core.offices o where {office_filter}", [office_code]).fetchall()}
+    in_scope = {
+        r[0]
+        for r in con.execute(
+            f"select office_code from core.offices o where {office_filter}", [office_code]
+        ).fetchall()
+    }
     for r in _rows(
         con,
         """select f.relative_path, f.status_reason from raw.files f
@@ -161,18 +198,23 @@ def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, w
         # the whole path: the folder is what is wrong, and where the admin must look
         entry["file"] = r["relative_path"].replace("::", " › ")
         misnamed_office = "office code" in (r["status_reason"] or "") or "names no KPU office" in (
-            r["status_reason"] or "")
+            r["status_reason"] or ""
+        )
         if guess is not None and misnamed_office:
             week_folder = r["relative_path"].split("/")[0]
-            text += (f"; kemungkinan maksudnya {guess.office_name} ({guess.office_code}): pindahkan berkas ke "
-                     f"folder {week_folder}/{guess.office_code}/")
+            text += (
+                f"; kemungkinan maksudnya {guess.office_name} ({guess.office_code}): pindahkan berkas ke "
+                f"folder {week_folder}/{guess.office_code}/"
+            )
             entry.update(placed_office=guess.office_name, folder=folder)
             if scope == "national" and by_code.get(guess.province_code):
                 entry["placed_province"] = by_code[guess.province_code].office_name
         entry["parts"].append(text)
 
-    for table, severity, verb in (("raw.quarantine", "ditahan", "ditahan, tidak dihitung"),
-                                  ("raw.row_warnings", "peringatan", "tetap dimuat, dengan peringatan")):
+    for table, severity, verb in (
+        ("raw.quarantine", "ditahan", "ditahan, tidak dihitung"),
+        ("raw.row_warnings", "peringatan", "tetap dimuat, dengan peringatan"),
+    ):
         for r in _rows(
             con,
             f"""select q.source_file, o.office_name, q.check_name, q.column_name,
@@ -189,7 +231,8 @@ def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, w
             else:
                 what = pesan.get(f"{r['check_name']}:{r['column_name']}") or r["message"]
             line(r["source_file"], r["office_name"], severity)["parts"].append(
-                f"{r['rows']} baris {verb}: {what}{_rows_said(r['row_numbers'])}")
+                f"{r['rows']} baris {verb}: {what}{_rows_said(r['row_numbers'])}"
+            )
 
     for r in _rows(
         con,
@@ -202,14 +245,21 @@ def data_quality(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, w
         [week, office_code],
     ):
         if r["column_name"] == "rows_vs_recent":
-            what = (f"berisi {r['rows_in_file']} baris, lebih dari 10 kali biasanya; periksa rentang tanggal "
-                    "dan akun ekspornya")
+            what = (
+                f"berisi {r['rows_in_file']} baris, lebih dari 10 kali biasanya; periksa rentang tanggal "
+                "dan akun ekspornya"
+            )
         else:
             what = pesan.get(f"{r['expectation']}:{r['column_name']}") or r["expectation"]
-        line(r["source_file"], r["office_name"], "peringatan")["parts"].append(f"peringatan: {what}")
+        line(r["source_file"], r["office_name"], "peringatan")["parts"].append(
+            f"peringatan: {what}"
+        )
 
     order = {"ditolak": 0, "ditahan": 1, "peringatan": 2}
-    out = sorted(lines.values(), key=lambda e: (order[e["severity"]], e["office_name"] or "~", e["relative_path"]))
+    out = sorted(
+        lines.values(),
+        key=lambda e: (order[e["severity"]], e["office_name"] or "~", e["relative_path"]),
+    )
     for e in out:
         e["text"] = "; ".join(e["parts"])
     return out
@@ -231,7 +281,9 @@ class Summary:
     content_mix: list[dict[str, Any]] = field(default_factory=list)
     format_mix: list[dict[str, Any]] = field(default_factory=list)  # video, gambar, album, teks
     campaign_hashtag_pct: float | None = None  # posts with an official campaign tag, % of posts
-    handles_off_pattern: list[dict[str, Any]] = field(default_factory=list)  # accounts not named as the province asks
+    handles_off_pattern: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # accounts not named as the province asks
     top_offices: list[dict[str, Any]] = field(default_factory=list)
     bottom_offices: list[dict[str, Any]] = field(default_factory=list)
     top_tied_not_shown: int = 0  # offices beyond the three shown that share the third's rank
@@ -250,7 +302,9 @@ class Summary:
         return f"Ringkasan Medsos {self.office_name} — Minggu {self.week} ({self.week_label})"
 
 
-def _table(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[list[str], list[tuple]]:
+def _table(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]
+) -> tuple[list[str], list[tuple]]:
     rel = con.execute(sql, params)
     cols = [d[0] for d in rel.description]
     return cols, rel.fetchall()
@@ -267,7 +321,8 @@ def recipients_of_summaries(con: duckdb.DuckDBPyConnection, week: str) -> list[t
     provinces = [
         r[0]
         for r in con.execute(
-            "select distinct province_code from marts.province_weekly where iso_week = ? order by 1", [week]
+            "select distinct province_code from marts.province_weekly where iso_week = ? order by 1",
+            [week],
         ).fetchall()
     ]
     national = con.execute(
@@ -285,17 +340,29 @@ def week_tables(con: duckdb.DuckDBPyConnection, week: str) -> dict[str, str]:
     scanning the whole history (a read-only connection may still hold temporary tables)."""
     weeks.parse_week(week)  # a week name, nothing else, goes into the table names
     slug = week.replace("-", "_")
-    names = {"cadence": f"temp.report_cadence_{slug}", "posts": f"temp.report_posts_{slug}",
-             "engagement": f"temp.report_engagement_{slug}"}
-    sources = {"cadence": "marts.weekly_cadence", "posts": "core.posts", "engagement": "marts.weekly_engagement"}
+    names = {
+        "cadence": f"temp.report_cadence_{slug}",
+        "posts": f"temp.report_posts_{slug}",
+        "engagement": f"temp.report_engagement_{slug}",
+    }
+    sources = {
+        "cadence": "marts.weekly_cadence",
+        "posts": "core.posts",
+        "engagement": "marts.weekly_engagement",
+    }
     for key, name in names.items():
-        con.execute(f"create temp table if not exists {name.split('.')[1]} as "
-                    f"select * from {sources[key]} where iso_week = ?", [week])
+        con.execute(
+            f"create temp table if not exists {name.split('.')[1]} as "
+            f"select * from {sources[key]} where iso_week = ?",
+            [week],
+        )
     return names
 
 
 def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: str) -> Summary:
-    name = con.execute("select office_name from core.offices where office_code = ?", [office_code]).fetchall()[0][0]
+    name = con.execute(
+        "select office_name from core.offices where office_code = ?", [office_code]
+    ).fetchall()[0][0]
     s = Summary(office_code, name, scope, week, weeks.week_label(week))
     tables = week_tables(con, week)
     prev = weeks.shift(week, -1)
@@ -327,19 +394,23 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     for h in s.headline:
         h["label"] = PLATFORM_LABELS[h["platform"]]
         h["change"] = (
-            None if h["last_week_pct"] is None else round(h["posting_activity_pct"] - h["last_week_pct"], 1)
+            None
+            if h["last_week_pct"] is None
+            else round(h["posting_activity_pct"] - h["last_week_pct"], 1)
         )
     all_row = next((h for h in s.headline if h["platform"] == "all"), None)
     s.offices_evaluated = all_row["offices_expected"] if all_row else 0
 
     cadence = f"""
-        select c.*, o.level from {tables['cadence']} c join core.offices o using (office_code)
+        select c.*, o.level from {tables["cadence"]} c join core.offices o using (office_code)
         where c.iso_week = ? and {office_filter}
     """
     s.to_call = follow_up(_rows(con, f"select * from ({cadence})", [week, office_code]))
     s.offices_reported = _rows(
-        con, f"select count(distinct office_code) as n from ({cadence}) where data_status = 'reported'",
-        [week, office_code])[0]["n"]
+        con,
+        f"select count(distinct office_code) as n from ({cadence}) where data_status = 'reported'",
+        [week, office_code],
+    )[0]["n"]
     if s.offices_reported == 0:
         # nothing arrived: this week's figures are unknown, not 0 %
         for h in s.headline:
@@ -381,7 +452,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
         con,
         f"""select o.office_name, p.platform, p.caption, p.permalink, p.interactions, p.views,
                    p.content_category
-            from {tables['posts']} p join core.offices o using (office_code)
+            from {tables["posts"]} p join core.offices o using (office_code)
             where p.iso_week = ? and {office_filter} and p.interactions is not null
             order by p.interactions desc, p.post_id limit 5""",
         [week, office_code],
@@ -401,7 +472,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     # the words that decided the most posts of each category (content_category_reason),
     # so a reader can see why posts were counted as they were, and contest it
     reasons = con.execute(
-        f"""select p.content_category, p.content_category_reason from {tables['posts']} p
+        f"""select p.content_category, p.content_category_reason from {tables["posts"]} p
             join core.offices o using (office_code) where p.iso_week = ? and {office_filter}""",
         [week, office_code],
     ).fetchall()
@@ -411,8 +482,15 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             counts = deciding.setdefault(category, {})
             counts[word] = counts.get(word, 0) + 1
     s.content_mix = [
-        {"label": CATEGORY_LABELS[k], "posts": v or 0, "pct": round(100 * (v or 0) / total, 1) if total else 0.0,
-         "words": [w for w, _ in sorted(deciding.get(k, {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]]}
+        {
+            "label": CATEGORY_LABELS[k],
+            "posts": v or 0,
+            "pct": round(100 * (v or 0) / total, 1) if total else 0.0,
+            "words": [
+                w
+                for w, _ in sorted(deciding.get(k, {}).items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+            ],
+        }
         for k, v in mix.items()
     ]
     formats = _rows(
@@ -427,7 +505,8 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
     tagged = formats.pop("tagged") or 0
     s.format_mix = [
         {"label": FORMAT_LABELS[k], "posts": v or 0, "pct": round(100 * (v or 0) / posts_total, 1)}
-        for k, v in formats.items() if v and posts_total
+        for k, v in formats.items()
+        if v and posts_total
     ]
     s.campaign_hashtag_pct = round(100 * tagged / posts_total, 1) if posts_total else None
     s.handles_off_pattern = _rows(
@@ -450,17 +529,22 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             [office_code, week],
         )
         for r in ranks:
-            r["rank_text"] = f"{r['rank_in_province']}" + (" (seri)" if r["offices_sharing_rank"] > 1 else "")
+            r["rank_text"] = f"{r['rank_in_province']}" + (
+                " (seri)" if r["offices_sharing_rank"] > 1 else ""
+            )
         s.top_offices = ranks[:3]
-        s.bottom_offices = list(reversed(ranks[max(3, len(ranks) - 3):]))
+        s.bottom_offices = list(reversed(ranks[max(3, len(ranks) - 3) :]))
         # a tie across the cut: the offices left out share the last shown office's rank
         if s.top_offices:
             cut = s.top_offices[-1]["rank_in_province"]
-            s.top_tied_not_shown = sum(1 for r in ranks[3:] if r["rank_in_province"] == cut
-                                       and r not in s.bottom_offices)
+            s.top_tied_not_shown = sum(
+                1 for r in ranks[3:] if r["rank_in_province"] == cut and r not in s.bottom_offices
+            )
         if s.bottom_offices:
             cut = s.bottom_offices[-1]["rank_in_province"]
-            s.bottom_tied_not_shown = sum(1 for r in ranks[3:len(ranks) - 3] if r["rank_in_province"] == cut)
+            s.bottom_tied_not_shown = sum(
+                1 for r in ranks[3 : len(ranks) - 3] if r["rank_in_province"] == cut
+            )
 
     s.data_quality = data_quality(con, office_code, scope, week, office_filter)
     placed: dict[str, list[str]] = {}
@@ -490,21 +574,37 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             where iso_week in (select iso_week from weeks_with_data) order by iso_week""",
         [*p, first_chart_week, week],
     )
-    platform_order = ("case platform when 'all' then 0 when 'instagram' then 1 when 'facebook' then 2 "
-                      "when 'x' then 3 when 'youtube' then 4 else 5 end")
+    platform_order = (
+        "case platform when 'all' then 0 when 'instagram' then 1 when 'facebook' then 2 "
+        "when 'x' then 3 when 'youtube' then 4 else 5 end"
+    )
     s.sheets = [
-        (FOLLOW_UP_SHEET, ["office_name", "reason_text", "score"],
-         [(o["office_name"], o["reason_text"], o["score"]) for o in s.to_call]),
-        ("Aktivitas posting", *_table(
-            con, f"select * from {table} where {where} and iso_week = ? order by {platform_order}", [*p, week])),
+        (
+            FOLLOW_UP_SHEET,
+            ["office_name", "reason_text", "score"],
+            [(o["office_name"], o["reason_text"], o["score"]) for o in s.to_call],
+        ),
+        (
+            "Aktivitas posting",
+            *_table(
+                con,
+                f"select * from {table} where {where} and iso_week = ? order by {platform_order}",
+                [*p, week],
+            ),
+        ),
     ]
     if scope == "province":
-        s.sheets.append(("Peringkat kantor", *_table(
-            con,
-            """select * exclude (province_code) from marts.office_ranks where province_code = ? and iso_week = ?
+        s.sheets.append(
+            (
+                "Peringkat kantor",
+                *_table(
+                    con,
+                    """select * exclude (province_code) from marts.office_ranks where province_code = ? and iso_week = ?
                order by rank_in_province, office_name""",
-            [office_code, week],
-        )))
+                    [office_code, week],
+                ),
+            )
+        )
     s.sheets += [
         (
             "Per kantor",
@@ -518,7 +618,7 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
             "Interaksi",
             *_table(
                 con,
-                f"""select e.* from {tables['engagement']} e join core.offices o using (office_code)
+                f"""select e.* from {tables["engagement"]} e join core.offices o using (office_code)
                     where e.iso_week = ? and {office_filter} order by e.office_code, e.platform""",
                 [week, office_code],
             ),
@@ -530,14 +630,24 @@ def gather(con: duckdb.DuckDBPyConnection, office_code: str, scope: str, week: s
                 f"""select o.office_name, p.platform, p.published_local, p.post_type, p.content_format,
                            p.content_category, p.content_category_reason, p.hashtags, p.has_campaign_hashtag, p.views, p.likes, p.comments, p.shares, p.interactions,
                            p.caption, p.permalink
-                    from {tables['posts']} p join core.offices o using (office_code)
+                    from {tables["posts"]} p join core.offices o using (office_code)
                     where p.iso_week = ? and {office_filter}
                     order by o.office_code, p.platform, p.published_local""",
                 [week, office_code],
             ),
         ),
-        ("Kualitas data", ["office_name", "file", "severity", "text"],
-         [(d["office_name"] or "(folder tidak dikenal)", d["relative_path"], d["severity"], d["text"])
-          for d in s.data_quality]),
+        (
+            "Kualitas data",
+            ["office_name", "file", "severity", "text"],
+            [
+                (
+                    d["office_name"] or "(folder tidak dikenal)",
+                    d["relative_path"],
+                    d["severity"],
+                    d["text"],
+                )
+                for d in s.data_quality
+            ],
+        ),
     ]
     return s

@@ -92,10 +92,20 @@ COLUMN_LABELS = {
 
 VALUE_LABELS = {
     "data_status": {"reported": "terkirim", "missing": "belum dikirim"},
-    "platform": {"instagram": "Instagram", "facebook": "Facebook", "x": "X", "youtube": "YouTube",
-                 "tiktok": "TikTok", "all": "Semua platform"},
-    "content_category": {"informasi_pemilu": "Informasi pemilu", "edukasi": "Edukasi pemilih",
-                         "kegiatan": "Berita kegiatan", "lainnya": "Lainnya"},
+    "platform": {
+        "instagram": "Instagram",
+        "facebook": "Facebook",
+        "x": "X",
+        "youtube": "YouTube",
+        "tiktok": "TikTok",
+        "all": "Semua platform",
+    },
+    "content_category": {
+        "informasi_pemilu": "Informasi pemilu",
+        "edukasi": "Edukasi pemilih",
+        "kegiatan": "Berita kegiatan",
+        "lainnya": "Lainnya",
+    },
 }
 
 PERCENT = "0.0%"  # columns holding 0-100 are stored /100 with this format
@@ -148,16 +158,25 @@ def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]], labels: boo
     book = xlsx.Writer()
     for name, columns, rows in sheets:
         headers = [COLUMN_LABELS.get(c, c) if labels else str(c) for c in columns]
-        sheet = book.add_sheet(name, [_width(c, h, rows, i) for i, (c, h) in enumerate(zip(columns, headers,
-                                                                                              strict=True))])
+        sheet = book.add_sheet(
+            name,
+            [_width(c, h, rows, i) for i, (c, h) in enumerate(zip(columns, headers, strict=True))],
+        )
         book.add_row(sheet, [(h, xlsx.BOLD) for h in headers])
         formats = [xlsx.FORMAT_STYLES.get(number_format(c) or "", xlsx.PLAIN) for c in columns]
         translate = [c in VALUE_LABELS or c.endswith("_pct") for c in columns]
         for values in rows:
             cells: list[tuple[object, int]] = []
-            for column, style, special, raw in zip(columns, formats, translate, values, strict=True):
-                value = _plain(raw, column) if special or isinstance(raw, (bool, datetime)) or (
-                    raw is not None and not isinstance(raw, (str, int, float, date))) else raw
+            for column, style, special, raw in zip(
+                columns, formats, translate, values, strict=True
+            ):
+                value = (
+                    _plain(raw, column)
+                    if special
+                    or isinstance(raw, (bool, datetime))
+                    or (raw is not None and not isinstance(raw, (str, int, float, date)))
+                    else raw
+                )
                 if isinstance(value, str):
                     if column == "permalink" and value.startswith(("https://", "http://")):
                         cells.append((value, xlsx.LINK))
@@ -168,8 +187,17 @@ def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]], labels: boo
                         cells.append((value, xlsx.PLAIN))
                 elif isinstance(value, (int, float)):
                     # below 1000 a thousands separator changes nothing
-                    cells.append((value, style or (xlsx.COUNT if isinstance(value, int) and abs(value) >= 1000
-                                                   else xlsx.PLAIN)))
+                    cells.append(
+                        (
+                            value,
+                            style
+                            or (
+                                xlsx.COUNT
+                                if isinstance(value, int) and abs(value) >= 1000
+                                else xlsx.PLAIN
+                            ),
+                        )
+                    )
                 elif isinstance(value, datetime):
                     cells.append((value, xlsx.DATETIME))
                 elif isinstance(value, date):

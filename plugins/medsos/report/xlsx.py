@@ -19,7 +19,13 @@ from xml.sax.saxutils import escape, quoteattr
 
 # cellXfs indexes in STYLES below
 PLAIN, BOLD, PERCENT, RATE, COUNT, DATE, DATETIME, LINK, TEXT_AS_IS = range(9)
-FORMAT_STYLES = {"0.0%": PERCENT, "0.00%": RATE, "#,##0": COUNT, "dd/mm/yyyy": DATE, "dd/mm/yyyy hh:mm": DATETIME}
+FORMAT_STYLES = {
+    "0.0%": PERCENT,
+    "0.00%": RATE,
+    "#,##0": COUNT,
+    "dd/mm/yyyy": DATE,
+    "dd/mm/yyyy hh:mm": DATETIME,
+}
 
 STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">
@@ -105,19 +111,28 @@ class Writer:
                 if style == LINK:
                     sheet.links.append((ref, text))
                 space = ' xml:space="preserve"' if text != text.strip() else ""
-                out.append(f'<c r="{ref}" t="inlineStr"{s}><is><t{space}>{escape(text)}</t></is></c>')
+                out.append(
+                    f'<c r="{ref}" t="inlineStr"{s}><is><t{space}>{escape(text)}</t></is></c>'
+                )
         sheet.rows.append(f'<row r="{n}">{"".join(out)}</row>')
 
     def _sheet_xml(self, sheet: Sheet) -> str:
         last = self._letters[max(sheet.columns, 1) - 1]
         rows = max(len(sheet.rows), 1)
-        cols = "".join(f'<col min="{i}" max="{i}" width="{w:.1f}" customWidth="1"/>'
-                       for i, w in enumerate(sheet.widths, start=1))
+        cols = "".join(
+            f'<col min="{i}" max="{i}" width="{w:.1f}" customWidth="1"/>'
+            for i, w in enumerate(sheet.widths, start=1)
+        )
         links = ""
         if sheet.links:
-            links = "<hyperlinks>" + "".join(
-                f'<hyperlink ref="{ref}" r:id="rId{i}"/>' for i, (ref, _) in enumerate(sheet.links, start=1)
-            ) + "</hyperlinks>"
+            links = (
+                "<hyperlinks>"
+                + "".join(
+                    f'<hyperlink ref="{ref}" r:id="rId{i}"/>'
+                    for i, (ref, _) in enumerate(sheet.links, start=1)
+                )
+                + "</hyperlinks>"
+            )
         return (
             f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {NS} {REL_NS}>'
             f'<dimension ref="A1:{last}{rows}"/>'
@@ -125,7 +140,9 @@ class Writer:
             'state="frozen"/><selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
             '<sheetFormatPr defaultRowHeight="15"/>'
             + (f"<cols>{cols}</cols>" if cols else "")
-            + "<sheetData>" + "".join(sheet.rows) + "</sheetData>"
+            + "<sheetData>"
+            + "".join(sheet.rows)
+            + "</sheetData>"
             + f'<autoFilter ref="A1:{last}{rows}"/>'
             + links
             + '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
@@ -140,46 +157,70 @@ class Writer:
             overrides = "".join(
                 f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
                 'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                for i in range(1, n + 1))
-            z.writestr("[Content_Types].xml", (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-                '<Default Extension="xml" ContentType="application/xml"/>'
-                '<Override PartName="/xl/workbook.xml" '
-                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-                '<Override PartName="/xl/styles.xml" '
-                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-                f"{overrides}</Types>"))
-            z.writestr("_rels/.rels", (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                '<Relationship Id="rId1" '
-                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-                'Target="xl/workbook.xml"/></Relationships>'))
-            sheets = "".join(f'<sheet name={quoteattr(s.name)} sheetId="{i}" r:id="rId{i}"/>'
-                             for i, s in enumerate(self.sheets, start=1))
+                for i in range(1, n + 1)
+            )
+            z.writestr(
+                "[Content_Types].xml",
+                (
+                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+                    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+                    '<Default Extension="xml" ContentType="application/xml"/>'
+                    '<Override PartName="/xl/workbook.xml" '
+                    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+                    '<Override PartName="/xl/styles.xml" '
+                    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+                    f"{overrides}</Types>"
+                ),
+            )
+            z.writestr(
+                "_rels/.rels",
+                (
+                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                    '<Relationship Id="rId1" '
+                    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+                    'Target="xl/workbook.xml"/></Relationships>'
+                ),
+            )
+            sheets = "".join(
+                f'<sheet name={quoteattr(s.name)} sheetId="{i}" r:id="rId{i}"/>'
+                for i, s in enumerate(self.sheets, start=1)
+            )
             # Excel keeps a filter's range in a hidden name per sheet
             names = "".join(
                 f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
                 f"{escape(_quoted_sheet(s.name))}!$A$1:${self._letters[max(s.columns, 1) - 1]}"
                 f"${max(len(s.rows), 1)}</definedName>"
-                for i, s in enumerate(self.sheets))
-            z.writestr("xl/workbook.xml", (
-                f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {NS} {REL_NS}>'
-                f"<bookViews><workbookView/></bookViews><sheets>{sheets}</sheets>"
-                f"<definedNames>{names}</definedNames></workbook>"))
+                for i, s in enumerate(self.sheets)
+            )
+            z.writestr(
+                "xl/workbook.xml",
+                (
+                    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<workbook {NS} {REL_NS}>'
+                    f"<bookViews><workbookView/></bookViews><sheets>{sheets}</sheets>"
+                    f"<definedNames>{names}</definedNames></workbook>"
+                ),
+            )
             rels = "".join(
                 f'<Relationship Id="rId{i}" '
                 'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-                f'Target="worksheets/sheet{i}.xml"/>' for i in range(1, n + 1))
-            rels += (f'<Relationship Id="rId{n + 1}" '
-                     'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
-                     'Target="styles.xml"/>')
-            z.writestr("xl/_rels/workbook.xml.rels", (
-                '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                f"{rels}</Relationships>"))
+                f'Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, n + 1)
+            )
+            rels += (
+                f'<Relationship Id="rId{n + 1}" '
+                'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+                'Target="styles.xml"/>'
+            )
+            z.writestr(
+                "xl/_rels/workbook.xml.rels",
+                (
+                    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                    f"{rels}</Relationships>"
+                ),
+            )
             z.writestr("xl/styles.xml", STYLES)
             for i, sheet in enumerate(self.sheets, start=1):
                 z.writestr(f"xl/worksheets/sheet{i}.xml", self._sheet_xml(sheet))
@@ -187,12 +228,17 @@ class Writer:
                     links = "".join(
                         f'<Relationship Id="rId{j}" '
                         'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" '
-                        f"Target={quoteattr(url)} TargetMode=\"External\"/>"
-                        for j, (_, url) in enumerate(sheet.links, start=1))
-                    z.writestr(f"xl/worksheets/_rels/sheet{i}.xml.rels", (
-                        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-                        f"{links}</Relationships>"))
+                        f'Target={quoteattr(url)} TargetMode="External"/>'
+                        for j, (_, url) in enumerate(sheet.links, start=1)
+                    )
+                    z.writestr(
+                        f"xl/worksheets/_rels/sheet{i}.xml.rels",
+                        (
+                            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                            f"{links}</Relationships>"
+                        ),
+                    )
         return buf.getvalue()
 
 

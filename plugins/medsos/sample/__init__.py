@@ -44,7 +44,13 @@ CASES: dict[str, Any] = {
     "no_tiktok_office": "35.27",
 }
 
-WEEKLY_POSTS = {"instagram": (2, 7), "facebook": (2, 7), "x": (1, 5), "youtube": (0, 2), "tiktok": (1, 4)}
+WEEKLY_POSTS = {
+    "instagram": (2, 7),
+    "facebook": (2, 7),
+    "x": (1, 5),
+    "youtube": (0, 2),
+    "tiktok": (1, 4),
+}
 
 CAPTIONS = {
     "informasi_pemilu": [
@@ -71,9 +77,25 @@ CAPTIONS = {
     ],
 }
 USUAL_TAGS = ["#TemanPemilih", "#KPUMelayani", "#Pemilu2024", "#PemiluDamai"]
-EXTRA_TAGS = ["#AyoMemilih", "#JawaTimur", "#KPUJatim", "#Demokrasi", "#PemiluSerentak",
-              "#MilenialMemilih", "#JanganGolput", "#KPURI", "#InfoPemilu", "#SuaraRakyat"]
-SIGN_OFFS = ["", "", "\n\n📌 Info lengkap: kpu.go.id", "\n🗳️ Satu suara, satu masa depan.", ' "Pemilih berdaulat, negara kuat."']
+EXTRA_TAGS = [
+    "#AyoMemilih",
+    "#JawaTimur",
+    "#KPUJatim",
+    "#Demokrasi",
+    "#PemiluSerentak",
+    "#MilenialMemilih",
+    "#JanganGolput",
+    "#KPURI",
+    "#InfoPemilu",
+    "#SuaraRakyat",
+]
+SIGN_OFFS = [
+    "",
+    "",
+    "\n\n📌 Info lengkap: kpu.go.id",
+    "\n🗳️ Satu suara, satu masa depan.",
+    ' "Pemilih berdaulat, negara kuat."',
+]
 
 POST_TYPES = {
     "instagram": [("image", 40), ("carousel", 25), ("reel", 30), ("story", 5)],
@@ -96,13 +118,18 @@ class SamplePlan:
 
     def posts_in_week(self, office_code: str, platform: str, week: str) -> list[SamplePost]:
         return [
-            p for p in self.posts
-            if p.office_code == office_code and p.platform == platform and weeks.week_of(p.published_local) == week
+            p
+            for p in self.posts
+            if p.office_code == office_code
+            and p.platform == platform
+            and weeks.week_of(p.published_local) == week
         ]
 
     def delivered(self, office_code: str, platform: str, week: str) -> bool:
         return any(
-            r.account.office_code == office_code and r.account.platform == platform and r.iso_week == week
+            r.account.office_code == office_code
+            and r.account.platform == platform
+            and r.iso_week == week
             for r in self.requests
         )
 
@@ -159,10 +186,14 @@ def _post_id(platform: str, account: SampleAccount, published_local: datetime, s
         ms = int(instant.timestamp() * 1000)
         return str(((ms - 1288834974657) << 22) | (int(_digits(6, account.handle, seq)) % 4096))
     if platform == "tiktok":
-        return str((int(instant.timestamp()) << 32) | int(_digits(9, account.handle, seq)) % (1 << 32))
+        return str(
+            (int(instant.timestamp()) << 32) | int(_digits(9, account.handle, seq)) % (1 << 32)
+        )
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     h = int(hashlib.sha256(f"{account.handle}|{seq}".encode()).hexdigest(), 16)
-    return "".join(alphabet[(h >> (6 * i)) & 63] for i in range(11)).replace("-", "Q", 1 if h % 3 else 0)
+    return "".join(alphabet[(h >> (6 * i)) & 63] for i in range(11)).replace(
+        "-", "Q", 1 if h % 3 else 0
+    )
 
 
 def _permalink(platform: str, account: SampleAccount, post_id: str, post_type: str) -> str:
@@ -184,10 +215,14 @@ def _permalink(platform: str, account: SampleAccount, post_id: str, post_type: s
     return f"https://www.youtube.com/watch?v={post_id}"
 
 
-def _caption(rng: random.Random, account: SampleAccount, category: str, tags: int, platform: str) -> str:
+def _caption(
+    rng: random.Random, account: SampleAccount, category: str, tags: int, platform: str
+) -> str:
     short = _short_name(account.office_name)
     region = short.replace("Kab. ", "Kabupaten ").replace("Prov. ", "")
-    text = rng.choice(CAPTIONS[category]).format(short=short, region=region, count=rng.randint(12, 480))
+    text = rng.choice(CAPTIONS[category]).format(
+        short=short, region=region, count=rng.randint(12, 480)
+    )
     if platform == "youtube":  # a video title, not a caption: first clause, whole words
         title = text.split(": ")[0] if len(text) > 95 else text
         return title if len(title) <= 95 else title[:95].rsplit(" ", 1)[0]
@@ -207,22 +242,33 @@ def _week_posts(account: SampleAccount, week: str, week_index: int, seed: int) -
     if rng.random() < 0.08:
         count = 0  # a quiet week happens
     for office, platform, idx in CASES["silent_weeks"]:
-        if office == account.office_code and platform == account.platform and idx in (None, week_index):
+        if (
+            office == account.office_code
+            and platform == account.platform
+            and idx in (None, week_index)
+        ):
             count = 0
     monday = weeks.week_start(week)
     days = [monday + timedelta(days=rng.randrange(7)) for _ in range(count)]
     case = CASES["overposting"]
-    if (account.office_code, account.platform) == case[:2] and weeks.week_of(date.fromisoformat(case[2])) == week:
+    if (account.office_code, account.platform) == case[:2] and weeks.week_of(
+        date.fromisoformat(case[2])
+    ) == week:
         days += [date.fromisoformat(case[2])] * case[3]
     case = CASES["overposting_tiktok"]
     if (account.office_code, account.platform) == case[:2] and week_index == case[2]:
         days += [monday + timedelta(days=2)] * case[3]
 
     overtagged = account.office_code == CASES["overtagged_office"]
-    return [new_post(rng, account, day, week_index * 1000 + seq, overtagged) for seq, day in enumerate(sorted(days))]
+    return [
+        new_post(rng, account, day, week_index * 1000 + seq, overtagged)
+        for seq, day in enumerate(sorted(days))
+    ]
 
 
-def new_post(rng: random.Random, account: SampleAccount, day: date, number: int, overtagged: bool = False) -> SamplePost:
+def new_post(
+    rng: random.Random, account: SampleAccount, day: date, number: int, overtagged: bool = False
+) -> SamplePost:
     """One post of ``account`` on ``day``, drawn from ``rng`` (the sample and the national
     generator share it); ``number`` makes its id unique within the account."""
     published = datetime.combine(day, time(rng.randint(7, 21), rng.randrange(60)))
@@ -252,7 +298,9 @@ def lifetime_metrics(post: SamplePost, at: datetime) -> Metrics:
     age_days = max((at - post.published_local).total_seconds() / 86400, 0.0)
     grow = 1 - math.exp(-age_days / 1.5)
     rng = _rng("metrics", post.platform, post.post_id)
-    audience = {"instagram": 900, "facebook": 700, "x": 400, "youtube": 250, "tiktok": 1500}[post.platform]
+    audience = {"instagram": 900, "facebook": 700, "x": 400, "youtube": 250, "tiktok": 1500}[
+        post.platform
+    ]
     final_views = audience * rng.uniform(0.3, 4.0) * (3 if post.office_code == PROVINCE else 1)
     views = int(final_views * grow)
     likes = int(views * rng.uniform(0.02, 0.08))
@@ -290,7 +338,9 @@ def _window_metrics(post: SamplePost, start: datetime, end: datetime) -> Metrics
         likes=diff(a.likes, b.likes),
         comments=diff(a.comments, b.comments),
         shares=diff(a.shares, b.shares),
-        watch_time_hours=None if b.watch_time_hours is None else round(b.watch_time_hours - (a.watch_time_hours or 0), 4),
+        watch_time_hours=None
+        if b.watch_time_hours is None
+        else round(b.watch_time_hours - (a.watch_time_hours or 0), 4),
     )
 
 
@@ -328,7 +378,9 @@ def build_plan(
                 if not start <= p.published_local.date() <= end:
                     continue
                 if account.platform == "youtube":
-                    m = _window_metrics(p, max(datetime.combine(start, time()), p.published_local), snapshot)
+                    m = _window_metrics(
+                        p, max(datetime.combine(start, time()), p.published_local), snapshot
+                    )
                 else:
                     m = lifetime_metrics(p, snapshot)
                 rows.append(ExportRow(p, m))
@@ -344,14 +396,25 @@ def build_plan(
                 )
             )
     in_range = {w for w in week_list} | {weeks.shift(first_week, -1)}
-    return SamplePlan(week_list, accounts, [p for p in posts if weeks.week_of(p.published_local) in in_range], requests)
+    return SamplePlan(
+        week_list,
+        accounts,
+        [p for p in posts if weeks.week_of(p.published_local) in in_range],
+        requests,
+    )
 
 
 def write_sample(landing: Path, plan: SamplePlan) -> list[Path]:
     """Write every export of the plan to ``<landing>/<week>/<office>/<native name>``."""
     from medsos.sample import facebook, instagram, tiktok, x, youtube
 
-    writers = {"facebook": facebook, "instagram": instagram, "x": x, "youtube": youtube, "tiktok": tiktok}
+    writers = {
+        "facebook": facebook,
+        "instagram": instagram,
+        "x": x,
+        "youtube": youtube,
+        "tiktok": tiktok,
+    }
     written: list[Path] = []
     for request in plan.requests:
         folder = landing / request.iso_week / request.account.office_code
@@ -383,9 +446,15 @@ def write_sample_checked(landing: Path, plan: SamplePlan) -> list[Path]:
                 if path.is_dir() and not path.is_symlink():
                     continue
                 rel = path.relative_to(landing).as_posix()
-                if rel not in made or path.is_symlink() or path.read_bytes() != made[rel].read_bytes():
-                    raise Refused(f"{landing} holds {rel}, which this sample would not write; medsos sample writes "
-                                  "only into an empty landing zone or over the same sample (give --landing)")
+                if (
+                    rel not in made
+                    or path.is_symlink()
+                    or path.read_bytes() != made[rel].read_bytes()
+                ):
+                    raise Refused(
+                        f"{landing} holds {rel}, which this sample would not write; medsos sample writes "
+                        "only into an empty landing zone or over the same sample (give --landing)"
+                    )
         for rel, source in made.items():
             target = landing / rel
             if not target.exists():

@@ -9,9 +9,34 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-MONTHS_ID = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-             "September", "Oktober", "November", "Desember"]
-MONTHS_ID_SHORT = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
+MONTHS_ID = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+MONTHS_ID_SHORT = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "Mei",
+    "Jun",
+    "Jul",
+    "Agu",
+    "Sep",
+    "Okt",
+    "Nov",
+    "Des",
+]
 
 
 def digits(n: int, *parts: object) -> str:
@@ -42,7 +67,9 @@ def id_count(n: int | None) -> str:
     return "" if n is None else f"{n:,}".replace(",", ".")
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], bom: bool = True, crlf: bool = False) -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], bom: bool = True, crlf: bool = False
+) -> Path:
     buf = io.StringIO(newline="")
     writer = csv.writer(buf, lineterminator="\r\n" if crlf else "\n")
     writer.writerow(header)

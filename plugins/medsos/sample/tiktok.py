@@ -23,16 +23,38 @@ from pathlib import Path
 from medsos.sample._common import MONTHS_ID, digits
 from medsos.sample.model import ExportRequest
 
-CONTENT = ["Time", "Video title", "Video link", "Post time", "Total likes", "Total comments",
-           "Total shares", "Total views"]
+CONTENT = [
+    "Time",
+    "Video title",
+    "Video link",
+    "Post time",
+    "Total likes",
+    "Total comments",
+    "Total shares",
+    "Total views",
+]
 FOLLOWERS = ["Date", "Followers", "Difference in followers from previous day"]
-MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-             "October", "November", "December"]
+MONTHS_EN = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 TEXT_FROM = 10_000  # counts from here on are written as text '18,400'
 
 
 def day_label(d: date, indonesian: bool) -> str:
-    return f"{d.day} {MONTHS_ID[d.month - 1]}" if indonesian else f"{MONTHS_EN[d.month - 1]} {d.day}"
+    return (
+        f"{d.day} {MONTHS_ID[d.month - 1]}" if indonesian else f"{MONTHS_EN[d.month - 1]} {d.day}"
+    )
 
 
 def _count(v: int | None) -> int | str | None:
@@ -65,16 +87,30 @@ def write(request: ExportRequest, folder: Path) -> list[Path]:
         link = p.permalink or (
             f"https://www.tiktok.com/@{handle}/{'photo' if p.post_type == 'carousel' else 'video'}/{p.post_id}"
         )
-        ws.append([
-            generated, p.caption, link, day_label(p.published_local.date(), indonesian),
-            _count(m.likes), _count(m.comments), _count(m.shares), _count(m.views),
-        ])
+        ws.append(
+            [
+                generated,
+                p.caption,
+                link,
+                day_label(p.published_local.date(), indonesian),
+                _count(m.likes),
+                _count(m.comments),
+                _count(m.shares),
+                _count(m.views),
+            ]
+        )
     fs = wb.create_sheet("FollowerHistory")
     fs.append(FOLLOWERS)
     day = request.window_start
     while day <= request.window_end:
         followers = followers_on(handle, day)
-        fs.append([day_label(day, indonesian), followers, followers - followers_on(handle, day - timedelta(days=1))])
+        fs.append(
+            [
+                day_label(day, indonesian),
+                followers,
+                followers - followers_on(handle, day - timedelta(days=1)),
+            ]
+        )
         day += timedelta(days=1)
 
     buffer = io.BytesIO()
@@ -90,11 +126,18 @@ def _pin_times(data: bytes, stamp: datetime) -> bytes:
     both to ``stamp`` so the same request writes identical bytes."""
     iso = f"{stamp:%Y-%m-%dT%H:%M:%S}Z".encode()
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
         for info in src.infolist():
             content = src.read(info.filename)
             if info.filename == "docProps/core.xml":
-                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + iso + rb"\g<2>", content)
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)",
+                    rb"\g<1>" + iso + rb"\g<2>",
+                    content,
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr

@@ -15,9 +15,25 @@ from pathlib import Path
 from medsos.sample._common import en_count, write_csv
 from medsos.sample.model import ExportRequest, ExportRow
 
-HEADER = ["Post id", "Date", "Post text", "Post Link", "Impressions", "Likes", "Engagements", "Bookmarks",
-          "Shares", "New follows", "Replies", "Reposts", "Profile visits", "Detail Expands", "URL Clicks",
-          "Hashtag Clicks", "Permalink Clicks"]
+HEADER = [
+    "Post id",
+    "Date",
+    "Post text",
+    "Post Link",
+    "Impressions",
+    "Likes",
+    "Engagements",
+    "Bookmarks",
+    "Shares",
+    "New follows",
+    "Replies",
+    "Reposts",
+    "Profile visits",
+    "Detail Expands",
+    "URL Clicks",
+    "Hashtag Clicks",
+    "Permalink Clicks",
+]
 
 
 def _row(request: ExportRequest, r: ExportRow) -> list[str]:
@@ -29,9 +45,23 @@ def _row(request: ExportRequest, r: ExportRow) -> list[str]:
     day = p.published_local
     link = p.permalink or f"https://x.com/{request.account.handle}/status/{p.post_id}"
     return [
-        p.post_id, f"{day:%a, %b} {day.day}, {day.year}", p.caption, link, en_count(m.impressions),
-        en_count(m.likes), en_count(engagements), en_count(m.saves), en_count(link_shares), "0",
-        en_count(m.comments), en_count(reposts), "0", en_count(expands), "0", "0", "0",
+        p.post_id,
+        f"{day:%a, %b} {day.day}, {day.year}",
+        p.caption,
+        link,
+        en_count(m.impressions),
+        en_count(m.likes),
+        en_count(engagements),
+        en_count(m.saves),
+        en_count(link_shares),
+        "0",
+        en_count(m.comments),
+        en_count(reposts),
+        "0",
+        en_count(expands),
+        "0",
+        "0",
+        "0",
     ]
 
 

@@ -16,10 +16,30 @@ from pathlib import Path
 from medsos.sample._common import MONTHS_ID_SHORT, id_count, write_csv
 from medsos.sample.model import ExportRequest
 
-HEADER_EN = ["Content", "Video title", "Video publish time", "Duration", "Views", "Watch time (hours)",
-             "Likes", "Comments added", "Shares", "Thumbnail impressions"]
-HEADER_ID = ["Konten", "Judul video", "Waktu publikasi video", "Durasi", "Penayangan", "Waktu tonton (jam)",
-             "Suka", "Komentar ditambahkan", "Dibagikan", "Tayangan"]
+HEADER_EN = [
+    "Content",
+    "Video title",
+    "Video publish time",
+    "Duration",
+    "Views",
+    "Watch time (hours)",
+    "Likes",
+    "Comments added",
+    "Shares",
+    "Thumbnail impressions",
+]
+HEADER_ID = [
+    "Konten",
+    "Judul video",
+    "Waktu publikasi video",
+    "Durasi",
+    "Penayangan",
+    "Waktu tonton (jam)",
+    "Suka",
+    "Komentar ditambahkan",
+    "Dibagikan",
+    "Tayangan",
+]
 METRICS = ("views", "watch_time_hours", "likes", "comments", "shares", "impressions")
 
 
@@ -39,24 +59,45 @@ def write(request: ExportRequest, folder: Path) -> list[Path]:
         return text.replace(".", ",") if indonesian else text
 
     def day(d: date) -> str:
-        return f"{d.day} {MONTHS_ID_SHORT[d.month - 1]} {d.year}" if indonesian else f"{d:%b} {d.day}, {d.year}"
+        return (
+            f"{d.day} {MONTHS_ID_SHORT[d.month - 1]} {d.year}"
+            if indonesian
+            else f"{d:%b} {d.day}, {d.year}"
+        )
 
     def cells(values: dict) -> list[str]:
-        return [count(values["views"]), hours(values["watch_time_hours"]), count(values["likes"]),
-                count(values["comments"]), count(values["shares"]), count(values["impressions"])]
+        return [
+            count(values["views"]),
+            hours(values["watch_time_hours"]),
+            count(values["likes"]),
+            count(values["comments"]),
+            count(values["shares"]),
+            count(values["impressions"]),
+        ]
 
     rows = []
     for r in request.rows:
         p, m = r.post, r.metrics
         video_id = f" {p.post_id}" if p.post_id.startswith("-") else p.post_id
         duration = "" if p.duration_seconds is None else f"{p.duration_seconds:g}"
-        rows.append([video_id, p.caption, day(p.published_local), duration,
-                     *cells({k: getattr(m, k) for k in METRICS})])
+        rows.append(
+            [
+                video_id,
+                p.caption,
+                day(p.published_local),
+                duration,
+                *cells({k: getattr(m, k) for k in METRICS}),
+            ]
+        )
 
     totals = {}
     for k in METRICS:
         present = [getattr(r.metrics, k) for r in request.rows if getattr(r.metrics, k) is not None]
-        totals[k] = None if not present else (round(sum(present), 4) if k == "watch_time_hours" else sum(present))
+        totals[k] = (
+            None
+            if not present
+            else (round(sum(present), 4) if k == "watch_time_hours" else sum(present))
+        )
     if not request.rows:
         totals = {k: 0 for k in METRICS}  # Studio shows a zero total for an empty range
     total_row = ["Total", "", "", "", *cells(totals)]
