@@ -44,6 +44,9 @@ def test_worker_processes_give_the_same_batch_as_one_process(settings, monkeypat
     assert c1["files_parsed"] > 300 and c1["files_rejected"] == 1
     for c2, p2, d2, m2 in shared:
         assert c1 == c2 and p1.equals(p2) and d1.equals(d2) and m1 == m2
-    assert files_in_workers(caplog)[-1] > 0
+    # Work is shared by racing: this process cancels chunks from the back while the workers
+    # start on the front, so on a busy machine it can, rarely, take a whole batch itself.
+    # Over the three batches with workers, the workers must have parsed some of them.
+    assert any(n > 0 for n in files_in_workers(caplog)[1:])
     assert pipeline.parse._kept_pool is None
     assert pipeline.parse._parse_workers(1000) >= 1
