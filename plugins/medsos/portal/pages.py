@@ -226,28 +226,28 @@ def email_html(settings: Settings, code: str, week: str) -> str | None:
     """The week's summary email for a province (or 00, KPU RI) as the email renders it,
     the chart inline."""
     from medsos.report.chart import activity_chart_png
-    from medsos.report.render import render
-    from medsos.report.summary import gather
+    from medsos.report.render import chart_title, render
 
-    con = connect(settings)
-    try:
-        known = con.execute(
-            "select count(*) from marts.weekly_cadence where iso_week = ?", [week]
-        ).fetchall()[0][0]
-        if not known:
-            return None
-        summary = gather(con, code, "national" if code == "00" else "province", week)
-    finally:
-        con.close()
-    png = activity_chart_png(summary.chart_series, f"Aktivitas posting per platform, s.d. {week}")
+    summary = _week_summary(settings, code, week)
+    if summary is None:
+        return None
+    png = activity_chart_png(summary.chart_series, chart_title(summary))
     html, _ = render(summary, chart_src="data:image/png;base64," + base64.b64encode(png).decode())
     return html
 
 
 def email_workbook(settings: Settings, code: str, week: str) -> bytes | None:
     """The workbook the week's email carries, built by the email's own code."""
-    from medsos.report.summary import gather
     from medsos.report.workbook import build_workbook
+
+    summary = _week_summary(settings, code, week)
+    return None if summary is None else build_workbook(summary.sheets)
+
+
+def _week_summary(settings: Settings, code: str, week: str):
+    """The week's summary for ``code`` as the email gathers it, or None for a week the
+    published copy does not hold."""
+    from medsos.report.summary import gather
 
     con = connect(settings)
     try:
@@ -256,10 +256,9 @@ def email_workbook(settings: Settings, code: str, week: str) -> bytes | None:
         ).fetchall()[0][0]
         if not known:
             return None
-        summary = gather(con, code, "national" if code == "00" else "province", week)
+        return gather(con, code, "national" if code == "00" else "province", week)
     finally:
         con.close()
-    return build_workbook(summary.sheets)
 
 
 # --------------------------------------------------------------------------- downloads
