@@ -34,6 +34,23 @@ from medsos.warehouse import open_warehouse, transaction
 log = logging.getLogger(__name__)
 
 
+# a row held back (raw.quarantine, which adds the row itself) or warned about (raw.row_warnings)
+ROW_FINDING_COLUMNS = [
+    "run_id",
+    "source_file",
+    "source_sheet",
+    "source_row",
+    "platform",
+    "office_code",
+    "post_id",
+    "column_name",
+    "value",
+    "check_name",
+    "severity",
+    "message",
+]
+
+
 def file_status(status: str, reason: str | None, loaded: int, bad: int) -> tuple[str, str | None]:
     """A file's status once its rows are checked: ``status`` after parsing and the file
     checks ('parsed' or 'rejected'), with ``loaded`` rows accepted and ``bad`` rows held
@@ -280,21 +297,7 @@ def _check_tables(checked: _Checked, run_id: str, now: datetime) -> dict[str, pd
     return {
         "_quarantine": pd.DataFrame(
             [{**r, "run_id": run_id} for r in checked.quarantine_rows],
-            columns=[
-                "run_id",
-                "source_file",
-                "source_sheet",
-                "source_row",
-                "platform",
-                "office_code",
-                "post_id",
-                "column_name",
-                "value",
-                "check_name",
-                "severity",
-                "message",
-                "row_json",
-            ],
+            columns=[*ROW_FINDING_COLUMNS, "row_json"],
         ),
         "_validation": pd.DataFrame(
             [{**r, "run_id": run_id, "validated_at": now} for r in checked.results],
@@ -313,20 +316,7 @@ def _check_tables(checked: _Checked, run_id: str, now: datetime) -> dict[str, pd
         ),
         "_warnings": pd.DataFrame(
             [{**w, "run_id": run_id} for w in checked.warnings],
-            columns=[
-                "run_id",
-                "source_file",
-                "source_sheet",
-                "source_row",
-                "platform",
-                "office_code",
-                "post_id",
-                "column_name",
-                "value",
-                "check_name",
-                "severity",
-                "message",
-            ],
+            columns=ROW_FINDING_COLUMNS,
         ),
         "_per_file": pd.DataFrame(
             [{**r, "run_id": run_id} for r in checked.per_file],
