@@ -25,7 +25,7 @@ from medsos.report.summary import (
     FOLLOW_UP_SHEET,
     TO_CALL_SHOWN,
     Summary,
-    gather,
+    gather_week,
     recipients_of_summaries,
 )
 from medsos.report.workbook import build_workbook
@@ -194,13 +194,12 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
         targets = recipients_of_summaries(con, week)
         if len(targets) >= CHARTS_IN_A_WORKER_FROM and (os.cpu_count() or 1) > 1:
             pool = _chart_worker()
-        summaries, charts = [], []
-        for code, scope in targets:
-            s = gather(con, code, scope, week)
-            summaries.append(s)
-            charts.append(
-                pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None
-            )
+        # every summary at once: one query per section, not one per section and summary
+        summaries = gather_week(con, week, targets)
+        charts = [
+            pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None
+            for s in summaries
+        ]
     finally:
         con.close()
     written = []
