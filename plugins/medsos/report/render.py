@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -177,6 +178,13 @@ def _chart_worker():
     return pool
 
 
+def _drawn(chart: bytes) -> Future[bytes]:
+    """A chart drawn in this process, held as the worker's are."""
+    done: Future[bytes] = Future()
+    done.set_result(chart)
+    return done
+
+
 def _warm_up() -> None:
     import matplotlib.backends.backend_agg  # noqa: F401
 
@@ -204,15 +212,23 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
         con.close()
     written = []
     try:
-        for s, pending in zip(summaries, charts, strict=True):
+        # the workbooks while the worker draws the charts from the first summary on
+        workbooks = [build_workbook(s.sheets) for s in summaries]
+        # then the charts it has not begun are drawn here, from the last summary back: with
+        # the summaries gathered at once the charts are the longest part, shared by both
+        # processes this way (each chart still drawn once)
+        for i in reversed(range(len(summaries))):
+            pending = charts[i]
+            if pending is not None and not pending.cancel():
+                break  # this one and those before it are the worker's
+            charts[i] = _drawn(
+                activity_chart_png(summaries[i].chart_series, chart_title(summaries[i]))
+            )
+        for s, pending, workbook in zip(summaries, charts, workbooks, strict=True):
             html, text = render(s, chart_src=CHART_SRC)
             base = folder / f"ringkasan_{s.office_code}_{week}"
-            if pending is None:
-                chart = activity_chart_png(s.chart_series, chart_title(s))
-            # the workbook first, so the chart worker draws meanwhile
-            workbook = build_workbook(s.sheets)
-            if pending is not None:
-                chart = pending.result()
+            assert pending is not None  # drawn above unless the worker has it
+            chart = pending.result()
             msg = build_message(
                 s,
                 recipients.get(s.office_code, []),

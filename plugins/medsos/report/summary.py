@@ -368,8 +368,8 @@ def _data_quality(
                          q.column_name""",
             [week, codes],
         )
-        for code, found in found_rows.items():
-            for r in found:
+        for code, problems in found_rows.items():
+            for r in problems:
                 if r["check_name"] == "parse":
                     what = f"nilai tidak terbaca di kolom '{r['column_name']}'"
                 else:
@@ -378,7 +378,7 @@ def _data_quality(
                     f"{r['rows']} baris {verb}: {what}{_rows_said(r['row_numbers'])}"
                 )
 
-    for code, found in _split_rows(
+    for code, warnings in _split_rows(
         con,
         f"""select {sc.key} as summary_code, r.source_file, o.office_name, r.expectation,
                    r.column_name, f.rows_in_file
@@ -389,7 +389,7 @@ def _data_quality(
             order by summary_code, o.office_name, r.source_file, r.expectation, r.column_name""",
         [week, codes],
     ).items():
-        for r in found:
+        for r in warnings:
             if r["column_name"] == "rows_vs_recent":
                 what = (
                     f"berisi {r['rows_in_file']} baris, lebih dari 10 kali biasanya; periksa rentang "
