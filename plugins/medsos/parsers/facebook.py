@@ -43,7 +43,7 @@ Google Analytics reports) are refused with a reason saying what they are.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from medsos.parsers.api_pull import (
     ApiPull,
@@ -75,8 +75,15 @@ from medsos.parsers.base import (
 from medsos.parsers.sheets import ParseError, RawFile, RawSheet, header_index, norm_header
 from medsos.parsers.values import META_CLOCK, to_instant, to_local
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from medsos.parsers.columns import Columns
+
 # Meta writes US-style minutes in every UI language; nothing else is accepted.
 META_TIME_FORMATS = ("%m/%d/%Y %H:%M",)
+# The form nearly every cell has, read vectorised by the column reader (regex, format).
+META_TIME_PLAIN = (r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", "%m/%d/%Y %H:%M")
 
 ALIASES_EN = {
     "post id": "post_id",
@@ -160,6 +167,7 @@ class FacebookContent:
     kind = "facebook_content"
     platform = "facebook"
     lists_posts = True
+    column_aliases = ALIASES  # the columns read_columns reads
     description = "Meta Business Suite Facebook content export (CSV with Post ID, Page ID, Publish time, Permalink)"
 
     def matches(self, raw: RawFile) -> bool:
@@ -234,6 +242,52 @@ class FacebookContent:
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, post_id))
         return build_result(self.kind, self.platform, raw, records, rejected, skipped=skipped)
+
+    def read_columns(self, cols: Columns) -> pd.DataFrame | None:
+        """``parse`` a column at a time for a header group DuckDB read
+        (``medsos.parsers.csv_groups``); a row ``parse`` would quarantine or skip is
+        marked bad instead, and its file is read by ``parse``."""
+        idx = cols.use(ALIASES)
+        if not REQUIRED.keys() <= idx.keys():
+            return None
+        id_locale = is_indonesian(cols.header)
+        legacy = "views" not in idx and "impressions" in idx
+        post_id = cols.ids("post_id")  # an empty id (Meta's error row too) is bad
+        published = cols.datetimes("published", META_TIME_FORMATS, META_TIME_PLAIN)
+        cols.mark_bad(published.isna())
+        instant = cols.instants(published, META_CLOCK)
+        label = cols.lowered("post_type")
+        cols.mark_bad(~label.isin(list(POST_TYPES)))
+        title, desc = cols.text("title").fillna(""), cols.text("description").fillna("")
+        caption = title.where(title.str.len() >= desc.str.len(), desc)
+        seconds = cols.decimal("seconds_viewed", id_locale)
+        duration = cols.duration("duration")
+        page = cols.text("page_id")
+        return cols.posts(
+            self.platform,
+            {
+                "account_handle": None,  # the export names the Page, not its handle
+                "account_id": cols.ids("page_id", where=page.notna().to_numpy()),
+                "post_id": post_id,
+                "published_at": instant,
+                "published_local": cols.local_times(instant),
+                "publish_time_precision": "minute",
+                "post_type": label.map(POST_TYPES),
+                "caption": caption.where(caption != "", None),
+                "permalink": cols.text("permalink"),
+                "views": None if legacy else cols.count("views", id_locale),
+                "reach": cols.count("reach" if cols.has("reach") else "reach_legacy", id_locale),
+                "impressions": cols.count("impressions", id_locale) if legacy else None,
+                "likes": cols.count("likes" if cols.has("likes") else "likes_legacy", id_locale),
+                "comments": cols.count("comments", id_locale),
+                "shares": cols.count("shares", id_locale),
+                "duration_seconds": duration.where(duration != 0, None),  # 0 / blank: not a video
+                "watch_time_hours": seconds.map(
+                    lambda v: None if v is None else round(v / 3600, 6)
+                ),
+                "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
+            },
+        )
 
 
 META_ERROR_ROW = "Meta's own row for a post it could not compute ('An error occurred while computing metadata'): no post id, no publish time"

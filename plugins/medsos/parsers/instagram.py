@@ -19,7 +19,7 @@ Instagram post types (``IG reel``, ``IG carousel``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medsos.parsers.api_pull import (
     ApiPull,
@@ -45,9 +45,20 @@ from medsos.parsers.base import (
     row_id,
     skip,
 )
-from medsos.parsers.facebook import META_ERROR_ROW, META_TIME_FORMATS, MetaDaily, meta_error_row
+from medsos.parsers.facebook import (
+    META_ERROR_ROW,
+    META_TIME_FORMATS,
+    META_TIME_PLAIN,
+    MetaDaily,
+    meta_error_row,
+)
 from medsos.parsers.sheets import RawFile, header_index, norm_header
 from medsos.parsers.values import META_CLOCK, to_instant, to_local
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from medsos.parsers.columns import Columns
 
 ALIASES_EN = {
     "post id": "post_id",
@@ -118,6 +129,7 @@ class InstagramContent:
     kind = "instagram_content"
     platform = "instagram"
     lists_posts = True
+    column_aliases = ALIASES  # the columns read_columns reads
     description = (
         "Meta Business Suite Instagram content export (CSV with Post ID, Account ID or "
         "Account username, Publish time, Post type; English or Indonesian headers)"
@@ -202,6 +214,52 @@ class InstagramContent:
             except CellError as exc:
                 rejected.append(reject(row, sheet.name, exc, post_id))
         return build_result(self.kind, self.platform, raw, records, rejected, skipped=skipped)
+
+    def read_columns(self, cols: Columns) -> pd.DataFrame | None:
+        """``parse`` a column at a time for a header group DuckDB read
+        (``medsos.parsers.csv_groups``); a row ``parse`` would quarantine or skip is
+        marked bad instead, and its file is read by ``parse``."""
+        idx = cols.use(ALIASES)
+        if not REQUIRED.keys() <= idx.keys():
+            return None
+        id_locale = any(norm_header(h) in INDONESIAN for h in cols.header)
+        legacy = "views" not in idx and ("impressions" in idx or "plays" in idx)
+        post_id = cols.ids("post_id")  # an empty id (Meta's error row too) is bad
+        published = cols.datetimes("published", META_TIME_FORMATS, META_TIME_PLAIN)
+        cols.mark_bad(published.isna())
+        instant = cols.instants(published, META_CLOCK)
+        label = cols.lowered("post_type")
+        cols.mark_bad(~label.isin(list(POST_TYPES)))
+        account = cols.text("account_id")
+        impressions = None
+        if legacy:
+            impressions = cols.count("impressions", id_locale)
+            impressions = impressions.fillna(cols.count("plays", id_locale))
+        duration = cols.duration("duration")
+        return cols.posts(
+            self.platform,
+            {
+                "account_handle": cols.text("username"),
+                "account_id": cols.ids("account_id", where=account.notna()),
+                "post_id": post_id,
+                "published_at": instant,
+                "published_local": cols.local_times(instant),
+                "publish_time_precision": "minute",
+                "post_type": label.map(POST_TYPES),
+                "caption": cols.text("description"),
+                "permalink": cols.text("permalink"),
+                "views": None if legacy else cols.count("views", id_locale),
+                "reach": cols.count("reach", id_locale),
+                "impressions": impressions,
+                "likes": cols.count("likes", id_locale),
+                "comments": cols.count("comments", id_locale),
+                "shares": cols.count("shares", id_locale),
+                "saves": cols.count("saves", id_locale),
+                # images and carousels say 0 seconds: no duration, not a zero-length video
+                "duration_seconds": duration.where(duration != 0, None),
+                "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
+            },
+        )
 
 
 PARSERS: list[ExportParser] = [InstagramContent(), MetaDaily("instagram")]

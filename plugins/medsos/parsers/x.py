@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medsos.parsers.api_pull import (
     ApiPull,
@@ -86,6 +86,11 @@ from medsos.parsers.base import (
 )
 from medsos.parsers.sheets import RawFile, header_index, norm_header
 from medsos.parsers.values import is_missing, parse_count, to_instant, to_local
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from medsos.parsers.columns import Columns
 
 TWITTER_EPOCH_MS = 1288834974657
 HANDLE = re.compile(r"(?:x|twitter)\.com/([^/]+)/status/(\d+)")
@@ -169,6 +174,7 @@ class XAccountContent:
     kind = "x_account_content"
     platform = "x"
     lists_posts = True
+    column_aliases = CONTENT_ALIASES  # the columns read_columns reads
     description = (
         "X account analytics content export (account_analytics_content_….csv: Post id, Date, Post text, "
         "Post Link or Link)"
@@ -253,6 +259,67 @@ class XAccountContent:
                 rejected.append(reject(row, sheet.name, exc, post_id))
         return build_result(
             self.kind, self.platform, raw, records, rejected, notes=notes, skipped=skipped
+        )
+
+    def read_columns(self, cols: Columns) -> pd.DataFrame | None:
+        """``parse`` a column at a time for a header group DuckDB read
+        (``medsos.parsers.csv_groups``); a row ``parse`` would quarantine, skip or note
+        is marked bad instead, and its file is read by ``parse``."""
+        import pandas as pd
+
+        idx = cols.use(CONTENT_ALIASES)
+        if not {"post_id", "date"} <= idx.keys():
+            return None
+        link = cols.text("link")
+        # X's rows for no post (status/undefined) are skipped or held back by parse
+        cols.mark_bad(link.str.contains(PHANTOM_LINK).fillna(False).to_numpy(dtype=bool))
+        post_id = cols.ids("post_id")
+        # the instant in the id, as snowflake_instant reads it (Python ints: no overflow)
+        seconds = post_id.map(
+            lambda v: None if v is None else ((int(v) >> 22) + TWITTER_EPOCH_MS) // 1000
+        )
+        # an id whose time falls outside what a datetime holds: parse refuses it
+        outside = seconds.map(lambda v: v is not None and not 0 <= v < 253402300800)
+        cols.mark_bad(outside.to_numpy(dtype=bool))
+        seconds = seconds.where(~outside & seconds.notna(), 0).astype("int64")
+        instant = pd.Series(pd.to_datetime(seconds, unit="s", utc=True)).astype(
+            "datetime64[us, UTC]"
+        )
+        local = cols.local_times(instant)
+        day = cols.datetimes("date", CONTENT_DAY_FORMATS)
+        gap = (local.dt.normalize() - day.dt.normalize()).dt.days.abs()
+        cols.mark_bad((day.notna() & (gap > 1)).to_numpy())  # parse notes it and uses Date
+        handle = link.str.extract(HANDLE.pattern, expand=False)[0] if len(link) else link
+        impressions = cols.count("impressions")
+        present = [cols.count(n) for n in ("reposts", "shares") if cols.has(n)]
+        shares = (
+            pd.Series(pd.NA, index=range(cols.n), dtype="Int64")
+            if not present
+            else present[0]
+            if len(present) == 1
+            else present[0].fillna(0) + present[1].fillna(0)
+        )
+        if len(present) == 2:
+            shares = shares.where(present[0].notna() | present[1].notna(), pd.NA)
+        return cols.posts(
+            self.platform,
+            {
+                "account_handle": handle.astype(object).where(handle.notna(), None),
+                "post_id": post_id,
+                "published_at": instant,
+                "published_local": local,
+                "publish_time_precision": "second",
+                "post_type": "text",
+                "caption": cols.text("text"),
+                "permalink": link,
+                "views": impressions,  # X's impressions are its views (module docstring)
+                "impressions": impressions,
+                "likes": cols.count("likes"),
+                "comments": cols.count("comments"),
+                "shares": shares,
+                "saves": cols.count("saves"),
+                "metric_definition": "x_analytics_content",
+            },
         )
 
 

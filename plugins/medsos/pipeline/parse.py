@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pandas as pd
+
 from medsos import landing, weeks
 from medsos.config import Settings
 from medsos.parsers.base import ACCOUNT_DAILY_COLUMNS, POST_COLUMNS, FileContext, frame
@@ -101,15 +103,17 @@ def _parse_chunk(
 
 
 def _parse_shared(
-    pool, landing_root: Path, todo: list[dict[str, Any]]
-) -> list[tuple[dict[str, Any], list, list]]:
+    pool, landing_root: Path, todo: list[dict[str, Any]], meanwhile: Callable[[], Any] | None = None
+) -> tuple[list[tuple[dict[str, Any], list, list]], Any]:
     """Parse ``todo`` with the pool's workers taking chunks from the front and this
     process taking them from the back, until the two meet. This process would otherwise
-    wait idle while the workers start; what it parses also needs no sending back."""
+    wait idle while the workers start; what it parses also needs no sending back. It
+    runs ``meanwhile`` first (the CSV groups DuckDB reads) and returns its result too."""
     chunks = [todo[i : i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
     futures = [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
     done: list[list | None] = [None] * len(chunks)
     try:
+        extra = meanwhile() if meanwhile is not None else None
         for i in range(len(chunks) - 1, -1, -1):
             if not futures[i].cancel():
                 break  # a worker has it (and every chunk before it)
@@ -123,7 +127,84 @@ def _parse_shared(
     results: list[tuple[dict[str, Any], list, list]] = []
     for d, f in zip(done, futures, strict=True):
         results.extend(d if d is not None else f.result())
-    return results
+    return results, extra
+
+
+def _parse_part(
+    pool, landing_root: Path, entries: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
+    """Parse one part's files: (each file's manifest fields, in order; its posts; its
+    account days). The CSV files of a recognised header group are read by DuckDB
+    (``medsos.parsers.csv_groups``) in this process while the workers read the rest row
+    by row; a file that path leaves is read row by row after it."""
+    from medsos.parsers import csv_groups
+    from medsos.registry import load_offices
+
+    groups: dict[str, list] = {}
+    if csv_groups.enabled():
+        offices = load_offices()
+        files = [
+            (i, e["relative_path"], _context(e, offices[e["office_code"]]))
+            for i, e in enumerate(entries)
+            if e["office_code"] in offices
+        ]
+        groups, _ = csv_groups.group_files(landing_root, files)
+    grouped = {c.position for members in groups.values() for c in members}
+    first = [i for i in range(len(entries)) if i not in grouped]
+
+    def read_groups():
+        return csv_groups.read_groups(groups) if groups else None
+
+    todo = [entries[i] for i in first]
+    if pool is not None:
+        results, read = _parse_shared(pool, landing_root, todo, read_groups)
+    else:
+        read = read_groups()
+        results = [_parse_entry(landing_root, e) for e in todo]
+    fields: list[dict[str, Any] | None] = [None] * len(entries)
+    positions: list[int] = []
+    day_positions: list[int] = []
+    post_records: list[dict[str, Any]] = []
+    daily_records: list[dict[str, Any]] = []
+
+    def take(i: int, result: tuple[dict[str, Any], list, list]) -> None:
+        updated, posts_part, daily_part = result
+        fields[i] = updated
+        post_records.extend(posts_part)
+        daily_records.extend(daily_part)
+        positions.extend([i] * len(posts_part))
+        day_positions.extend([i] * len(daily_part))
+
+    for i, result in zip(first, results, strict=True):
+        take(i, result)
+    if read is not None:
+        for outcome in read.outcomes:
+            fields[outcome.position] = outcome.fields
+    for i in sorted(grouped):
+        if fields[i] is None:  # a file the DuckDB path left to the row path
+            take(i, _parse_entry(landing_root, entries[i]))
+    # the files' rows in manifest order, whichever path read them
+    posts = _in_order(
+        frame(post_records, POST_COLUMNS), positions, read.posts if read is not None else None
+    )
+    days = _in_order(frame(daily_records, ACCOUNT_DAILY_COLUMNS), day_positions, None)
+    return [f or {} for f in fields], posts, days
+
+
+def _in_order(rows: pd.DataFrame, positions: list[int], more: pd.DataFrame | None) -> pd.DataFrame:
+    """``rows`` (whose files are at ``positions``) and ``more`` (with ``_position``) in
+    the order of their files, each file's rows in their own order."""
+    if more is not None and len(more):
+        rows = pd.concat([rows.assign(_position=positions), more], ignore_index=True)
+    elif positions != sorted(positions):
+        rows = rows.assign(_position=positions)
+    else:
+        return rows
+    return (
+        rows.sort_values("_position", kind="stable")
+        .drop(columns="_position")
+        .reset_index(drop=True)
+    )
 
 
 def parse_files(
@@ -174,27 +255,14 @@ def parse_files(
         else _start_parse_pool(workers - 1)
     ) as pool:
         for part, entries in sorted(parts.items()) or [("", [])]:
-            if pool is not None:
-                results = _parse_shared(pool, settings.landing, entries)
-            else:
-                results = [_parse_entry(settings.landing, e) for e in entries]
-            post_records: list[dict[str, Any]] = []
-            daily_records: list[dict[str, Any]] = []
-            for entry, (updated, posts_part, daily_part) in zip(entries, results, strict=True):
+            fields, posts, days = _parse_part(pool, settings.landing, entries)
+            for entry, updated in zip(entries, fields, strict=True):
                 entry.update(updated)
-                post_records.extend(posts_part)
-                daily_records.extend(daily_part)
-            del results
-            write_frame(
-                frame(post_records, POST_COLUMNS), batch.folder / part_file(PARSED_POSTS, part)
-            )
-            write_frame(
-                frame(daily_records, ACCOUNT_DAILY_COLUMNS),
-                batch.folder / part_file(ACCOUNT_DAILY, part),
-            )
-            manifest["parts"][part] = {"posts": len(post_records), "days": len(daily_records)}
-            posts_parsed += len(post_records)
-            days_parsed += len(daily_records)
+            write_frame(posts, batch.folder / part_file(PARSED_POSTS, part))
+            write_frame(days, batch.folder / part_file(ACCOUNT_DAILY, part))
+            manifest["parts"][part] = {"posts": len(posts), "days": len(days)}
+            posts_parsed += len(posts)
+            days_parsed += len(days)
             files_done += len(entries)
             if progress is not None:
                 progress(part, files_done, posts_parsed + days_parsed)
@@ -225,13 +293,7 @@ def _parse_entry(
             path, entry["relative_path"], landing.read_bytes(landing_root, entry["relative_path"])
         )
         parser = detect(raw)
-        ctx = FileContext(
-            relative_path=entry["relative_path"],
-            office_code=office.office_code,
-            office_timezone=office.timezone,
-            delivery_week=entry["delivery_week"],
-            snapshot_at=snapshot_time(entry["delivery_week"], office.timezone),
-        )
+        ctx = _context(entry, office)
         result = parser.parse(raw, ctx)
     except ParseError as exc:
         log.warning("rejected %s", exc)
@@ -290,6 +352,17 @@ def _parse_entry(
         },
         result.post_records,
         result.daily_records,
+    )
+
+
+def _context(entry: dict[str, Any], office) -> FileContext:
+    """Who delivered a file and for which week, from its manifest entry."""
+    return FileContext(
+        relative_path=entry["relative_path"],
+        office_code=office.office_code,
+        office_timezone=office.timezone,
+        delivery_week=entry["delivery_week"],
+        snapshot_at=snapshot_time(entry["delivery_week"], office.timezone),
     )
 
 

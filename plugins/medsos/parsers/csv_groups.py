@@ -1,0 +1,279 @@
+"""Parse where the bytes are: the CSV files of a recognised header group read by DuckDB.
+
+A national week brings about 1,660 CSV exports in a handful of shapes (one header line
+per platform and UI language). Reading them row by row in Python costs far more than
+DuckDB's C reader: here the files of a batch are grouped by their header line, the
+group's parser is found from the header, DuckDB reads the whole group's file list in one
+``read_csv`` (every cell as text), and the parser converts the cells a column at a time
+(``ExportParser.read_columns``, with ``medsos.parsers.columns``).
+
+Chosen per file, the row path (``medsos.parsers.sheets`` + ``parser.parse``) still reads
+every file this path does not take, and so every file with anything to say:
+
+- before reading: a ZIP member, an XLSX or JSON lines file, a file that is not plain
+  UTF-8 (Windows-1252, UTF-16, mixed), one with a stray carriage return, an odd number
+  of quote characters (a cut download), a ``sep=`` line, ``;`` separators, a header over
+  several lines or of fewer than two columns, or a header no parser with a column reader
+  recognises (TikTok's and YouTube's exports, Meta's daily files, …);
+- after reading: a file DuckDB could not split into the header's columns (rows too long
+  or too short), one whose line count does not add up (blank lines, which DuckDB skips),
+  and one with any cell the column reader cannot read without error.
+
+So this path yields only what the row path would yield for a file without problems
+(``tests/test_csv_groups.py`` compares both on every fixture and real export), and every
+problem is still reported by the row path with file, row, column and value. Set
+``MEDSOS_CSV_READER=python`` to read every file by the row path.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from medsos.parsers.base import FileContext
+from medsos.parsers.columns import Columns
+from medsos.parsers.sheets import ParseError, RawFile, RawSheet, header_index
+
+log = logging.getLogger(__name__)
+
+READER_ENV = "MEDSOS_CSV_READER"
+MEMBER_SEPARATOR = "::"  # medsos.landing's, for a ZIP member (not imported: no cycle)
+
+
+# what str.strip() takes off both ends, which is how the row path strips a cell
+WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+WHITESPACE_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE)  # for an RE2 [...]
+
+
+def enabled() -> bool:
+    return os.environ.get(READER_ENV, "duckdb").strip().lower() != "python"
+
+
+@dataclass
+class Candidate:
+    """A file this path may read: where it is, who sent it, and what its bytes showed."""
+
+    position: int  # in the caller's list
+    ctx: FileContext
+    path: Path
+    encoding: str  # 'utf-8' or 'utf-8-sig', as the row path names it
+    lines: int  # physical lines, the header's included
+
+
+@dataclass
+class FileOutcome:
+    """What the row path's manifest fields would say of a file read here."""
+
+    position: int
+    fields: dict[str, Any]
+
+
+@dataclass
+class GroupsRead:
+    posts: pd.DataFrame  # POST_COLUMNS plus ``_position`` (the file's place in the list)
+    outcomes: list[FileOutcome]
+    left: dict[int, str]  # position -> why the row path reads that file
+
+
+def sniff(data: bytes) -> tuple[str, str, int] | str:
+    """(header line, encoding, physical lines) of a file this path can read, else why not."""
+    if not data.strip():
+        return "empty"
+    if data[:2] == b"PK" or b"\x00" in data:
+        return "a workbook, UTF-16 or binary"
+    if not data.endswith(b"\n"):
+        # the row path checks whether the last row was cut off (short rows read here
+        # are padded with empty cells, as the row path reads them)
+        return "no line break at the end"
+    encoding, body = "utf-8", data
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8) :]
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    if body.count(b"\r") != body.count(b"\r\n"):
+        return "a carriage return without a line feed"
+    if body.count(b'"') % 2:
+        return "an odd number of quote characters (cut off?)"
+    first = body.partition(b"\n")[0].decode("utf-8")
+    header = first.rstrip("\r")
+    if not header.strip():
+        return "a blank first line"
+    if header[:4].lower() == "sep=":
+        return "a 'sep=' line"
+    if first.count(";") > first.count(","):
+        return "separated by ';'"
+    if header.count('"') % 2:
+        return "a header over several lines"
+    return header, encoding, body.count(b"\n")
+
+
+def group_files(
+    landing_root: Path, files: list[tuple[int, str, FileContext]]
+) -> tuple[dict[str, list[Candidate]], dict[int, str]]:
+    """The files (position, relative path, context) this path may read, by header line,
+    and why each other CSV file is left to the row path."""
+    groups: dict[str, list[Candidate]] = {}
+    left: dict[int, str] = {}
+    for position, rel, ctx in files:
+        if MEMBER_SEPARATOR in rel or not rel.lower().endswith(".csv"):
+            continue
+        path = landing_root / rel
+        try:
+            data = path.read_bytes()
+        except OSError:
+            left[position] = "unreadable"  # the row path says what is wrong with it
+            continue
+        sniffed = sniff(data)
+        if isinstance(sniffed, str):
+            left[position] = sniffed
+            continue
+        header, encoding, lines = sniffed
+        groups.setdefault(header, []).append(Candidate(position, ctx, path, encoding, lines))
+    return groups, left
+
+
+def read_groups(groups: dict[str, list[Candidate]]) -> GroupsRead:
+    """Read every group whose header a column reader recognises; the files left out of
+    ``outcomes`` are for the row path (``left`` says why)."""
+    frames: list[pd.DataFrame] = []
+    outcomes: list[FileOutcome] = []
+    left: dict[int, str] = {}
+    for header_line, candidates in groups.items():
+        read = _read_group(header_line, candidates)
+        if isinstance(read, str):
+            left.update((c.position, read) for c in candidates)
+            continue
+        frames.append(read.posts)
+        outcomes.extend(read.outcomes)
+        left.update(read.left)
+    posts = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return GroupsRead(posts, outcomes, left)
+
+
+def _parser_for(header: list[str], first: Candidate):
+    from medsos.parsers import detect
+
+    raw = RawFile(first.path, first.ctx.relative_path, first.encoding, [RawSheet(None, header, [])])
+    try:
+        parser = detect(raw)
+    except ParseError:
+        return None
+    return parser if hasattr(parser, "read_columns") else None
+
+
+def _read_group(header_line: str, candidates: list[Candidate]) -> GroupsRead | str:
+    import duckdb
+
+    header = [c.strip() for c in next(csv.reader([header_line]))]
+    if sum(1 for c in header if c) < 2:
+        return "a title line or one column"  # the row path knows those shapes
+    width = len(header)
+    parser = _parser_for(header, candidates[0])
+    if parser is None:
+        return "a header no column reader recognises"
+    names = [f"c{i}" for i in range(width)]  # the SQL below is built from these and constants
+    used = sorted(set(header_index(RawSheet(None, header, []), parser.column_aliases).values()))
+    con = duckdb.connect()
+    try:
+        con.execute("set enable_progress_bar = false")
+        # Every column counts the row's line breaks (for its line number) and whether
+        # the row is blank; only the parser's columns are kept. Cells stay as written:
+        # Columns strips them as str.strip() does.
+        newlines = " + ".join(
+            f"coalesce(length({n}) - length(replace({n}, chr(10), '')), 0)" for n in names
+        )
+        try:
+            con.execute(
+                "create table cells as select _file, "
+                f"{newlines} as newlines, "
+                f"coalesce(regexp_full_match(concat_ws('', {', '.join(names)}), $blank), true) as blank"
+                + "".join(f", c{i}" for i in used)
+                + " from read_csv($files, header = true, names = $names, all_varchar = true, "
+                "filename = '_file', delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
+                # a short row is padded with empty cells as the row path pads it; padding
+                # needs the serial reader when a quoted cell holds a line break
+                "null_padding = true, parallel = false)",
+                {
+                    "files": [str(c.path) for c in candidates],
+                    "names": names,
+                    "blank": f"[{WHITESPACE_CLASS}]*",
+                },
+            )
+            refused = {
+                r[0]
+                for r in con.execute(
+                    "select distinct s.file_path from reject_errors e join reject_scans s using (scan_id, file_id)"
+                ).fetchall()
+            }
+        except duckdb.Error as exc:
+            log.info("DuckDB could not read a CSV group (%s); the row path reads it", exc)
+            return f"DuckDB could not read the group ({type(exc).__name__})"
+        got = con.execute("select _file, newlines, blank from cells order by rowid").fetchnumpy()
+        by_path = {str(c.path): i for i, c in enumerate(candidates)}
+        file_no = np.array([by_path[f] for f in got["_file"]], dtype=np.int64)
+        steps = np.asarray(got["newlines"], dtype=np.int64) + 1
+        line = (2 + pd.Series(steps).groupby(file_no).cumsum().to_numpy() - steps).astype(np.int64)
+        ok = np.array([str(c.path) not in refused for c in candidates], dtype=bool)
+        left = {
+            c.position: "rows DuckDB could not split into the header's columns"
+            for c in candidates
+            if str(c.path) in refused
+        }
+        # the last row must end on the file's last line: DuckDB skips blank lines, the row
+        # path counts them, so a file with one is the row path's
+        ends = pd.Series(line + steps - 1).groupby(file_no).max()
+        for i, c in enumerate(candidates):
+            if ok[i] and int(ends.get(i, 1)) != c.lines:
+                ok[i] = False
+                left[c.position] = "blank lines (DuckDB skips them, the row path counts them)"
+        filled_rows = ~np.asarray(got["blank"], dtype=bool)
+        con.execute("delete from cells where blank")
+        file_no, line = file_no[filled_rows], line[filled_rows]
+        cols = Columns(con, header, file_no, line, [c.ctx for c in candidates])
+        posts = parser.read_columns(cols)
+    finally:
+        con.close()
+    if posts is None:
+        return "without a column the parser requires"
+    bad_files = set(np.unique(file_no[cols.bad]).tolist())
+    for i in bad_files:
+        if ok[i]:
+            ok[i] = False
+            left[candidates[i].position] = "a cell the row path must judge"
+    keep = ok[file_no]
+    posts = posts[keep].reset_index(drop=True)
+    posts["_position"] = np.array([c.position for c in candidates])[file_no[keep]]
+    rows = pd.Series(file_no[keep]).value_counts()
+    outcomes = []
+    for i, c in enumerate(candidates):
+        if not ok[i]:
+            continue
+        n = int(rows.get(i, 0))
+        outcomes.append(
+            FileOutcome(
+                c.position,
+                {
+                    "platform": parser.platform,
+                    "export_kind": parser.kind,
+                    "encoding": c.encoding,
+                    "rows_in_file": n,
+                    "lists_posts": bool(getattr(parser, "lists_posts", True)),
+                    "status": "parsed",
+                    "rows_parsed": n,
+                    "rows_skipped": 0,
+                    "notes": [],
+                    "parse_rejects": [],
+                },
+            )
+        )
+    return GroupsRead(posts, outcomes, left)
