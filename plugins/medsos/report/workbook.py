@@ -142,11 +142,23 @@ def _plain(value: Any, column: str) -> Any:
 
 
 def _width(column: str, header: str, rows: list[tuple], index: int) -> float:
-    sample = [v[index] for v in rows[:300] if v[index] is not None]
     if column == "permalink":
         return 40
-    longest = max([len(header)] + [len(str(_plain(v, column))) for v in sample])
+    sample = [v[index] for v in rows[:300] if v[index] is not None]
+    # text and numbers of a column _plain leaves alone are shown as they are
+    translated = column in VALUE_LABELS or column.endswith("_pct")
+    longest = max(
+        [len(header)]
+        + [
+            len(str(v if not translated and type(v) in _AS_IS else _plain(v, column)))
+            for v in sample
+        ]
+    )
     return min(max(longest + 2, 8), 60)
+
+
+_AS_IS = frozenset({str, int, float})  # exactly these types (bool is an int)
+_KEPT = frozenset({str, int, float, date, type(None)})  # stored as they come, untranslated
 
 
 def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]], labels: bool = True) -> bytes:
@@ -170,14 +182,30 @@ def build_workbook(sheets: list[tuple[str, list[str], list[tuple]]], labels: boo
             for column, style, special, raw in zip(
                 columns, formats, translate, values, strict=True
             ):
-                value = (
-                    _plain(raw, column)
-                    if special
+                # most cells are text or numbers of an untranslated column: _plain keeps them
+                if not special and type(raw) in _KEPT:
+                    value = raw
+                elif (
+                    special
                     or isinstance(raw, (bool, datetime))
                     or (raw is not None and not isinstance(raw, (str, int, float, date)))
-                    else raw
-                )
-                if isinstance(value, str):
+                ):
+                    value = _plain(raw, column)
+                else:
+                    value = raw
+                kind = type(value)
+                if kind is int or kind is float:
+                    # below 1000 a thousands separator changes nothing
+                    cells.append(
+                        (
+                            value,
+                            style
+                            or (xlsx.COUNT if kind is int and abs(value) >= 1000 else xlsx.PLAIN),
+                        )
+                    )
+                elif value is None:
+                    cells.append((None, xlsx.PLAIN))
+                elif isinstance(value, str):
                     if column == "permalink" and value.startswith(("https://", "http://")):
                         cells.append((value, xlsx.LINK))
                     elif value.startswith(FORMULA_START):

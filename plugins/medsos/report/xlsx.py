@@ -94,7 +94,19 @@ class Writer:
                 continue
             ref = f"{letters[i]}{n}"
             s = f' s="{style}"' if style else ""
-            if isinstance(value, bool):
+            kind = type(value)
+            if type(value) is str and style != LINK:
+                # most cells: text, checked by type alone (the chain below asks isinstance)
+                text = ILLEGAL.sub("\ufffd", value)
+                space = ' xml:space="preserve"' if text != text.strip() else ""
+                out.append(
+                    f'<c r="{ref}" t="inlineStr"{s}><is><t{space}>{escape(text)}</t></is></c>'
+                )
+            elif kind is int or kind is float:
+                if value != value or value in (float("inf"), float("-inf")):
+                    continue  # NaN and infinities have no cell value in a workbook
+                out.append(f'<c r="{ref}"{s}><v>{value!r}</v></c>')
+            elif isinstance(value, bool):
                 out.append(f'<c r="{ref}" t="b"{s}><v>{int(value)}</v></c>')
             elif isinstance(value, (int, float)):
                 if value != value or value in (float("inf"), float("-inf")):
