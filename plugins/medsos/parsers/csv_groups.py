@@ -171,6 +171,31 @@ def _parser_for(header: list[str], first: Candidate):
     return parser if hasattr(parser, "read_columns") else None
 
 
+def _load(con, select: str, paths: list[str], names: list[str], refused: dict[str, str]) -> None:
+    """Append the rows of ``paths`` to ``cells`` in their order. A file DuckDB cannot
+    read at all (a stray quote stops the whole ``read_csv``) is found by halving the list,
+    so it alone goes to the row path; rows it could not split name their file in the
+    rejects tables."""
+    import duckdb
+
+    try:
+        con.execute(
+            f"insert into cells {select}",
+            {"files": paths, "names": names, "blank": f"[{WHITESPACE_CLASS}]*"},
+        )
+        for (path,) in con.execute(
+            "select distinct s.file_path from reject_errors e join reject_scans s using (scan_id, file_id)"
+        ).fetchall():
+            refused.setdefault(path, "rows DuckDB could not split into the header's columns")
+    except duckdb.Error as exc:
+        if len(paths) == 1:
+            refused[paths[0]] = f"DuckDB could not read it ({str(exc).splitlines()[0][:200]})"
+            return
+        half = len(paths) // 2
+        _load(con, select, paths[:half], names, refused)
+        _load(con, select, paths[half:], names, refused)
+
+
 def _read_group(header_line: str, candidates: list[Candidate]) -> GroupsRead | str:
     import duckdb
 
@@ -192,43 +217,32 @@ def _read_group(header_line: str, candidates: list[Candidate]) -> GroupsRead | s
         newlines = " + ".join(
             f"coalesce(length({n}) - length(replace({n}, chr(10), '')), 0)" for n in names
         )
-        try:
-            con.execute(
-                "create table cells as select _file, "
-                f"{newlines} as newlines, "
-                f"coalesce(regexp_full_match(concat_ws('', {', '.join(names)}), $blank), true) as blank"
-                + "".join(f", c{i}" for i in used)
-                + " from read_csv($files, header = true, names = $names, all_varchar = true, "
-                "filename = '_file', delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
-                # a short row is padded with empty cells as the row path pads it; padding
-                # needs the serial reader when a quoted cell holds a line break
-                "null_padding = true, parallel = false)",
-                {
-                    "files": [str(c.path) for c in candidates],
-                    "names": names,
-                    "blank": f"[{WHITESPACE_CLASS}]*",
-                },
-            )
-            refused = {
-                r[0]
-                for r in con.execute(
-                    "select distinct s.file_path from reject_errors e join reject_scans s using (scan_id, file_id)"
-                ).fetchall()
-            }
-        except duckdb.Error as exc:
-            log.info("DuckDB could not read a CSV group (%s); the row path reads it", exc)
-            return f"DuckDB could not read the group ({type(exc).__name__})"
+        select = (
+            f"select _file, {newlines} as newlines, "
+            f"coalesce(regexp_full_match(concat_ws('', {', '.join(names)}), $blank), true) as blank"
+            + "".join(f", c{i}" for i in used)
+            + " from read_csv($files, header = true, names = $names, all_varchar = true, "
+            "filename = '_file', delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
+            # a short row is padded with empty cells as the row path pads it; padding
+            # needs the serial reader when a quoted cell holds a line break
+            "null_padding = true, parallel = false)"
+        )
+        con.execute(
+            "create table cells (_file varchar, newlines bigint, blank boolean"
+            + "".join(f", c{i} varchar" for i in used)
+            + ")"
+        )
+        refused: dict[str, str] = {}
+        _load(con, select, [str(c.path) for c in candidates], names, refused)
+        if len(refused) == len(candidates):
+            return next(iter(refused.values()))
         got = con.execute("select _file, newlines, blank from cells order by rowid").fetchnumpy()
         by_path = {str(c.path): i for i, c in enumerate(candidates)}
         file_no = np.array([by_path[f] for f in got["_file"]], dtype=np.int64)
         steps = np.asarray(got["newlines"], dtype=np.int64) + 1
         line = (2 + pd.Series(steps).groupby(file_no).cumsum().to_numpy() - steps).astype(np.int64)
         ok = np.array([str(c.path) not in refused for c in candidates], dtype=bool)
-        left = {
-            c.position: "rows DuckDB could not split into the header's columns"
-            for c in candidates
-            if str(c.path) in refused
-        }
+        left = {c.position: refused[str(c.path)] for c in candidates if str(c.path) in refused}
         # the last row must end on the file's last line: DuckDB skips blank lines, the row
         # path counts them, so a file with one is the row path's
         ends = pd.Series(line + steps - 1).groupby(file_no).max()
