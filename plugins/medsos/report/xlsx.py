@@ -51,6 +51,8 @@ STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 REL_NS = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
 EXCEL_EPOCH = datetime(1899, 12, 30)
+INFINITIES = (float("inf"), float("-inf"))
+STYLE_ATTRIBUTES = [""] + [f' s="{style}"' for style in range(1, TEXT_AS_IS + 1)]
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -93,17 +95,19 @@ class Writer:
             if value is None:
                 continue
             ref = f"{letters[i]}{n}"
-            s = f' s="{style}"' if style else ""
+            s = STYLE_ATTRIBUTES[style]
+            # most cells are text or whole numbers: known by their type alone
             kind = type(value)
             if type(value) is str and style != LINK:
-                # most cells: text, checked by type alone (the chain below asks isinstance)
                 text = ILLEGAL.sub("\ufffd", value)
                 space = ' xml:space="preserve"' if text != text.strip() else ""
-                out.append(
-                    f'<c r="{ref}" t="inlineStr"{s}><is><t{space}>{escape(text)}</t></is></c>'
-                )
-            elif kind is int or kind is float:
-                if value != value or value in (float("inf"), float("-inf")):
+                # xml.sax.saxutils.escape, inline: & first, then > and <
+                text = text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+                out.append(f'<c r="{ref}" t="inlineStr"{s}><is><t{space}>{text}</t></is></c>')
+            elif kind is int:
+                out.append(f'<c r="{ref}"{s}><v>{value!r}</v></c>')
+            elif kind is float:
+                if value != value or value in INFINITIES:
                     continue  # NaN and infinities have no cell value in a workbook
                 out.append(f'<c r="{ref}"{s}><v>{value!r}</v></c>')
             elif isinstance(value, bool):
