@@ -15,9 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from functools import lru_cache
 from pathlib import Path
-from typing import cast
-
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, cast
 
 from medsos.config import Settings
 from medsos.report.chart import activity_chart_png
@@ -30,7 +28,9 @@ from medsos.report.summary import (
     recipients_of_summaries,
 )
 from medsos.report.workbook import build_workbook
-from medsos.warehouse import open_published
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +61,9 @@ def quality_counts(lines: list[dict]) -> str:
 
 @lru_cache(maxsize=1)  # compiled templates are reused for every province's summary
 def _env() -> Environment:
+    # here, not at the top: the chart worker imports this package, and needs no Jinja2
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("medsos.report", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
@@ -193,6 +196,9 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
     """Render every summary for ``week`` into ``<outbox>/<week>/``: the .eml, and an .html
     with its chart beside it as .png to open in a browser. Each summary's tables are
     queried, its chart drawn, its HTML rendered and its workbook written once."""
+    # here, not at the top: the chart worker imports this package, and needs no pandas
+    from medsos.warehouse import open_published
+
     recipients = load_recipients(settings.recipients)
     folder = settings.outbox / week
     folder.mkdir(parents=True, exist_ok=True)

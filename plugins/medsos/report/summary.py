@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from medsos import weeks
+
+if TYPE_CHECKING:  # the chart worker imports this package: no DuckDB there
+    import duckdb
 
 PLATFORM_LABELS = {
     "instagram": "Instagram",
