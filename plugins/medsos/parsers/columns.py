@@ -88,7 +88,8 @@ class Columns:
     def _select(self, *expressions: str) -> dict[str, Any]:
         # the expressions are built here from column positions and constants only
         sql = "select " + ", ".join(f"{e} as x{i}" for i, e in enumerate(expressions))
-        got = self.con.execute(sql + " from cells order by rowid").fetchnumpy()
+        # a table is scanned in insertion order (preserve_insertion_order is on)
+        got = self.con.execute(sql + " from cells").fetchnumpy()
         return {f"x{i}": got[f"x{i}"] for i in range(len(expressions))}
 
     def _cell(self, name: str) -> str:
@@ -186,7 +187,13 @@ class Columns:
 
     def decimal(self, name: str, decimal_comma: bool = False) -> pd.Series:
         """``Row.decimal``: plain digits in SQL, any other text through ``parse_decimal``."""
-        return self._floats(name, _DIGITS, lambda v: parse_decimal(v, decimal_comma=decimal_comma))
+        # '2275.0676' is float('2275.0676') in an English file; in an Indonesian one
+        # the point groups thousands, so only plain digits are cast there
+        return self._floats(
+            name,
+            _DIGITS if decimal_comma else _DECIMAL,
+            lambda v: parse_decimal(v, decimal_comma=decimal_comma),
+        )
 
     def duration(self, name: str) -> pd.Series:
         """``Row.duration`` in seconds (``47``, ``47.5``, ``0:12``, ``0:16:02``)."""

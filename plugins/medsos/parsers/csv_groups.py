@@ -31,6 +31,7 @@ import codecs
 import csv
 import logging
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ READER_ENV = "MEDSOS_CSV_READER"
 MEMBER_SEPARATOR = "::"  # medsos.landing's, for a ZIP member (not imported: no cycle)
 
 
+# Ends each file's rows in the joined text DuckDB reads; no export has this byte.
+SENTINEL = b"\x01"
 # what str.strip() takes off both ends, which is how the row path strips a cell
 WHITESPACE = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
 WHITESPACE_CLASS = "".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE)  # for an RE2 [...]
@@ -66,6 +69,7 @@ class Candidate:
     path: Path
     encoding: str  # 'utf-8' or 'utf-8-sig', as the row path names it
     lines: int  # physical lines, the header's included
+    body: bytes  # the bytes after the header line
 
 
 @dataclass
@@ -83,8 +87,9 @@ class GroupsRead:
     left: dict[int, str]  # position -> why the row path reads that file
 
 
-def sniff(data: bytes) -> tuple[str, str, int] | str:
-    """(header line, encoding, physical lines) of a file this path can read, else why not."""
+def sniff(data: bytes) -> tuple[str, str, int, bytes] | str:
+    """(header line, encoding, physical lines, the bytes after the header) of a file this
+    path can read, else why not."""
     if not data.strip():
         return "empty"
     if data[:2] == b"PK" or b"\x00" in data:
@@ -100,11 +105,14 @@ def sniff(data: bytes) -> tuple[str, str, int] | str:
         body.decode("utf-8")
     except UnicodeDecodeError:
         return "not UTF-8"
+    if SENTINEL in body:
+        return "a control character (\\x01)"
     if body.count(b"\r") != body.count(b"\r\n"):
         return "a carriage return without a line feed"
     if body.count(b'"') % 2:
         return "an odd number of quote characters (cut off?)"
-    first = body.partition(b"\n")[0].decode("utf-8")
+    first_bytes, _, rest = body.partition(b"\n")
+    first = first_bytes.decode("utf-8")
     header = first.rstrip("\r")
     if not header.strip():
         return "a blank first line"
@@ -114,7 +122,7 @@ def sniff(data: bytes) -> tuple[str, str, int] | str:
         return "separated by ';'"
     if header.count('"') % 2:
         return "a header over several lines"
-    return header, encoding, body.count(b"\n")
+    return header, encoding, body.count(b"\n"), rest
 
 
 def group_files(
@@ -137,8 +145,13 @@ def group_files(
         if isinstance(sniffed, str):
             left[position] = sniffed
             continue
-        header, encoding, lines = sniffed
-        groups.setdefault(header, []).append(Candidate(position, ctx, path, encoding, lines))
+        header, encoding, lines, rest = sniffed
+        # files ending their lines differently are read apart: DuckDB takes one line
+        # ending per read (a CRLF file may still hold LF inside a quoted cell)
+        ending = "\r\n" if data.partition(b"\n")[0].endswith(b"\r") else "\n"
+        groups.setdefault(header + ending, []).append(
+            Candidate(position, ctx, path, encoding, lines, rest)
+        )
     return groups, left
 
 
@@ -171,34 +184,71 @@ def _parser_for(header: list[str], first: Candidate):
     return parser if hasattr(parser, "read_columns") else None
 
 
-def _load(con, select: str, paths: list[str], names: list[str], refused: dict[str, str]) -> None:
-    """Append the rows of ``paths`` to ``cells`` in their order. A file DuckDB cannot
-    read at all (a stray quote stops the whole ``read_csv``) is found by halving the list,
-    so it alone goes to the row path; rows it could not split name their file in the
-    rejects tables."""
+def _load(
+    con,
+    select: str,
+    names: list[str],
+    ending: bytes,
+    candidates: list[Candidate],
+    todo: list[int],
+    refused: dict[int, str],
+) -> None:
+    """Append the rows of the files ``todo`` (indexes into ``candidates``) to ``cells``.
+
+    The files' rows are joined into one text, each file's followed by a line holding
+    only the sentinel and the file's index, and DuckDB reads that text once: reading
+    each small file on its own costs DuckDB about as much as the whole row path. The
+    sentinels come back as rows and say which file each row is from; they must all come
+    back, in order, or the join is not trusted. A file DuckDB cannot read (a stray quote
+    stops the whole read) is found by halving the list, so it alone goes to the row path.
+    """
     import duckdb
 
+    before = con.execute("select count(*) from cells").fetchall()[0][0]
+    fd, name = tempfile.mkstemp(prefix="medsos-csv-group-", suffix=".csv")
     try:
-        con.execute(
-            f"insert into cells {select}",
-            {"files": paths, "names": names, "blank": f"[{WHITESPACE_CLASS}]*"},
-        )
-        for (path,) in con.execute(
-            "select distinct s.file_path from reject_errors e join reject_scans s using (scan_id, file_id)"
-        ).fetchall():
-            refused.setdefault(path, "rows DuckDB could not split into the header's columns")
-    except duckdb.Error as exc:
-        if len(paths) == 1:
-            refused[paths[0]] = f"DuckDB could not read it ({str(exc).splitlines()[0][:200]})"
-            return
-        half = len(paths) // 2
-        _load(con, select, paths[:half], names, refused)
-        _load(con, select, paths[half:], names, refused)
+        with os.fdopen(fd, "wb") as fh:
+            # a header line of its own: DuckDB's sniffer fails on text that starts with a
+            # quoted cell holding a blank line
+            fh.write(",".join(names).encode() + ending)
+            for i in todo:
+                body = candidates[i].body
+                fh.write(body)
+                end = b"\r\n" if body.endswith(b"\r\n") else b"\n"
+                # as wide as the header, so DuckDB's sniffer sees one shape of row
+                fh.write(SENTINEL + str(i).encode() + b"," * (len(names) - 1) + end)
+        try:
+            con.execute(f"insert into cells {select}", {"file": name, "names": names})
+            marks = [
+                r[0]
+                for r in con.execute(
+                    "select file_no from cells where rowid >= ? and is_mark", [before]
+                ).fetchall()
+            ]
+            trusted = marks == todo
+        except duckdb.Error as exc:
+            trusted, marks = False, None
+            reason = f"DuckDB could not read it ({str(exc).splitlines()[0][:200]})"
+    finally:
+        os.unlink(name)
+    if trusted:
+        return
+    if marks is not None:
+        con.execute("delete from cells where rowid >= ?", [before])
+        reason = "DuckDB read its rows differently (the file's end was not where it ends)"
+    if len(todo) == 1:
+        refused[todo[0]] = reason
+        return
+    half = len(todo) // 2
+    _load(con, select, names, ending, candidates, todo[:half], refused)
+    _load(con, select, names, ending, candidates, todo[half:], refused)
 
 
-def _read_group(header_line: str, candidates: list[Candidate]) -> GroupsRead | str:
+def _read_group(key: str, candidates: list[Candidate]) -> GroupsRead | str:
     import duckdb
 
+    header_line = key.rstrip("\r\n")
+    ending = key[len(header_line) :].encode()
     header = [c.strip() for c in next(csv.reader([header_line]))]
     if sum(1 for c in header if c) < 2:
         return "a title line or one column"  # the row path knows those shapes
@@ -211,48 +261,68 @@ def _read_group(header_line: str, candidates: list[Candidate]) -> GroupsRead | s
     con = duckdb.connect()
     try:
         con.execute("set enable_progress_bar = false")
-        # Every column counts the row's line breaks (for its line number) and whether
-        # the row is blank; only the parser's columns are kept. Cells stay as written:
-        # Columns strips them as str.strip() does.
-        newlines = " + ".join(
-            f"coalesce(length({n}) - length(replace({n}, chr(10), '')), 0)" for n in names
+        # Cells stay as written (Columns strips them as str.strip() does); only the
+        # parser's columns are kept, with their line breaks counted for the row's line
+        # number. A line break in another column leaves the file's line count short:
+        # the check below then gives the file to the row path.
+        newlines = (
+            " + ".join(
+                f"case when contains(c{i}, chr(10)) then strlen(c{i}) - strlen(replace(c{i}, chr(10), '')) else 0 end"
+                for i in used
+            )
+            or "0"
         )
         select = (
-            f"select _file, {newlines} as newlines, "
-            f"coalesce(regexp_full_match(concat_ws('', {', '.join(names)}), $blank), true) as blank"
+            "select case when starts_with(c0, chr(1)) then try_cast(substr(c0, 2) as bigint) end as file_no, "
+            "coalesce(starts_with(c0, chr(1)), false) as is_mark, "
+            f"{newlines} as newlines, coalesce({', '.join(names)}) is null as blank"
             + "".join(f", c{i}" for i in used)
-            + " from read_csv($files, header = true, names = $names, all_varchar = true, "
-            "filename = '_file', delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
+            + " from read_csv($file, header = true, names = $names, all_varchar = true, "
+            "delim = ',', quote = '\"', escape = '\"', store_rejects = true, "
             # a short row is padded with empty cells as the row path pads it; padding
             # needs the serial reader when a quoted cell holds a line break
             "null_padding = true, parallel = false)"
         )
         con.execute(
-            "create table cells (_file varchar, newlines bigint, blank boolean"
+            "create table cells (file_no bigint, is_mark boolean, newlines bigint, blank boolean"
             + "".join(f", c{i} varchar" for i in used)
             + ")"
         )
-        refused: dict[str, str] = {}
-        _load(con, select, [str(c.path) for c in candidates], names, refused)
+        refused: dict[int, str] = {}
+        _load(con, select, names, ending, candidates, list(range(len(candidates))), refused)
         if len(refused) == len(candidates):
             return next(iter(refused.values()))
-        got = con.execute("select _file, newlines, blank from cells order by rowid").fetchnumpy()
-        by_path = {str(c.path): i for i, c in enumerate(candidates)}
-        file_no = np.array([by_path[f] for f in got["_file"]], dtype=np.int64)
-        steps = np.asarray(got["newlines"], dtype=np.int64) + 1
+        # (a table is scanned in insertion order: preserve_insertion_order is on)
+        got = con.execute("select file_no, is_mark, newlines, blank from cells").fetchnumpy()
+        is_mark = np.asarray(got["is_mark"], dtype=bool)
+        # a row belongs to the file whose sentinel comes next
+        file_no = (
+            pd.Series(np.where(is_mark, np.ma.filled(got["file_no"], -1), np.nan))
+            .bfill()
+            .to_numpy()
+            .astype(np.int64)
+        )
+        con.execute("delete from cells where is_mark")
+        data_rows = ~is_mark
+        file_no = file_no[data_rows]
+        steps = np.asarray(got["newlines"], dtype=np.int64)[data_rows] + 1
         line = (2 + pd.Series(steps).groupby(file_no).cumsum().to_numpy() - steps).astype(np.int64)
-        ok = np.array([str(c.path) not in refused for c in candidates], dtype=bool)
-        left = {c.position: refused[str(c.path)] for c in candidates if str(c.path) in refused}
-        # the last row must end on the file's last line: DuckDB skips blank lines, the row
-        # path counts them, so a file with one is the row path's
+        ok = np.array([i not in refused for i in range(len(candidates))], dtype=bool)
+        left = {candidates[i].position: reason for i, reason in refused.items()}
+        # the last row must end on the file's last line: DuckDB skips blank lines and
+        # rows it cannot split, and a line break may sit in a column not kept; the row
+        # path reads such a file
         ends = pd.Series(line + steps - 1).groupby(file_no).max()
         for i, c in enumerate(candidates):
             if ok[i] and int(ends.get(i, 1)) != c.lines:
                 ok[i] = False
-                left[c.position] = "blank lines (DuckDB skips them, the row path counts them)"
-        filled_rows = ~np.asarray(got["blank"], dtype=bool)
+                left[c.position] = (
+                    "its lines do not add up (a blank line, a row DuckDB could not split, "
+                    "or a line break in a column not read)"
+                )
+        blank = np.asarray(got["blank"], dtype=bool)[data_rows]
         con.execute("delete from cells where blank")
-        file_no, line = file_no[filled_rows], line[filled_rows]
+        file_no, line = file_no[~blank], line[~blank]
         cols = Columns(con, header, file_no, line, [c.ctx for c in candidates])
         posts = parser.read_columns(cols)
     finally:
