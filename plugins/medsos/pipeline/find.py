@@ -67,7 +67,12 @@ def _list_landing(
         con.execute(
             "create or replace temp macro office_folder(path) as regexp_extract(path, '^[^/]+/[^/]+')"
         )
-        recorded = dict(con.sql("select folder, modified_ns from meta.landing_folders").fetchall())
+        # the recorded folders by office folder, grouped once (a year holds 50,000 and more)
+        recorded: dict[str, list[tuple[str, int]]] = {}
+        for path, mtime in con.sql(
+            "select folder, modified_ns from meta.landing_folders"
+        ).fetchall():
+            recorded.setdefault(landing.office_folder(path), []).append((path, mtime))
         # a folder holding a copy is always listed: the copy loads once its original goes
         with_copies = {
             folder
@@ -79,11 +84,7 @@ def _list_landing(
         folder_mtimes = (
             {}
             if reprocess
-            else {
-                path: mtime
-                for path, mtime in recorded.items()
-                if landing.office_folder(path) not in with_copies
-            }
+            else {office: times for office, times in recorded.items() if office not in with_copies}
         )
         # fingerprints of the files a scan may list (--reprocess reads every file again)
         fingerprints = (
@@ -95,10 +96,9 @@ def _list_landing(
                     """select relative_path, size_bytes,
                            strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
                     from raw.files
-                    left join meta.landing_folders
-                        on meta.landing_folders.folder = office_folder(relative_path)
                     where file_modified_at is not null
-                      and (delivery_week >= ? or meta.landing_folders.folder is null)""",
+                      and (delivery_week >= ?
+                           or office_folder(relative_path) not in (select folder from meta.landing_folders))""",
                     [list_from],
                 ).fetchall()
             }
@@ -107,7 +107,7 @@ def _list_landing(
             settings.landing,
             week,
             known=None if reprocess else fingerprints,
-            folder_mtimes=folder_mtimes,
+            folder_times=folder_mtimes,
             always_list_from=list_from,
         )
         files = found.files
@@ -115,8 +115,10 @@ def _list_landing(
         # was recorded of them and of folders that are gone; unchanged ones stay as they are
         forget = sorted(
             path
-            for path in recorded
-            if path[:8] <= week and landing.office_folder(path) not in found.unchanged
+            for office, times in recorded.items()
+            if office not in found.unchanged
+            for path, _ in times
+            if path[:8] <= week
         )
         con.register("_unlisted", pd.DataFrame({"folder": sorted(found.unchanged)}, dtype="string"))
         con.register(
@@ -124,22 +126,25 @@ def _list_landing(
             pd.DataFrame({"sha256": sorted({f.sha256 for f in files})}, dtype="string"),
         )
         known = {
-            row[0]: dict(
-                zip(
-                    (
-                        "sha256",
-                        "status",
-                        "duplicate_of",
-                        "first_seen_at",
-                        "delivery_week",
-                        "office_code",
-                        "size_bytes",
-                    ),
-                    row[1:],
-                    strict=True,
-                )
-            )
-            for row in con.sql(
+            path: {
+                "sha256": sha,
+                "status": status,
+                "duplicate_of": duplicate_of,
+                "first_seen_at": first_seen_at,
+                "delivery_week": delivery_week,
+                "office_code": office_code,
+                "size_bytes": size_bytes,
+            }
+            for (
+                path,
+                sha,
+                status,
+                duplicate_of,
+                first_seen_at,
+                delivery_week,
+                office_code,
+                size_bytes,
+            ) in con.sql(
                 """select relative_path, sha256, status, duplicate_of, first_seen_at::varchar,
                           delivery_week, office_code, size_bytes
                    from raw.files
@@ -157,16 +162,15 @@ def _list_landing(
                      and office_folder(relative_path) in (select folder from _unlisted)"""
             ).fetchall()
         }
-        # median rows of each account's last four loaded files, for the row-count check
+        # median rows of each account's last four loaded files (latest week, then path),
+        # for the row-count check; max_by keeps four per account instead of sorting a year
         recent = {
             f"{office}|{platform}": median
             for office, platform, median in con.sql(
-                """select office_code, platform, median(rows_in_file) from (
-                       select office_code, platform, rows_in_file,
-                              row_number() over (partition by office_code, platform
-                                                 order by delivery_week desc, relative_path desc) as n
-                       from raw.files where status in ('loaded', 'loaded_with_quarantine') and lists_posts
-                   ) where n <= 4 group by all"""
+                """select office_code, platform,
+                          list_median(max_by(rows_in_file, (delivery_week, relative_path), 4))
+                   from raw.files where status in ('loaded', 'loaded_with_quarantine') and lists_posts
+                   group by all"""
             ).fetchall()
         }
         # every loaded file of each account that lists posts, for a batch of many weeks
