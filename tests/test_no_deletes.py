@@ -32,7 +32,7 @@ REVIEWED = {
     ("rebuild.py", "run"): "its own unfinished new warehouse on failure; the swap keeps the old file beside",
     ("sample/__init__.py", "write_sample_checked"): "its own temporary folder",
     ("validate.py", "forget_old_results"): "Great Expectations results it stored, and their pages",
-    ("warehouse.py", "publish"): "the published copy, replaced atomically by a new copy",
+    ("warehouse.py", "publish"): "the published copy, replaced atomically by a new copy or its own spare brought up to date (the spare cut to the warehouse's size; the copy replaced becomes the next spare); its own empty clone attempt",
 }
 
 

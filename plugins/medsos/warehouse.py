@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import pandas as pd
@@ -649,12 +650,40 @@ def build(
 # --------------------------------------------------------------------------- publishing
 
 
+def publish_in_place() -> bool:
+    """``$MEDSOS_PUBLISH_IN_PLACE``: 1 (the default) keeps a spare copy beside the published
+    one and brings it up to date in place; 0 writes a whole new copy each time (for a
+    published folder that readers on other machines open over a network share, where
+    their locks may not reach this server)."""
+    value = (os.environ.get("MEDSOS_PUBLISH_IN_PLACE") or "1").strip()
+    if value not in ("0", "1"):
+        raise ValueError(f"MEDSOS_PUBLISH_IN_PLACE must be 1 or 0, not {value!r}")
+    return value == "1"
+
+
+def spare_of(target: Path) -> Path:
+    """The hidden spare beside the published copy: the copy staff had before the last
+    publish, which the next one brings up to date."""
+    return target.with_name(f".{target.name}.spare")
+
+
 def publish(settings: Settings) -> Path:
     """Copy the warehouse to the read-only location staff use, replacing it atomically.
 
     Called with the writer's connection closed (the pool slot is still held), so the
     file on disk is complete. Readers that have the old copy open keep their handle;
     new readers get the new file.
+
+    Where the file system clones (XFS, Btrfs) the copy is a clone. Elsewhere (ext4) a byte
+    copy of a year's warehouse costs time with every week of history, while a weekly
+    build changes a few percent of the file. So the copy staff had before is kept as a
+    hidden spare (``spare_of``), and the next publish writes into the spare only the
+    blocks that differ from the warehouse, then swaps it in with one rename, the copy it
+    replaces becoming the next spare. No reader sees the spare half written: it is not
+    the published name, and it is only written while this process holds a write lock on
+    it, which DuckDB's readers (they take a read lock on the file they open) prevent and
+    are prevented by: a reader still holding the old copy means a whole new copy is
+    written instead, as before. ``MEDSOS_PUBLISH_IN_PLACE=0`` always writes a whole copy.
     """
     target = settings.published
     if target.resolve() == settings.warehouse.resolve():
@@ -664,29 +693,108 @@ def publish(settings: Settings) -> Path:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    how = clone_or_copy(settings.warehouse, tmp)
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, target)
+    spare = spare_of(target)
+    in_place = publish_in_place()
+    how, new = "", tmp
+    if _clone(settings.warehouse, tmp):
+        how = "clone"
+    elif in_place and target.is_file() and spare.is_file() and not spare.is_symlink():
+        try:
+            os.chmod(spare, 0o644)  # read-only like the published copy; its owner may write
+            with spare.open("r+b", buffering=0) as fh:
+                if _locked_for_writing(fh.fileno()):
+                    size, written = _write_differing_blocks(settings.warehouse, fh)
+                    fh.truncate(size)  # the spare's own bytes beyond the warehouse's end
+                    how, new = f"spare brought up to date, {written / 2**20:,.1f} MB written", spare
+            # the lock goes with the file's closing, before the rename
+        except OSError as exc:
+            log.warning("the spare %s could not be brought up to date (%s); copying", spare, exc)
+    if not how:
+        shutil.copyfile(settings.warehouse, tmp)
+        how = "copy"
+    elif new == spare:
+        tmp.unlink()  # the empty file the clone was tried into
+    os.chmod(new, 0o444)
+    kept = None
+    if in_place and how != "clone" and target.is_file():
+        kept = target.with_name(f".{target.name}.{os.getpid()}.old")
+        try:
+            os.link(target, kept)  # the copy staff had until now: the next publish's spare
+        except OSError:  # a file system without hard links: no spare, a whole copy next time
+            kept = None
+    os.replace(new, target)
+    if kept is not None:
+        os.replace(kept, spare)
+    elif in_place and how == "copy" and not spare.exists():
+        # the first publish has no earlier copy to keep: a second copy once, so the next
+        # weekly publish writes only what its build changed
+        shutil.copyfile(target, tmp)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, spare)
     log.info("published %s (%s)", target, how)
     return target
+
+
+# DuckDB's block size: a checkpoint rewrites whole blocks, and a weekly build a few
+# percent of them
+PUBLISH_BLOCK = 256 * 1024
+
+
+def _write_differing_blocks(src: Path, fh: BinaryIO) -> tuple[int, int]:
+    """Write into ``fh`` each block of ``src`` whose bytes differ; returns ``src``'s size
+    and the bytes written. Comparing two files in the page cache costs a fraction of
+    writing a whole new one (new blocks allocated, then written back to disk)."""
+    ours, theirs = bytearray(PUBLISH_BLOCK), bytearray(PUBLISH_BLOCK)
+    position = written = 0
+    with src.open("rb", buffering=0) as source:
+        while n := source.readinto(ours):
+            fh.seek(position)
+            m = fh.readinto(theirs)
+            # bytearray equality is one memcmp; a slice copies, so only the last block
+            if m != n or (ours != theirs if n == PUBLISH_BLOCK else ours[:n] != theirs[:n]):
+                fh.seek(position)
+                fh.write(ours if n == PUBLISH_BLOCK else ours[:n])
+                written += n
+            position += n
+    return position, written
+
+
+def _locked_for_writing(fd: int) -> bool:
+    """Take a write lock on the whole file (an open-file-description lock, so a DuckDB
+    reader in this very process counts too); False when someone holds a lock on it."""
+    import fcntl
+    import struct
+
+    whole_file = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)  # struct flock
+    try:
+        fcntl.fcntl(fd, fcntl.F_OFD_SETLK, whole_file)
+    except OSError:
+        return False
+    return True
 
 
 FICLONE = 0x40049409  # linux/fs.h: _IOW(0x94, 9, int)
 
 
-def clone_or_copy(src: Path, dst: Path) -> str:
-    """``dst`` as a copy of ``src``: a reflink clone where the file system has them (XFS,
-    Btrfs: the copy shares the blocks, instant whatever the size, and the warehouse's
-    later writes leave it as it is), else a byte copy (ext4), whose time grows with the
-    file. Returns 'clone' or 'copy'."""
+def _clone(src: Path, dst: Path) -> bool:
+    """``dst`` as a reflink clone of ``src`` where the file system has them (XFS, Btrfs:
+    the copy shares the blocks, instant whatever the size, and the warehouse's later
+    writes leave it as it is); False elsewhere (ext4)."""
     import fcntl
 
     with src.open("rb") as source, dst.open("wb") as copy:
         try:
             fcntl.ioctl(copy.fileno(), FICLONE, source.fileno())
-            return "clone"
+            return True
         except OSError:
-            pass  # not supported here, or another file system: copy the bytes
+            return False  # not supported here, or another file system
+
+
+def clone_or_copy(src: Path, dst: Path) -> str:
+    """``dst`` as a copy of ``src``: a reflink clone where the file system has them, else a
+    byte copy (ext4), whose time grows with the file. Returns 'clone' or 'copy'."""
+    if _clone(src, dst):
+        return "clone"
     shutil.copyfile(src, dst)
     return "copy"
 
