@@ -216,41 +216,52 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
         ]
     finally:
         con.close()
-    written = []
+    written: list[Path] = []
+
+    def write(s: Summary, chart: bytes, workbook: bytes) -> None:
+        html, text = render(s, chart_src=CHART_SRC)
+        base = folder / f"ringkasan_{s.office_code}_{week}"
+        msg = build_message(
+            s,
+            recipients.get(s.office_code, []),
+            sender,
+            chart=chart,
+            html=html,
+            text=text,
+            workbook=workbook,
+        )
+        base.with_suffix(".eml").write_bytes(bytes(msg))
+        base.with_suffix(".png").write_bytes(chart)
+        base.with_suffix(".html").write_text(
+            html.replace(CHART_SRC, base.with_suffix(".png").name), encoding="utf-8"
+        )
+        written.append(base.with_suffix(".eml"))
+        log.info("rendered %s", base.with_suffix(".eml"))
+
     try:
         # the workbooks while the worker draws the charts from the first summary on
         workbooks = [build_workbook(s.sheets) for s in summaries]
-        # then the charts it has not begun are drawn here, from the last summary back: with
-        # the summaries gathered at once the charts are the longest part, shared by both
-        # processes this way (each chart still drawn once)
-        for i in reversed(range(len(summaries))):
-            pending = charts[i]
-            if pending is not None and not pending.cancel():
-                break  # this one and those before it are the worker's
-            charts[i] = _drawn(
-                activity_chart_png(summaries[i].chart_series, chart_title(summaries[i]))
-            )
-        for s, pending, workbook in zip(summaries, charts, workbooks, strict=True):
-            html, text = render(s, chart_src=CHART_SRC)
-            base = folder / f"ringkasan_{s.office_code}_{week}"
-            assert pending is not None  # drawn above unless the worker has it
-            chart = pending.result()
-            msg = build_message(
-                s,
-                recipients.get(s.office_code, []),
-                sender,
-                chart=chart,
-                html=html,
-                text=text,
-                workbook=workbook,
-            )
-            base.with_suffix(".eml").write_bytes(bytes(msg))
-            base.with_suffix(".png").write_bytes(chart)
-            base.with_suffix(".html").write_text(
-                html.replace(CHART_SRC, base.with_suffix(".png").name), encoding="utf-8"
-            )
-            written.append(base.with_suffix(".eml"))
-            log.info("rendered %s", base.with_suffix(".eml"))
+        # then, in order, each summary whose chart is ready is written; while the worker
+        # is still drawing the next one, a chart it has not begun is drawn here, from the
+        # last summary back. With the summaries gathered at once the charts are the
+        # longest part: both processes share them this way, each chart still drawn once.
+        last = len(summaries) - 1  # the next chart this process may take from the worker
+        for i, s in enumerate(summaries):
+            while True:
+                pending = charts[i]
+                if pending is None:  # no worker, or not given to it
+                    pending = charts[i] = _drawn(activity_chart_png(s.chart_series, chart_title(s)))
+                if pending.done() or last <= i:
+                    break
+                taken = charts[last]
+                if taken is not None and not taken.cancel():
+                    last = i  # begun: this one and those before it are the worker's
+                    continue
+                charts[last] = _drawn(
+                    activity_chart_png(summaries[last].chart_series, chart_title(summaries[last]))
+                )
+                last -= 1
+            write(s, pending.result(), workbooks[i])
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
