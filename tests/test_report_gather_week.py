@@ -6,15 +6,19 @@ folder, a folder that names no office, a rejected file, a missing export."""
 
 from __future__ import annotations
 
+import email
 import shutil
 from dataclasses import fields, replace
+from email import policy
 
-import duckdb
 import pytest
 
 from medsos import national
 from medsos.pipeline import run_week
+from medsos.report import render
+from medsos.report.chart import activity_chart_png
 from medsos.report.summary import Summary, gather, gather_week, recipients_of_summaries
+from medsos.warehouse import connect
 
 WEEKS = national.week_range("2024-W05", 2)
 WEEK = WEEKS[-1]
@@ -43,13 +47,13 @@ def published(tmp_path_factory, settings_for):
     next((week / "35.73").iterdir()).unlink()  # one export of Kota Malang not sent
     for w in WEEKS:
         run_week(s, w)
-    con = duckdb.connect(str(s.published), read_only=True)
-    yield con
+    con = connect(s.published, read_only=True)
+    yield con, s
     con.close()
 
 
 def test_each_summary_gathered_at_once_is_the_one_gathered_alone(published):
-    con = published
+    con, _ = published
     targets = recipients_of_summaries(con, WEEK)
     assert {code for code, _ in targets} >= {"00", "11", "32", "35"}
     together = gather_week(con, WEEK)
@@ -81,7 +85,7 @@ def test_each_summary_gathered_at_once_is_the_one_gathered_alone(published):
 def test_each_summary_holds_its_own_offices_rows(published):
     """The rows split to a summary are its province's, all of them, read straight from
     the marts (no row lost or given to another province)."""
-    con = published
+    con, _ = published
     for s in gather_week(con, WEEK):
         if s.scope == "province":
             offices = "province_code = ? and level in ('kabupaten', 'kota')"
@@ -108,7 +112,32 @@ def test_each_summary_holds_its_own_offices_rows(published):
 
 
 def test_an_unknown_office_or_scope_is_named(published):
+    con, _ = published
     with pytest.raises(ValueError, match="99.99"):
-        gather(published, "99.99", "province", WEEK)
+        gather(con, "99.99", "province", WEEK)
     with pytest.raises(ValueError, match="kabupaten"):
-        gather(published, "35", "kabupaten", WEEK)
+        gather(con, "35", "kabupaten", WEEK)
+
+
+def test_the_charts_shared_between_two_processes_each_go_to_their_own_summary(
+    published, monkeypatch
+):
+    """render_week draws the charts in a worker process and in its own, from both ends of
+    the week's summaries: each email carries its own summary's chart, workbook and name."""
+    con, settings = published
+    monkeypatch.setattr(render, "CHARTS_IN_A_WORKER_FROM", 2)  # a worker for these few too
+    summaries = gather_week(con, WEEK)
+    written = render.render_week(settings, WEEK)
+    assert [p.name for p in written] == [f"ringkasan_{s.office_code}_{WEEK}.eml" for s in summaries]
+    charts = []
+    for s, path in zip(summaries, written, strict=True):
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert msg["Subject"] == s.subject
+        png = next(p for p in msg.walk() if p.get_content_type() == "image/png").get_payload(decode=True)
+        assert png == activity_chart_png(s.chart_series, render.chart_title(s)), s.office_code
+        assert path.with_suffix(".png").read_bytes() == png
+        attachment = next(msg.iter_attachments())
+        assert attachment.get_filename() == render.attachment_name(s)
+        charts.append(png)
+    # the summaries' charts differ, so one given to another summary would show above
+    assert len(set(charts)) > 1
