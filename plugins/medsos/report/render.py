@@ -181,6 +181,14 @@ def _chart_worker():
     return pool
 
 
+def _chart_key(summary: Summary) -> tuple:
+    """What a summary's chart is drawn from (``activity_figure`` reads nothing else)."""
+    points = tuple(
+        (r["iso_week"], r["platform"], r["posting_activity_pct"]) for r in summary.chart_series
+    )
+    return chart_title(summary), points
+
+
 def _drawn(chart: bytes) -> Future[bytes]:
     """A chart drawn in this process, held as the worker's are."""
     done: Future[bytes] = Future()
@@ -202,20 +210,6 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
     recipients = load_recipients(settings.recipients)
     folder = settings.outbox / week
     folder.mkdir(parents=True, exist_ok=True)
-    con = open_published(settings)
-    pool = None
-    try:
-        targets = recipients_of_summaries(con, week)
-        if len(targets) >= CHARTS_IN_A_WORKER_FROM and (os.cpu_count() or 1) > 1:
-            pool = _chart_worker()
-        # every summary at once: one query per section, not one per section and summary
-        summaries = gather_week(con, week, targets)
-        charts = [
-            pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None
-            for s in summaries
-        ]
-    finally:
-        con.close()
     written: list[Path] = []
 
     def write(s: Summary, chart: bytes, workbook: bytes) -> None:
@@ -238,27 +232,53 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
         written.append(base.with_suffix(".eml"))
         log.info("rendered %s", base.with_suffix(".eml"))
 
+    con = open_published(settings)
+    pool = None
     try:
+        try:
+            targets = recipients_of_summaries(con, week)
+            if len(targets) >= CHARTS_IN_A_WORKER_FROM and (os.cpu_count() or 1) > 1:
+                pool = _chart_worker()
+            # every summary at once: one query per section, not one per section and summary
+            summaries = gather_week(con, week, targets)
+        finally:
+            con.close()
+        # summaries with the same points and title share one chart (provinces whose
+        # offices all posted every week draw the same lines): each chart is drawn once
+        drawing: dict[tuple, int] = {}  # what a chart is drawn from -> its place in to_draw
+        to_draw: list[Summary] = []
+        chart_of = []  # per summary, its chart's place in to_draw
+        for s in summaries:
+            key = _chart_key(s)
+            if key not in drawing:
+                drawing[key] = len(to_draw)
+                to_draw.append(s)
+            chart_of.append(drawing[key])
+        charts = [
+            pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None
+            for s in to_draw
+        ]
         # the workbooks while the worker draws the charts from the first summary on
         workbooks = [build_workbook(s.sheets) for s in summaries]
         # then, in order, each summary whose chart is ready is written; while the worker
         # is still drawing the next one, a chart it has not begun is drawn here, from the
-        # last summary back. With the summaries gathered at once the charts are the
-        # longest part: both processes share them this way, each chart still drawn once.
-        last = len(summaries) - 1  # the next chart this process may take from the worker
+        # last one back. With the summaries gathered at once the charts are the longest
+        # part: both processes share them this way, each chart still drawn once.
+        last = len(to_draw) - 1  # the next chart this process may take from the worker
         for i, s in enumerate(summaries):
+            n = chart_of[i]
             while True:
-                pending = charts[i]
+                pending = charts[n]
                 if pending is None:  # no worker, or not given to it
-                    pending = charts[i] = _drawn(activity_chart_png(s.chart_series, chart_title(s)))
-                if pending.done() or last <= i:
+                    pending = charts[n] = _drawn(activity_chart_png(s.chart_series, chart_title(s)))
+                if pending.done() or last <= n:
                     break
                 taken = charts[last]
                 if taken is not None and not taken.cancel():
-                    last = i  # begun: this one and those before it are the worker's
+                    last = n  # begun: this one and those before it are the worker's
                     continue
                 charts[last] = _drawn(
-                    activity_chart_png(summaries[last].chart_series, chart_title(summaries[last]))
+                    activity_chart_png(to_draw[last].chart_series, chart_title(to_draw[last]))
                 )
                 last -= 1
             write(s, pending.result(), workbooks[i])
