@@ -144,6 +144,7 @@ class Validator:
             return ValidationOutcome(df.copy(), df.iloc[0:0].copy(), [], [], self.docs_index)
         work = df.reset_index(drop=True).copy()
         work[ROW_KEY] = range(len(work))
+        seen_by_gx, as_floats = _counts_as_floats(work, spec)
 
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
@@ -169,7 +170,7 @@ class Validator:
         from great_expectations.core.run_identifier import RunIdentifier
 
         run = checkpoint.run(
-            batch_parameters={"dataframe": work},
+            batch_parameters={"dataframe": seen_by_gx},
             expectation_parameters=parameters or {},
             run_id=RunIdentifier(run_name=self.run_name) if self.run_name else None,
         )
@@ -177,7 +178,7 @@ class Validator:
         if self.docs_index:
             self._docs_pending += [identifier, ExpectationSuiteIdentifier(name=suite_name)]
         try:
-            return self._route(work, spec, result)
+            return self._route(work, spec, result, as_floats)
         except Exception:
             # a batch that fails a table check: its page is the one to read (and a failure
             # to draw it must not hide why the batch failed)
@@ -195,7 +196,9 @@ class Validator:
             self._docs_pending = []
         return self.docs_index
 
-    def _route(self, work: pd.DataFrame, spec: dict[str, Any], result) -> ValidationOutcome:
+    def _route(
+        self, work: pd.DataFrame, spec: dict[str, Any], result, as_floats: set[str]
+    ) -> ValidationOutcome:
         failures: list[dict[str, Any]] = []
         results: list[dict[str, Any]] = []
         blocked: set[int] = set()
@@ -233,7 +236,12 @@ class Validator:
                 continue
             for item in index_list:
                 key = int(item[ROW_KEY])
-                vals = {k: v for k, v in item.items() if k != ROW_KEY}
+                # a count GX saw as a float is reported as the row holds it (12, not 12.0)
+                vals = {
+                    k: (work.at[key, k] if k in as_floats else v)
+                    for k, v in item.items()
+                    if k != ROW_KEY
+                }
                 value = (
                     str(next(iter(vals.values())))
                     if len(vals) == 1
@@ -274,6 +282,37 @@ class Validator:
             sum(1 for r in results if not r["success"]),
         )
         return ValidationOutcome(accepted, quarantined, failures, results, self.docs_index)
+
+
+def _counts_as_floats(work: pd.DataFrame, spec: dict[str, Any]) -> tuple[pd.DataFrame, set[str]]:
+    """The frame GX checks, and the columns changed in it.
+
+    GX checks a range on a column of numpy integers or floats a whole column at a time,
+    but on a nullable ``Int64`` column one value at a time in Python: on a national year
+    (2.87 M rows, 7 counts) that was about a third of the validation. So the counts it
+    checks for a range are handed to it as float64, NULL as NaN, which GX skips as it
+    skips NULL; a count below 2**53 is exact as a float (larger ones stay as they are).
+    ``work`` keeps its own columns (it is what loads; the reported values come from it;
+    ``work`` and ``ROW_KEY`` line up by position).
+    """
+    columns = {
+        e["kwargs"]["column"]
+        for e in spec.get("expectations", [])
+        if e["type"] == "expect_column_values_to_be_between" and e["kwargs"].get("column")
+    }
+    changed = {
+        c
+        for c in columns
+        if c in work.columns
+        and str(work[c].dtype) == "Int64"
+        and not (work[c].abs() >= 2**53).any()
+    }
+    if not changed:
+        return work, set()
+    seen = work.copy(deep=False)
+    for c in changed:
+        seen[c] = work[c].astype("float64")
+    return seen, changed
 
 
 def forget_old_results(gx_dir: Path, keep: int) -> int:

@@ -166,7 +166,8 @@ def _read_accepted_parts(batch: Batch, manifest: dict[str, Any]) -> _Checked:
     validation = batch.read_json(VALIDATION_JSON)
     checked = _Checked(
         posts_files=_part_files(batch, ACCEPTED_POSTS, accepted),
-        daily_files=_part_files(batch, ACCEPTED_DAILY, accepted),
+        # a batch validates its account days at once (one part) and its posts by chunks
+        daily_files=_part_files(batch, ACCEPTED_DAILY, manifest.get("accepted_daily", accepted)),
         quarantine_rows=[r for e in manifest["files"] for r in e.get("parse_rejects", [])]
         + batch.read_json(QUARANTINE_JSON),
         warnings=batch.read_json(WARNINGS_JSON),
