@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
+from io import RawIOBase
 from pathlib import Path
-from typing import BinaryIO
 
 import duckdb
 import pandas as pd
@@ -740,7 +740,7 @@ def publish(settings: Settings) -> Path:
 PUBLISH_BLOCK = 256 * 1024
 
 
-def _write_differing_blocks(src: Path, fh: BinaryIO) -> tuple[int, int]:
+def _write_differing_blocks(src: Path, fh: RawIOBase) -> tuple[int, int]:
     """Write into ``fh`` each block of ``src`` whose bytes differ; returns ``src``'s size
     and the bytes written. Comparing two files in the page cache costs a fraction of
     writing a whole new one (new blocks allocated, then written back to disk)."""
