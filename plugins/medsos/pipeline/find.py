@@ -168,7 +168,10 @@ def _list_landing(
             f"{office}|{platform}": median
             for office, platform, median in con.sql(
                 """select office_code, platform,
-                          list_median(max_by(rows_in_file, (delivery_week, relative_path), 4))
+                          -- wrapped, so a file without a count still takes its place
+                          list_median(list_transform(
+                              max_by({'n': rows_in_file}, (delivery_week, relative_path), 4),
+                              lambda f: f.n))
                    from raw.files where status in ('loaded', 'loaded_with_quarantine') and lists_posts
                    group by all"""
             ).fetchall()
