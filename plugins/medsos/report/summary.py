@@ -446,7 +446,8 @@ def _gather_scope(
     sc = SCOPES[scope]
     names = dict(
         con.execute(
-            f"select office_code, office_name from core.offices where office_code in {CODES}",
+            "select office_code, office_name from core.offices "
+            "where office_code in (select unnest(?::varchar[]))",
             [codes],
         ).fetchall()
     )
