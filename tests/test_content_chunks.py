@@ -119,10 +119,56 @@ def test_a_weekly_build_in_tiny_chunks_replaces_exactly_its_posts(sample, con, c
            where (platform, office_code, post_id) in (select (platform, office_code, post_id) from meta.posts_to_build)"""
     )
     assert con.sql(TABLE).fetchall() != full
+    # the captions classified by earlier builds are reused: forget them, so this build
+    # classifies its posts' captions, in chunks
+    con.execute("delete from meta.caption_verdicts")
 
     n, chunks = classify(con, evaluation, True, chunk_size=3, caplog=caplog)
     assert n == chosen and chunks > 1
     assert con.sql(TABLE).fetchall() == full
+
+
+def test_a_weekly_build_classifies_only_captions_it_has_not_seen(sample, con, caplog):
+    evaluation = Evaluation.load(sample.evaluation)
+    full = con.sql(TABLE).fetchall()
+    con.execute(
+        """create or replace table meta.posts_to_build as
+           select platform, office_code, post_id from core.post_categories
+           where hash(post_id) % 3 = 0"""
+    )
+    con.execute(
+        """update core.post_categories set content_category = 'lainnya', content_category_reason = 'basi'
+           where (platform, office_code, post_id) in (select (platform, office_code, post_id) from meta.posts_to_build)"""
+    )
+    # one of the posts to build got a caption no build has seen
+    (post,) = con.sql(
+        """select platform, office_code, post_id from meta.posts_to_build
+           order by post_id limit 1"""
+    ).fetchall()
+    con.execute(
+        """update core.post_snapshots set caption = 'Rapat pleno rekapitulasi suara tingkat kabupaten'
+           where (platform, office_code, post_id) = (?, ?, ?)""",
+        list(post),
+    )
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="medsos.content"):
+        classify_posts_to_build(con, evaluation, incremental=True, chunk_size=3)
+    (classified,) = [
+        int(m.group(1))
+        for r in caplog.records
+        if (m := re.search(r"(\d+) classified now", r.getMessage()))
+    ]
+    assert classified == 1  # the new caption; the others' verdicts came from earlier builds
+    after = {r[:3]: r[3:] for r in con.sql(TABLE).fetchall()}
+    verdict = Classifier(Lexicon.from_evaluation(evaluation)).classify(
+        "Rapat pleno rekapitulasi suara tingkat kabupaten"
+    )
+    assert after[post] == (verdict.category, verdict.reason)
+    assert verdict.category == "kegiatan"
+    # every other post is as a full build made it
+    assert {k: v for k, v in after.items() if k != post} == {
+        r[:3]: r[3:] for r in full if r[:3] != post
+    }
 
 
 def test_a_chunk_must_hold_a_caption(sample, con):

@@ -348,21 +348,35 @@ def classify_posts_to_build(
                from core.post_snapshots
                semi join meta.posts_to_build using (platform, office_code, post_id)
                where snapshot_rank = 1"""
+    # The verdicts of earlier builds, by caption: a post is seen again in each export
+    # that covers it, and a caption is classified once. Only a full build (every change
+    # of the lexicon, the stemmer or this module makes one) starts them afresh.
+    con.execute(
+        f"""create {"or replace" if not incremental else ""} table
+            {"" if not incremental else "if not exists"} meta.caption_verdicts (
+               caption_hash uhugeint, content_category varchar, content_category_reason varchar)"""
+    )
     con.execute(
         f"""create or replace temp table _captions as
-            select row_number() over () as caption_no, caption
+            select row_number() over () as caption_no, caption, md5_number(caption) as caption_hash
             from (select distinct caption from ({posts}))"""
     )
     con.execute(
-        """create or replace temp table _caption_verdicts (
-               caption_no bigint, content_category varchar, content_category_reason varchar)"""
+        """create or replace temp table _caption_verdicts as
+           select c.caption_no, v.content_category, v.content_category_reason
+           from _captions as c join meta.caption_verdicts as v using (caption_hash)"""
     )
-    (count,) = con.sql("select count(*) from _captions").fetchall()[0]
+    con.execute(
+        """create or replace temp table _captions_new as
+           select * from _captions as c anti join _caption_verdicts using (caption_no)"""
+    )
+    (count,) = con.sql("select count(*) from _captions_new").fetchall()[0]
     chunks = 0
     for first in range(1, count + 1, chunk_size):
         captions = con.execute(
-            "select caption_no, caption from _captions where caption_no between ? and ?",
-            [first, first + chunk_size - 1],
+            """select caption_no, caption from _captions_new
+               order by caption_no limit ? offset ?""",
+            [chunk_size, first - 1],
         ).fetchall()
         verdicts = [clf.classify(caption) for _, caption in captions]
         chunk = pd.DataFrame(
@@ -379,6 +393,11 @@ def classify_posts_to_build(
         finally:
             con.unregister("_caption_chunk")
         chunks += 1
+    con.execute(
+        """insert into meta.caption_verdicts
+           select c.caption_hash, v.content_category, v.content_category_reason
+           from _captions_new as c join _caption_verdicts as v using (caption_no)"""
+    )
     rows = f"""select p.platform::varchar as platform, p.office_code::varchar as office_code,
                       p.post_id::varchar as post_id, v.content_category,
                       v.content_category_reason
@@ -396,9 +415,16 @@ def classify_posts_to_build(
         (n,) = con.sql("select count(*) from core.post_categories").fetchall()[0]
     # not in a ``finally``: after a failure the transaction is aborted and is rolled back
     # whole, temporary tables with it
+    (known,) = con.sql("select count(*) from _captions").fetchall()[0]
     con.execute("drop table _captions")
+    con.execute("drop table _captions_new")
     con.execute("drop table _caption_verdicts")
-    log.info("content categories: %s distinct captions in %s chunks", count, chunks)
+    log.info(
+        "content categories: %s distinct captions, %s classified now in %s chunks",
+        known,
+        count,
+        chunks,
+    )
     return n
 
 
