@@ -351,11 +351,16 @@ def classify_posts_to_build(
     # The verdicts of earlier builds, by caption: a post is seen again in each export
     # that covers it, and a caption is classified once. Only a full build (every change
     # of the lexicon, the stemmer or this module makes one) starts them afresh.
-    con.execute(
-        f"""create {"or replace" if not incremental else ""} table
-            {"" if not incremental else "if not exists"} meta.caption_verdicts (
-               caption_hash uhugeint, content_category varchar, content_category_reason varchar)"""
-    )
+    if incremental:
+        con.execute(
+            """create table if not exists meta.caption_verdicts (
+                   caption_hash uhugeint, content_category varchar, content_category_reason varchar)"""
+        )
+    else:
+        con.execute(
+            """create or replace table meta.caption_verdicts (
+                   caption_hash uhugeint, content_category varchar, content_category_reason varchar)"""
+        )
     con.execute(
         f"""create or replace temp table _captions as
             select row_number() over () as caption_no, caption, md5_number(caption) as caption_hash

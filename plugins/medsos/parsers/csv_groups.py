@@ -205,20 +205,20 @@ def _load(
     import duckdb
 
     before = con.execute("select count(*) from cells").fetchall()[0][0]
-    fd, name = tempfile.mkstemp(prefix="medsos-csv-group-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            # a header line of its own: DuckDB's sniffer fails on text that starts with a
-            # quoted cell holding a blank line
-            fh.write(",".join(names).encode() + ending)
-            for i in todo:
-                body = candidates[i].body
-                fh.write(body)
-                end = b"\r\n" if body.endswith(b"\r\n") else b"\n"
-                # as wide as the header, so DuckDB's sniffer sees one shape of row
-                fh.write(SENTINEL + str(i).encode() + b"," * (len(names) - 1) + end)
+    # the joined text lives as long as this block (removed on closing, even after an error)
+    with tempfile.NamedTemporaryFile(prefix="medsos-csv-group-", suffix=".csv") as fh:
+        # a header line of its own: DuckDB's sniffer fails on text that starts with a
+        # quoted cell holding a blank line
+        fh.write(",".join(names).encode() + ending)
+        for i in todo:
+            body = candidates[i].body
+            fh.write(body)
+            end = b"\r\n" if body.endswith(b"\r\n") else b"\n"
+            # as wide as the header, so DuckDB's sniffer sees one shape of row
+            fh.write(SENTINEL + str(i).encode() + b"," * (len(names) - 1) + end)
+        fh.flush()
         try:
-            con.execute(f"insert into cells {select}", {"file": name, "names": names})
+            con.execute(f"insert into cells {select}", {"file": fh.name, "names": names})
             marks = [
                 r[0]
                 for r in con.execute(
@@ -229,8 +229,6 @@ def _load(
         except duckdb.Error as exc:
             trusted, marks = False, None
             reason = f"DuckDB could not read it ({str(exc).splitlines()[0][:200]})"
-    finally:
-        os.unlink(name)
     if trusted:
         return
     if marks is not None:
