@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -300,3 +301,25 @@ def test_a_change_that_reaches_back_recomputes_the_weeks_it_reaches(kediri, tmp_
     assert run(kediri, "2024-W09") == {"7", "11", "13"}
     assert computed(kediri, "meta.weeks_to_build") == 5
     assert differences_from_a_full_build(kediri, "2024-W09", tmp_path) == {}
+
+
+def test_a_weekly_build_sees_the_last_post_from_long_before_its_window(kediri, tmp_path):
+    """A weekly build reads the posts of the 13 weeks it looks back on and, before them,
+    each account's last post day (marts.office_rolling): an account quiet for months
+    still gets its gap and its last post, as a full build gives them."""
+    t = 1_700_000_000
+    old = "".join(ig_row(str(n), f"01/{d:02d}/2024 09:00") for n, d in ((501, 2), (502, 9)))
+    drop(kediri.landing, "2024-W02", "ig.csv", IG_HEADER + old, t)
+    run(kediri, "2024-W02")
+    run(kediri, "2024-W19")  # the weeks up to 19 reported, without a post
+    drop(kediri.landing, "2024-W20", "ig.csv", IG_HEADER + ig_row("503", "05/15/2024 09:00"), t + 100)
+    run(kediri, "2024-W20")
+    assert computed(kediri, "meta.weeks_to_build") <= 2  # a weekly build, not a full one
+    assert differences_from_a_full_build(kediri, "2024-W20", tmp_path) == {}
+    with duckdb.connect(str(kediri.warehouse), read_only=True) as con:
+        ((gap, last),) = con.sql(
+            """select longest_gap_days_13w, last_post_date from marts.office_rolling
+               where platform = 'instagram' and iso_week = '2024-W20'"""
+        ).fetchall()
+    # the gap that ends on 15 May starts on 9 January, 18 weeks before the week
+    assert str(last) == "2024-05-15" and gap == (date(2024, 5, 15) - date(2024, 1, 9)).days

@@ -55,9 +55,28 @@ output_weeks as (
 
 ),
 
+earliest_window as (
+
+    -- the first day any week to build looks back to (a Monday)
+    select min(week_start) - interval 84 day as since from output_weeks
+
+),
+
 post_days as (
 
-    select distinct office_code, platform, local_date from core.posts
+    -- the post days those weeks look at, and before them each account's last post day
+    -- (the gap to a week's first post and the last post of a quiet account start there):
+    -- a weekly build reads 13 weeks of posts, not the whole history
+    select distinct office_code, platform, local_date
+    from core.posts
+    where local_date >= (select since from earliest_window)
+
+    union
+
+    select office_code, platform, max(local_date) as local_date
+    from core.posts
+    where local_date < (select since from earliest_window)
+    group by office_code, platform
 
 ),
 
