@@ -1,0 +1,30 @@
+"""A batch's JSON files are written part by part (medsos.pipeline.batch._write_json) and
+read back as json.dumps of the same data would be."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from medsos.pipeline.batch import JSON_PART, Batch
+
+
+def test_a_manifest_written_in_parts_reads_back_whole(tmp_path):
+    data = {
+        "files": [
+            {
+                "relative_path": f"2024-W01/35.06/{i}.csv",
+                "rows": i,
+                "notes": ['é "q"'],
+                "day": date(2024, 1, 1),
+            }
+            for i in range(JSON_PART * 2 + 7)
+        ],
+        "folders": {"2024-W01/35.06": [1.5, None], "kosong": []},
+        "recent_rows": [JSON_PART] * (JSON_PART + 1),
+        "first_week": None,
+    }
+    batch = Batch(tmp_path, "2024-W01", "run")
+    batch.write_json("files.json", data)
+    assert batch.read_json("files.json") == json.loads(json.dumps(data, default=str))
+    assert batch.read_json("files.json")["files"][5]["day"] == "2024-01-01"
