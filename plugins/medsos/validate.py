@@ -188,6 +188,16 @@ class Validator:
                 log.exception("could not build the Data Docs pages of %s", suite_name)
             raise
 
+    def release(self) -> None:
+        """Let go of the batches validated: GX's pandas source keeps the last DataFrame of
+        each asset (a year's account days, the files, a chunk of posts: about 0.3 GB in a
+        national backfill), and GX keeps the context after this object is gone; the
+        build that follows needs that memory."""
+        try:
+            self.ctx.data_sources.delete("medsos")
+        except Exception:  # noqa: BLE001 - an older context without it: nothing held then
+            log.debug("no GX source to release", exc_info=True)
+
     def build_docs(self) -> Path | None:
         """Add this run's pages to the Data Docs site, once for all its suites (what GX's
         UpdateDataDocsAction does per checkpoint: each build renders the index again)."""

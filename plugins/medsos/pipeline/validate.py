@@ -389,6 +389,7 @@ def _validate_batch(
     batch.write_json(FILES_JSON, manifest)
 
     validator.build_docs()
+    validator.release()
     batch.write_json(QUARANTINE_JSON, held)
     batch.write_json(WARNINGS_JSON, warned)
     batch.write_json(VALIDATION_JSON, {"results": results, "per_file": per_file})
