@@ -92,6 +92,16 @@ def parse_workers_kept(workers: int | None = None):
             _kept_pool = None
 
 
+def release_parse_workers() -> None:
+    """Stop the kept parse workers now, not at the end of their block: a backfill parses
+    once, and an idle worker holding what it parsed would count against the memory its
+    validation and load need."""
+    global _kept_pool
+    if _kept_pool is not None:
+        _kept_pool.shutdown(wait=True)
+        _kept_pool = None
+
+
 def _warm_up() -> None:
     import medsos.parsers  # noqa: F401
 

@@ -15,7 +15,7 @@ from medsos.pipeline.batch import FILES_JSON, new_run_id
 from medsos.pipeline.build import build_tables
 from medsos.pipeline.find import find_new_files
 from medsos.pipeline.load import load_batch
-from medsos.pipeline.parse import parse_files
+from medsos.pipeline.parse import parse_files, release_parse_workers
 from medsos.pipeline.publish import publish_copy
 from medsos.pipeline.report import render_summaries, send_summaries
 from medsos.pipeline.validate import validate_batch
@@ -87,6 +87,7 @@ def load_weeks(
         first_week=first_week,
     )
     parsed = timed("parse", parse_files, settings, batch, progress=progress)
+    release_parse_workers()  # the batch is parsed; its workers' memory is for the rest
     validated = timed("validate", validate_batch, settings, batch)
     loaded = timed("load", load_batch, settings, batch)
     layout_problems = batch.read_json(FILES_JSON)["layout_problems"]
