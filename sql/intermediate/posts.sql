@@ -52,21 +52,6 @@ campaign as (
 
 ),
 
-post_hashtags as (
-
-    -- the caption's hashtags as written, any script, casefolded for the campaign check
-    select
-        platform,
-        office_code,
-        post_id,
-        list_distinct(list_transform(
-            regexp_extract_all(coalesce(caption, ''), '#([\pL\pN_]+)', 1), lambda tag: lower(tag)
-        )) as tags
-
-    from latest
-
-),
-
 history as (
 
     select platform, office_code, post_id, count(*) as snapshots_seen
@@ -86,7 +71,14 @@ final as (
         categories.content_category,
         categories.content_category_reason,
         -- at least one of the official campaign hashtags (evaluation.toml, hashtags.campaign)
-        list_has_any(post_hashtags.tags, campaign.campaign_hashtags) as has_campaign_hashtag,
+        -- among the caption's hashtags as written (any script, casefolded); read here, not
+        -- in a CTE of its own: joining a year's posts to their own hashtags cost seconds
+        list_has_any(
+            list_distinct(list_transform(
+                regexp_extract_all(coalesce(latest.caption, ''), '#([\pL\pN_]+)', 1), lambda tag: lower(tag)
+            )),
+            campaign.campaign_hashtags
+        ) as has_campaign_hashtag,
         -- the format an evaluator counts: reels, shorts and lives are videos; a story or an
         -- unknown type is 'other'
         case
@@ -104,7 +96,6 @@ final as (
     cross join settings
     cross join campaign
     inner join categories using (platform, office_code, post_id)
-    inner join post_hashtags using (platform, office_code, post_id)
     left join history using (platform, office_code, post_id)
 
 )
