@@ -58,8 +58,9 @@ def _flags(values: Any) -> np.ndarray:
 
 class Columns:
     """One header group's data rows (blank rows left out), in the DuckDB table ``cells``
-    (``rid`` in file order, ``c0``…: each cell stripped as ``str.strip`` does, NULL where
-    empty), seen through a parser's alias map. ``bad`` marks the rows whose file the row
+    (in file order, a table being scanned in insertion order; ``c<i>`` the header's i-th
+    column, as written), seen through a parser's alias map (cells are read stripped as
+    ``str.strip`` strips them). ``bad`` marks the rows whose file the row
     path must read instead."""
 
     def __init__(

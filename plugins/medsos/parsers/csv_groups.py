@@ -2,9 +2,11 @@
 
 A national week brings about 1,660 CSV exports in a handful of shapes (one header line
 per platform and UI language). Reading them row by row in Python costs far more than
-DuckDB's C reader: here the files of a batch are grouped by their header line, the
-group's parser is found from the header, DuckDB reads the whole group's file list in one
-``read_csv`` (every cell as text), and the parser converts the cells a column at a time
+DuckDB's C reader: here the files of a batch are grouped by their header line (and line
+ending), the group's parser is found from the header, the group's files are joined into
+one text, each file's rows closed by a sentinel row naming it (one ``read_csv`` per small
+file would cost DuckDB as much as the row path), DuckDB reads it once (every cell as
+text), and the parser converts the cells a column at a time
 (``ExportParser.read_columns``, with ``medsos.parsers.columns``).
 
 Chosen per file, the row path (``medsos.parsers.sheets`` + ``parser.parse``) still reads
@@ -12,12 +14,14 @@ every file this path does not take, and so every file with anything to say:
 
 - before reading: a ZIP member, an XLSX or JSON lines file, a file that is not plain
   UTF-8 (Windows-1252, UTF-16, mixed), one with a stray carriage return, an odd number
-  of quote characters (a cut download), a ``sep=`` line, ``;`` separators, a header over
+  of quote characters (a cut download), no line break at the end (the row path checks
+  whether its last row was cut off), a ``sep=`` line, ``;`` separators, a header over
   several lines or of fewer than two columns, or a header no parser with a column reader
   recognises (TikTok's and YouTube's exports, Meta's daily files, …);
-- after reading: a file DuckDB could not split into the header's columns (rows too long
-  or too short), one whose line count does not add up (blank lines, which DuckDB skips),
-  and one with any cell the column reader cannot read without error.
+- after reading: a file DuckDB could not read (found by halving the group), one whose
+  line count does not add up (blank lines, which DuckDB skips; rows it could not split;
+  a line break in a column not read), and one with any cell the column reader cannot
+  read without error.
 
 So this path yields only what the row path would yield for a file without problems
 (``tests/test_csv_groups.py`` compares both on every fixture and real export), and every
