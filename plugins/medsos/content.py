@@ -373,15 +373,15 @@ def classify_posts_to_build(
     )
     con.execute(
         """create or replace temp table _captions_new as
-           select * from _captions as c anti join _caption_verdicts using (caption_no)"""
+           select row_number() over (order by caption_no) as new_no, c.*
+           from _captions as c anti join _caption_verdicts using (caption_no)"""
     )
     (count,) = con.sql("select count(*) from _captions_new").fetchall()[0]
     chunks = 0
     for first in range(1, count + 1, chunk_size):
         captions = con.execute(
-            """select caption_no, caption from _captions_new
-               order by caption_no limit ? offset ?""",
-            [chunk_size, first - 1],
+            "select caption_no, caption from _captions_new where new_no between ? and ?",
+            [first, first + chunk_size - 1],
         ).fetchall()
         verdicts = [clf.classify(caption) for _, caption in captions]
         chunk = pd.DataFrame(

@@ -252,12 +252,7 @@ class FacebookContent:
             return None
         id_locale = is_indonesian(cols.header)
         legacy = "views" not in idx and "impressions" in idx
-        post_id = cols.ids("post_id")  # an empty id (Meta's error row too) is bad
-        published = cols.datetimes("published", META_TIME_FORMATS, META_TIME_PLAIN)
-        cols.mark_bad(published.isna())
-        instant = cols.instants(published, META_CLOCK)
-        label = cols.lowered("post_type")
-        cols.mark_bad(~label.isin(list(POST_TYPES)))
+        post_id, instant, label = meta_post_columns(cols, POST_TYPES)
         title, desc = cols.text("title").fillna(""), cols.text("description").fillna("")
         caption = title.where(title.str.len() >= desc.str.len(), desc)
         seconds = cols.decimal("seconds_viewed", id_locale)
@@ -288,6 +283,20 @@ class FacebookContent:
                 "metric_definition": "meta_impressions_legacy" if legacy else "meta_views_2025",
             },
         )
+
+
+def meta_post_columns(
+    cols: Columns, post_types: dict[str, str]
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """What both Meta content exports' column readers read alike: the post id (an empty
+    one, Meta's error row too, is bad), the publish instant (``Publish time`` on Meta's
+    clock, required) and the post type label (one of ``post_types``)."""
+    post_id = cols.ids("post_id")
+    published = cols.datetimes("published", META_TIME_FORMATS, META_TIME_PLAIN)
+    cols.mark_bad(published.isna())
+    label = cols.lowered("post_type")
+    cols.mark_bad(~label.isin(list(post_types)))
+    return post_id, cols.instants(published, META_CLOCK), label
 
 
 META_ERROR_ROW = "Meta's own row for a post it could not compute ('An error occurred while computing metadata'): no post id, no publish time"

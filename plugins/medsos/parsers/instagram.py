@@ -48,9 +48,9 @@ from medsos.parsers.base import (
 from medsos.parsers.facebook import (
     META_ERROR_ROW,
     META_TIME_FORMATS,
-    META_TIME_PLAIN,
     MetaDaily,
     meta_error_row,
+    meta_post_columns,
 )
 from medsos.parsers.sheets import RawFile, header_index, norm_header
 from medsos.parsers.values import META_CLOCK, to_instant, to_local
@@ -224,12 +224,7 @@ class InstagramContent:
             return None
         id_locale = any(norm_header(h) in INDONESIAN for h in cols.header)
         legacy = "views" not in idx and ("impressions" in idx or "plays" in idx)
-        post_id = cols.ids("post_id")  # an empty id (Meta's error row too) is bad
-        published = cols.datetimes("published", META_TIME_FORMATS, META_TIME_PLAIN)
-        cols.mark_bad(published.isna())
-        instant = cols.instants(published, META_CLOCK)
-        label = cols.lowered("post_type")
-        cols.mark_bad(~label.isin(list(POST_TYPES)))
+        post_id, instant, label = meta_post_columns(cols, POST_TYPES)
         account = cols.text("account_id")
         impressions = None
         if legacy:
