@@ -16,6 +16,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from medsos.report.summary import CATEGORY_LABELS, PLATFORM_LABELS
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 YES_NO = {True: "ya", False: "tidak"}
@@ -92,20 +94,9 @@ COLUMN_LABELS = {
 
 VALUE_LABELS = {
     "data_status": {"reported": "terkirim", "missing": "belum dikirim"},
-    "platform": {
-        "instagram": "Instagram",
-        "facebook": "Facebook",
-        "x": "X",
-        "youtube": "YouTube",
-        "tiktok": "TikTok",
-        "all": "Semua platform",
-    },
-    "content_category": {
-        "informasi_pemilu": "Informasi pemilu",
-        "edukasi": "Edukasi pemilih",
-        "kegiatan": "Berita kegiatan",
-        "lainnya": "Lainnya",
-    },
+    # the email's own labels, so the workbook and the email name things alike
+    "platform": PLATFORM_LABELS,
+    "content_category": CATEGORY_LABELS,
 }
 
 PERCENT = "0.0%"  # columns holding 0-100 are stored /100 with this format
