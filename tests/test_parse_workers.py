@@ -8,6 +8,7 @@ import re
 import pytest
 
 from medsos import pipeline
+from medsos.pipeline.batch import part_file
 from medsos.sample import build_plan, write_sample
 
 
@@ -50,3 +51,37 @@ def test_worker_processes_give_the_same_batch_as_one_process(settings, monkeypat
     assert any(n > 0 for n in files_in_workers(caplog)[1:])
     assert pipeline.parse._kept_pool is None
     assert pipeline.parse._parse_workers(1000) >= 1
+
+
+def parse_weeks(settings, run_id):
+    batch = pipeline.find_new_files(settings, "2024-W08", run_id, first_week="2024-W06")
+    counts = pipeline.parse_files(settings, batch)
+    manifest = batch.read_json(pipeline.FILES_JSON)
+    parts = {
+        part: (
+            pipeline.read_frame(batch.folder / part_file(pipeline.PARSED_POSTS, part),
+                                pipeline.POST_COLUMNS),
+            pipeline.read_frame(batch.folder / part_file(pipeline.ACCOUNT_DAILY, part),
+                                pipeline.ACCOUNT_DAILY_COLUMNS),
+        )
+        for part in manifest["parts"]
+    }
+    return counts, parts, manifest["files"]
+
+
+def test_a_backfill_parsed_by_workers_week_after_week_gives_the_same_weeks(settings, monkeypatch):
+    # each week's files are queued for the workers before the week before it is written:
+    # every week must still get exactly its own rows, in the same order
+    write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W08"))
+    monkeypatch.setattr(pipeline.parse, "PARSE_IN_PARALLEL_FROM", 1)
+    monkeypatch.setattr(pipeline.parse, "PARSE_CHUNK", 4)
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "1")
+    c1, parts1, m1 = parse_weeks(settings, "alone")
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    c2, parts2, m2 = parse_weeks(settings, "workers")
+    assert sorted(parts1) == ["2024-W06", "2024-W07", "2024-W08"]
+    assert all(len(parts1[w][0]) > 0 for w in parts1)
+    assert c1 == c2 and m1 == m2 and sorted(parts1) == sorted(parts2)
+    for week in parts1:
+        assert parts1[week][0].equals(parts2[week][0]), week
+        assert parts1[week][1].equals(parts2[week][1]), week

@@ -12,6 +12,7 @@ import logging
 import os
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -112,41 +113,24 @@ def _parse_chunk(
     return [_parse_entry(landing_root, e) for e in entries]
 
 
-def _parse_shared(
-    pool, landing_root: Path, todo: list[dict[str, Any]], meanwhile: Callable[[], Any] | None = None
-) -> tuple[list[tuple[dict[str, Any], list, list]], Any]:
-    """Parse ``todo`` with the pool's workers taking chunks from the front and this
-    process taking them from the back, until the two meet. This process would otherwise
-    wait idle while the workers start; what it parses also needs no sending back. It
-    runs ``meanwhile`` first (the CSV groups DuckDB reads) and returns its result too."""
-    chunks = [todo[i : i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
-    futures = [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
-    done: list[list | None] = [None] * len(chunks)
-    try:
-        extra = meanwhile() if meanwhile is not None else None
-        for i in range(len(chunks) - 1, -1, -1):
-            if not futures[i].cancel():
-                break  # a worker has it (and every chunk before it)
-            done[i] = _parse_chunk(landing_root, chunks[i])
-    except BaseException:
-        for f in futures:
+@dataclass
+class _Started:
+    """A part whose files are grouped and whose row-path files are queued for the workers."""
+
+    entries: list[dict[str, Any]]
+    groups: dict[str, list]
+    first: list[int]  # positions of the files the row path reads
+    chunks: list[list[dict[str, Any]]]
+    futures: list[Any]
+
+    def cancel(self) -> None:
+        for f in self.futures:
             f.cancel()  # a stopped task must not wait for the rest of the batch
-        raise
-    here = sum(len(chunks[i]) for i, d in enumerate(done) if d is not None)
-    log.info("parse: %d files in this process, %d in workers", here, len(todo) - here)
-    results: list[tuple[dict[str, Any], list, list]] = []
-    for d, f in zip(done, futures, strict=True):
-        results.extend(d if d is not None else f.result())
-    return results, extra
 
 
-def _parse_part(
-    pool, landing_root: Path, entries: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
-    """Parse one part's files: (each file's manifest fields, in order; its posts; its
-    account days). The CSV files of a recognised header group are read by DuckDB
-    (``medsos.parsers.csv_groups``) in this process while the workers read the rest row
-    by row; a file that path leaves is read row by row after it."""
+def _start_part(pool, landing_root: Path, entries: list[dict[str, Any]]) -> _Started:
+    """Group a part's CSV files by header (``medsos.parsers.csv_groups``) and queue the
+    files left to the row path for the pool's workers, in chunks, front first."""
     from medsos.parsers import csv_groups
     from medsos.registry import load_offices
 
@@ -161,16 +145,49 @@ def _parse_part(
         groups, _ = csv_groups.group_files(landing_root, files)
     grouped = {c.position for members in groups.values() for c in members}
     first = [i for i in range(len(entries)) if i not in grouped]
-
-    def read_groups():
-        return csv_groups.read_groups(groups) if groups else None
-
     todo = [entries[i] for i in first]
-    if pool is not None:
-        results, read = _parse_shared(pool, landing_root, todo, read_groups)
-    else:
-        read = read_groups()
-        results = [_parse_entry(landing_root, e) for e in todo]
+    chunks = [todo[i : i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
+    futures = [] if pool is None else [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
+    return _Started(entries, groups, first, chunks, futures)
+
+
+def _finish_part(
+    started: _Started, landing_root: Path, then: Callable[[], Any] | None = None
+) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
+    """Parse the rest of a started part: (each file's manifest fields, in order; its posts;
+    its account days).
+
+    This process reads the CSV groups with DuckDB, then takes the queued chunks from the
+    back until it meets the workers, which take them from the front (it would otherwise
+    wait idle while they start; what it parses needs no sending back). ``then`` runs
+    before this process waits for the workers' chunks and puts the rows together: the
+    backfill starts the next week there, so the workers never wait for this one."""
+    from medsos.parsers import csv_groups
+
+    entries, groups, chunks, futures = (
+        started.entries,
+        started.groups,
+        started.chunks,
+        started.futures,
+    )
+    done: list[list | None] = [None] * len(chunks)
+    try:
+        read = csv_groups.read_groups(groups) if groups else None
+        for i in range(len(chunks) - 1, -1, -1):
+            if futures and not futures[i].cancel():
+                break  # a worker has it (and every chunk before it)
+            done[i] = _parse_chunk(landing_root, chunks[i])
+        if then is not None:
+            then()
+        results: list[tuple[dict[str, Any], list, list]] = []
+        for d, f in zip(done, futures or done, strict=True):
+            results.extend(d if d is not None else f.result())
+    except BaseException:
+        started.cancel()
+        raise
+    if futures:
+        here = sum(len(chunks[i]) for i, d in enumerate(done) if d is not None)
+        log.info("parse: %d files in this process, %d in workers", here, len(results) - here)
     fields: list[dict[str, Any] | None] = [None] * len(entries)
     positions: list[int] = []
     day_positions: list[int] = []
@@ -185,12 +202,13 @@ def _parse_part(
         positions.extend([i] * len(posts_part))
         day_positions.extend([i] * len(daily_part))
 
-    for i, result in zip(first, results, strict=True):
+    for i, result in zip(started.first, results, strict=True):
         take(i, result)
     if read is not None:
         for outcome in read.outcomes:
             fields[outcome.position] = outcome.fields
-    for i in sorted(grouped):
+    grouped = sorted(c.position for members in groups.values() for c in members)
+    for i in grouped:
         if fields[i] is None:  # a file the DuckDB path left to the row path
             take(i, _parse_entry(landing_root, entries[i]))
     # the files' rows in manifest order, whichever path read them
@@ -199,6 +217,16 @@ def _parse_part(
     )
     days = _in_order(frame(daily_records, ACCOUNT_DAILY_COLUMNS), day_positions, None)
     return [f or {} for f in fields], posts, days
+
+
+def _parse_part(
+    pool, landing_root: Path, entries: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], pd.DataFrame, pd.DataFrame]:
+    """Parse one part's files: (each file's manifest fields, in order; its posts; its
+    account days). The CSV files of a recognised header group are read by DuckDB in this
+    process while the workers read the rest row by row; a file that path leaves is read
+    row by row after it."""
+    return _finish_part(_start_part(pool, landing_root, entries), landing_root)
 
 
 def _in_order(rows: pd.DataFrame, positions: list[int], more: pd.DataFrame | None) -> pd.DataFrame:
@@ -264,8 +292,23 @@ def parse_files(
         if _kept_pool is not None
         else _start_parse_pool(workers - 1)
     ) as pool:
-        for part, entries in sorted(parts.items()) or [("", [])]:
-            fields, posts, days = _parse_part(pool, settings.landing, entries)
+        # Each week is started (its files queued for the workers) before the week before
+        # it is put together and written, so the workers are never left waiting for that.
+        items = sorted(parts.items()) or [("", [])]
+        following: list[_Started] = [_start_part(pool, settings.landing, items[0][1])]
+        for k, (part, entries) in enumerate(items):
+            started = following.pop()
+
+            def start_next(k: int = k) -> None:
+                if k + 1 < len(items):
+                    following.append(_start_part(pool, settings.landing, items[k + 1][1]))
+
+            try:
+                fields, posts, days = _finish_part(started, settings.landing, start_next)
+            except BaseException:
+                for other in following:
+                    other.cancel()
+                raise
             for entry, updated in zip(entries, fields, strict=True):
                 entry.update(updated)
             write_frame(posts, batch.folder / part_file(PARSED_POSTS, part))
