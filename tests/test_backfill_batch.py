@@ -5,14 +5,18 @@ raw.row_warnings say of each file and row (only the run's id and times differ)."
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from medsos.cli import main
+from medsos.pipeline import validate as validate_stage
 from medsos.pipeline import run_week
 from medsos.weeks import weeks_between
 
@@ -41,6 +45,15 @@ def _landing_with_twists(landing: Path) -> None:
     victim.write_bytes(victim.read_bytes().rstrip(b"\r\n") + b"\n123456789,\"Potongan")
 
 
+class _Said(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        self.lines.append(record.getMessage())
+
+
 def _tables(path: Path) -> dict[str, list]:
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -59,11 +72,32 @@ def _tables(path: Path) -> dict[str, list]:
         con.close()
 
 
-def test_backfill_as_one_batch_equals_weekly_runs(settings, tmp_path, monkeypatch):
+@pytest.mark.parametrize("chunk_rows", [None, 500], ids=["one_chunk", "chunks_by_two_processes"])
+def test_backfill_as_one_batch_equals_weekly_runs(settings, tmp_path, monkeypatch, chunk_rows):
     _landing_with_twists(settings.landing)
     for k, v in settings.as_env().items():
         monkeypatch.setenv(k, v)
-    assert main(["backfill", "--from", FIRST, "--to", LAST]) == 0
+    if chunk_rows:
+        # a year's backfill validates its posts in chunks, shared with a second process
+        monkeypatch.setattr(validate_stage, "VALIDATE_ROWS", chunk_rows)
+        monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    said = _Said()
+    logger = logging.getLogger("medsos.pipeline.validate")
+    logger.addHandler(said)
+    monkeypatch.setattr(logger, "level", logging.INFO)
+    try:
+        assert main(["backfill", "--from", FIRST, "--to", LAST]) == 0
+    finally:
+        logger.removeHandler(said)
+    if chunk_rows:
+        [(apart, chunks)] = [tuple(map(int, m)) for m in re.findall(
+            r"validate: (\d+) of (\d+) chunks checked by the second process", "\n".join(said.lines))]
+        assert chunks >= 3
+        # the two processes race for the chunks; which took how many is not fixed
+        assert 0 <= apart <= chunks
+        pages = list((settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations"
+                      / "post_snapshots").rglob("*.html"))
+        assert len(pages) == chunks  # every chunk has its Data Docs page, wherever it ran
 
     weekly = replace(settings, warehouse=tmp_path / "weekly.duckdb", published=tmp_path / "weekly_pub.duckdb",
                      work=tmp_path / "w2", outbox=tmp_path / "o2", gx_dir=tmp_path / "gx2")

@@ -174,3 +174,13 @@ def test_a_weekly_build_classifies_only_captions_it_has_not_seen(sample, con, ca
 def test_a_chunk_must_hold_a_caption(sample, con):
     with pytest.raises(ValueError, match="chunk_size"):
         classify_posts_to_build(con, Evaluation.load(sample.evaluation), False, chunk_size=0)
+
+
+def test_chunks_shared_with_a_second_process_give_the_same_table(sample, con, caplog, monkeypatch):
+    # a full build of a year classifies every other chunk in a second process
+    evaluation = Evaluation.load(sample.evaluation)
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    n, chunks = classify(con, evaluation, False, chunk_size=40, caplog=caplog)
+    shared = con.sql(TABLE).fetchall()
+    assert chunks >= 4 and n == len(shared)
+    assert shared == read_one_by_one(con, evaluation)

@@ -284,3 +284,22 @@ def test_data_docs_name_each_result_by_its_week_and_run(tmp_path, monkeypatch):
     index = (site / "data_docs" / "local_site" / "index.html").read_text()
     assert "2024-W07_manual__run" in index and "2024-W06_manual__run" in index
     assert "2024-W05_manual__run" not in index and "__none__" not in index
+
+
+def test_a_result_from_another_process_gets_its_page_in_this_runs_data_docs(tmp_path):
+    # a backfill's second process checks chunks with a GX context of its own (writing
+    # nothing); its results travel pickled and are kept in this run's store and Data Docs
+    import pickle
+
+    apart = Validator(None, run_name="2024-W07_backfill__run")
+    outcome = apart.run(with_checks([good_post(1), good_post(2, likes=-7)]), "post_snapshots", PARAMS)
+    assert [f["value"] for f in outcome.failures] == ["-7"]
+    here = Validator(tmp_path / "gx", run_name="2024-W07_backfill__run")
+    here.adopt(pickle.loads(pickle.dumps(outcome.stored)))
+    here.build_docs()
+    site = tmp_path / "gx" / "gx" / "uncommitted"
+    [stored] = (site / "validations" / "post_snapshots" / "2024-W07_backfill__run").glob("*/*.json")
+    [page] = (site / "data_docs" / "local_site" / "validations" / "post_snapshots").glob("*/*/*.html")
+    assert page.parent.name == stored.parent.name
+    assert "-7" in page.read_text() and "2024-W07_backfill__run" in (
+        site / "data_docs" / "local_site" / "index.html").read_text()

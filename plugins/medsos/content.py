@@ -35,6 +35,7 @@ import sys
 import time
 import unicodedata
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -322,6 +323,47 @@ def classify_texts(texts: Iterable[str | None], lexicon: Lexicon) -> list[Verdic
 # --------------------------------------------------------------------------- warehouse
 
 
+def _verdicts(clf: Classifier, captions: list[tuple[int, str]]):
+    """(caption numbers, categories, reasons) of a chunk of numbered captions."""
+    verdicts = [clf.classify(caption) for _, caption in captions]
+    return [no for no, _ in captions], [v.category for v in verdicts], [v.reason for v in verdicts]
+
+
+_apart: Classifier | None = None  # the second process's classifier
+
+
+def _start_apart(lexicon: Lexicon) -> None:
+    global _apart
+    _apart = Classifier(lexicon)
+
+
+def _classify_apart(captions: list[tuple[int, str]]):
+    assert _apart is not None, "started without its lexicon"
+    return _verdicts(_apart, captions)
+
+
+@contextmanager
+def _second_classifier(lexicon: Lexicon, wanted: bool):
+    """A second process classifying, when there are several chunks and more than one
+    process may work (``MEDSOS_PARSE_WORKERS``): classifying is Python, one core each."""
+    import os
+
+    if not wanted or int(os.environ.get("MEDSOS_PARSE_WORKERS", "1") or 1) < 2:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: the Airflow task process has threads that a fork would copy
+    with ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_apart,
+        initargs=(lexicon,),
+    ) as pool:
+        yield pool
+
+
 # how many distinct captions are read into Python at once: a year of national posts
 # (1.68 M) read whole held about 1.5 GB of pandas beside DuckDB's own ceiling
 CLASSIFY_CHUNK = 50_000
@@ -377,27 +419,43 @@ def classify_posts_to_build(
            from _captions as c anti join _caption_verdicts using (caption_no)"""
     )
     (count,) = con.sql("select count(*) from _captions_new").fetchall()[0]
-    chunks = 0
-    for first in range(1, count + 1, chunk_size):
-        captions = con.execute(
-            "select caption_no, caption from _captions_new where new_no between ? and ?",
-            [first, first + chunk_size - 1],
-        ).fetchall()
-        verdicts = [clf.classify(caption) for _, caption in captions]
+
+    def keep(verdicts: tuple[list[int], list[str], list[str]]) -> None:
+        numbers, categories, reasons = verdicts
         chunk = pd.DataFrame(
             {
-                "caption_no": pd.Series([no for no, _ in captions], dtype="int64"),
-                "content_category": pd.Series([v.category for v in verdicts], dtype="string"),
-                "content_category_reason": pd.Series([v.reason for v in verdicts], dtype="string"),
+                "caption_no": pd.Series(numbers, dtype="int64"),
+                "content_category": pd.Series(categories, dtype="string"),
+                "content_category_reason": pd.Series(reasons, dtype="string"),
             }
         )
-        del captions, verdicts
         con.register("_caption_chunk", chunk)
         try:
             con.execute("insert into _caption_verdicts by name select * from _caption_chunk")
         finally:
             con.unregister("_caption_chunk")
-        chunks += 1
+
+    chunks = 0
+    # Several chunks (a full build of a year): every other one is classified by a second
+    # process, at most one chunk away at a time, so the memory per process stays a chunk.
+    with _second_classifier(clf.lexicon, count > chunk_size) as pool:
+        away = None
+        for first in range(1, count + 1, chunk_size):
+            captions = con.execute(
+                "select caption_no, caption from _captions_new where new_no between ? and ?",
+                [first, first + chunk_size - 1],
+            ).fetchall()
+            chunks += 1
+            if pool is not None and away is None:
+                away = pool.submit(_classify_apart, captions)
+                continue
+            keep(_verdicts(clf, captions))
+            del captions
+            if away is not None:
+                keep(away.result())
+                away = None
+        if away is not None:
+            keep(away.result())
     con.execute(
         """insert into meta.caption_verdicts
            select c.caption_hash, v.content_category, v.content_category_reason

@@ -45,6 +45,8 @@ class ValidationOutcome:
     failures: list[dict[str, Any]] = field(default_factory=list)  # one per failing row and check
     results: list[dict[str, Any]] = field(default_factory=list)  # one per expectation
     docs_index: Path | None = None
+    # GX's own result and its store key, for a context that did not run it (``adopt``)
+    stored: tuple[Any, Any] | None = None
 
 
 def load_suite_json(name: str, folder: Path | None = None) -> dict[str, Any]:
@@ -178,7 +180,9 @@ class Validator:
         if self.docs_index:
             self._docs_pending += [identifier, ExpectationSuiteIdentifier(name=suite_name)]
         try:
-            return self._route(work, spec, result, as_floats)
+            outcome = self._route(work, spec, result, as_floats)
+            outcome.stored = (identifier, result)
+            return outcome
         except Exception:
             # a batch that fails a table check: its page is the one to read (and a failure
             # to draw it must not hide why the batch failed)
@@ -187,6 +191,25 @@ class Validator:
             except Exception:
                 log.exception("could not build the Data Docs pages of %s", suite_name)
             raise
+
+    def adopt(self, stored: tuple[Any, Any]) -> None:
+        """Keep a result another process's GX context produced (``ValidationOutcome.stored``)
+        in this context's store, with a Data Docs page like the ones run here."""
+        from great_expectations.data_context.types.resource_identifiers import (
+            ExpectationSuiteIdentifier,
+        )
+
+        identifier, result = stored
+        name = identifier.expectation_suite_identifier.name
+        self._suite(load_suite_json(name, self.suites_dir))  # its page, should none run here
+        suite_id = ExpectationSuiteIdentifier(name=name)
+        self.ctx.validation_results_store.store_validation_results(
+            suite_validation_result=result,
+            suite_validation_result_identifier=identifier,
+            expectation_suite_identifier=suite_id,
+        )
+        if self.docs_index:
+            self._docs_pending += [identifier, suite_id]
 
     def release(self) -> None:
         """Let go of the batches validated: GX's pandas source keeps the last DataFrame of

@@ -177,6 +177,23 @@ def read_groups(groups: dict[str, list[Candidate]]) -> GroupsRead:
     return GroupsRead(posts, outcomes, left)
 
 
+def readable(key: str, candidates: list[Candidate]) -> bool:
+    """Whether a group's header (``key``, as ``group_files`` gives it) has a column reader:
+    the files of any other group are the row path's from the start."""
+    header = [c.strip() for c in next(csv.reader([key.rstrip("\r\n")]))]
+    return sum(1 for c in header if c) >= 2 and _parser_for(header, candidates[0]) is not None
+
+
+def combine(reads: list[GroupsRead]) -> GroupsRead:
+    """The groups of several ``read_groups`` calls as one (each file is in one of them)."""
+    frames = [r.posts for r in reads if len(r.posts)]
+    return GroupsRead(
+        pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(),
+        [o for r in reads for o in r.outcomes],
+        {k: v for r in reads for k, v in r.left.items()},
+    )
+
+
 def _parser_for(header: list[str], first: Candidate):
     from medsos.parsers import detect
 

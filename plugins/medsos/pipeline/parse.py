@@ -115,12 +115,14 @@ def _parse_chunk(
 
 @dataclass
 class _Started:
-    """A part whose files are grouped and whose row-path files are queued for the workers."""
+    """A part whose files are grouped and queued: first the CSV groups the second process
+    reads (``apart``), then the row-path files in chunks, for the workers to take from the
+    front and this process from the back."""
 
     entries: list[dict[str, Any]]
-    groups: dict[str, list]
+    groups: dict[str, list]  # CSV groups this process reads
     first: list[int]  # positions of the files the row path reads
-    chunks: list[list[dict[str, Any]]]
+    tasks: list[tuple[str, Any]]  # ("groups", {header: files}) or ("files", [entries])
     futures: list[Any]
 
     def cancel(self) -> None:
@@ -128,9 +130,19 @@ class _Started:
             f.cancel()  # a stopped task must not wait for the rest of the batch
 
 
+def _run_task(landing_root: Path, task: tuple[str, Any]) -> Any:
+    from medsos.parsers import csv_groups
+
+    kind, payload = task
+    if kind == "groups":
+        return csv_groups.read_groups(payload)
+    return _parse_chunk(landing_root, payload)
+
+
 def _start_part(pool, landing_root: Path, entries: list[dict[str, Any]]) -> _Started:
     """Group a part's CSV files by header (``medsos.parsers.csv_groups``) and queue the
-    files left to the row path for the pool's workers, in chunks, front first."""
+    work for the pool's workers. With workers, every CSV group but the biggest is theirs
+    (DuckDB reads a group on one core; this process also puts the week together)."""
     from medsos.parsers import csv_groups
     from medsos.registry import load_offices
 
@@ -142,13 +154,20 @@ def _start_part(pool, landing_root: Path, entries: list[dict[str, Any]]) -> _Sta
             for i, e in enumerate(entries)
             if e["office_code"] in offices
         ]
-        groups, _ = csv_groups.group_files(landing_root, files)
+        found, _ = csv_groups.group_files(landing_root, files)
+        # a header without a column reader (YouTube's table): the row path's from the start
+        groups = {k: v for k, v in found.items() if csv_groups.readable(k, v)}
     grouped = {c.position for members in groups.values() for c in members}
     first = [i for i in range(len(entries)) if i not in grouped]
     todo = [entries[i] for i in first]
-    chunks = [todo[i : i + PARSE_CHUNK] for i in range(0, len(todo), PARSE_CHUNK)]
-    futures = [] if pool is None else [pool.submit(_parse_chunk, landing_root, c) for c in chunks]
-    return _Started(entries, groups, first, chunks, futures)
+    tasks: list[tuple[str, Any]] = []
+    if pool is not None and len(groups) > 1:
+        biggest = max(groups, key=lambda k: sum(c.lines for c in groups[k]))
+        tasks.append(("groups", {k: v for k, v in groups.items() if k != biggest}))
+        groups = {biggest: groups[biggest]}
+    tasks += [("files", todo[i : i + PARSE_CHUNK]) for i in range(0, len(todo), PARSE_CHUNK)]
+    futures = [] if pool is None else [pool.submit(_run_task, landing_root, t) for t in tasks]
+    return _Started(entries, groups, first, tasks, futures)
 
 
 def _finish_part(
@@ -157,37 +176,40 @@ def _finish_part(
     """Parse the rest of a started part: (each file's manifest fields, in order; its posts;
     its account days).
 
-    This process reads the CSV groups with DuckDB, then takes the queued chunks from the
+    This process reads its CSV groups with DuckDB, then takes the queued tasks from the
     back until it meets the workers, which take them from the front (it would otherwise
     wait idle while they start; what it parses needs no sending back). ``then`` runs
-    before this process waits for the workers' chunks and puts the rows together: the
+    before this process waits for the workers' tasks and puts the rows together: the
     backfill starts the next week there, so the workers never wait for this one."""
     from medsos.parsers import csv_groups
 
-    entries, groups, chunks, futures = (
-        started.entries,
-        started.groups,
-        started.chunks,
-        started.futures,
-    )
-    done: list[list | None] = [None] * len(chunks)
+    entries, tasks, futures = started.entries, started.tasks, started.futures
+    done: list[Any] = [None] * len(tasks)
+    ran_here = [False] * len(tasks)
     try:
-        read = csv_groups.read_groups(groups) if groups else None
-        for i in range(len(chunks) - 1, -1, -1):
+        reads = [csv_groups.read_groups(started.groups)] if started.groups else []
+        for i in range(len(tasks) - 1, -1, -1):
             if futures and not futures[i].cancel():
-                break  # a worker has it (and every chunk before it)
-            done[i] = _parse_chunk(landing_root, chunks[i])
+                break  # a worker has it (and every task before it)
+            done[i], ran_here[i] = _run_task(landing_root, tasks[i]), True
         if then is not None:
             then()
-        results: list[tuple[dict[str, Any], list, list]] = []
-        for d, f in zip(done, futures or done, strict=True):
-            results.extend(d if d is not None else f.result())
+        for i, f in enumerate(futures):
+            if not ran_here[i]:
+                done[i] = f.result()
     except BaseException:
         started.cancel()
         raise
+    results: list[tuple[dict[str, Any], list, list]] = []
+    for (kind, _), d in zip(tasks, done, strict=True):
+        if kind == "groups":
+            reads.append(d)
+        else:
+            results.extend(d)
     if futures:
-        here = sum(len(chunks[i]) for i, d in enumerate(done) if d is not None)
+        here = sum(len(t[1]) for t, h in zip(tasks, ran_here, strict=True) if h and t[0] == "files")
         log.info("parse: %d files in this process, %d in workers", here, len(results) - here)
+    read = csv_groups.combine(reads) if reads else None
     fields: list[dict[str, Any] | None] = [None] * len(entries)
     positions: list[int] = []
     day_positions: list[int] = []
@@ -207,7 +229,8 @@ def _finish_part(
     if read is not None:
         for outcome in read.outcomes:
             fields[outcome.position] = outcome.fields
-    grouped = sorted(c.position for members in groups.values() for c in members)
+    group_sets = [started.groups, *(payload for kind, payload in tasks if kind == "groups")]
+    grouped = sorted(c.position for g in group_sets for members in g.values() for c in members)
     for i in grouped:
         if fields[i] is None:  # a file the DuckDB path left to the row path
             take(i, _parse_entry(landing_root, entries[i]))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -205,15 +206,121 @@ def _files_frame(
 # more than the frame itself. Each GX run costs about a second whatever its size, so the
 # chunks are as big as memory allows (ten for a year).
 VALIDATE_ROWS = 300_000
+# With a second process (``_checker``) two chunks are held at once, so each is smaller:
+# 3/5 of the size (three national weeks) kept a year's backfill under 2 GB. A GX run's
+# fixed cost is about 0.3 s, so the extra chunks cost little.
+SHARED_CHUNK_FRACTION = 0.6
 
 
-def _validation_chunks(manifest: dict) -> list[list[str]]:
-    """The batch's parts (weeks) in chunks of about ``VALIDATE_ROWS`` rows, whole parts each."""
+@dataclass
+class _Checked:
+    """A chunk of posts after GX: its accepted rows are written; the rest is to collect."""
+
+    outcome: Any  # a ValidationOutcome without its accepted rows
+    loaded_per_file: dict[str, int]
+    copies_per_file: dict[str, int]
+    rows_validated: int
+    rows_accepted: int
+    apart: bool = False  # checked by the second process (its GX result is to adopt)
+
+
+def _check_posts(
+    validator,
+    batch: Batch,
+    chunk: list[str],
+    name: str,
+    rejected: list[str],
+    accounts: Path,
+    params,
+) -> _Checked:
+    """GX on one chunk of the batch's posts; the accepted rows written to their part."""
+    posts = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
+    posts = _registry_checks(posts[~posts["source_file"].isin(rejected)], accounts)
+    rows = len(posts)
+    outcome = validator.run(posts, "post_snapshots", params)
+    del posts  # GX works on its own copy; a chunk's rows are held once, not three times
+    # a post listed twice in one file: the first row is kept (the warning says so, and
+    # the manifest counts the copies, so every row of the file is accounted for)
+    accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
+    copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
+    write_frame(conform(accepted, POST_COLUMNS), batch.folder / part_file(ACCEPTED_POSTS, name))
+    outcome.accepted = outcome.accepted.iloc[0:0].copy()  # a slice would hold the rows
+
+    def per_file(df: pd.DataFrame) -> dict[str, int]:
+        return (
+            {str(k): int(n) for k, n in df.groupby("source_file").size().items()} if len(df) else {}
+        )
+
+    return _Checked(outcome, per_file(accepted), per_file(copies), rows, len(accepted))
+
+
+# The second process's own GX context (ephemeral: it writes nothing in the GX folder,
+# which this process owns; its results are adopted into this one's store).
+_apart_validator: Any = None
+
+
+def _start_apart(run_name: str | None) -> None:
+    global _apart_validator
+    from medsos.validate import Validator
+
+    _apart_validator = Validator(None, run_name=run_name)
+
+
+def _check_posts_apart(args: tuple) -> _Checked:
+    checked = _check_posts(_apart_validator, *args)
+    checked.apart = True
+    return checked
+
+
+@contextmanager
+def _checker(wanted: bool, run_name: str | None):
+    """A second process for a batch of several chunks (a backfill), when parsing may use
+    more than one (``MEDSOS_PARSE_WORKERS``): GX is single-threaded, so this doubles
+    what a two-core machine checks at once. It starts (imports GX) while this one does."""
+    if not wanted:
+        yield None
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_apart,
+        initargs=(run_name,),
+    ) as pool:
+        pool.submit(int)  # start it now, not when the first chunk waits
+        yield pool
+
+
+def _check_chunks(pool, work: list[tuple], here: Callable[[tuple], _Checked]) -> list[_Checked]:
+    """Each chunk checked once, by the pool's process from the front or by this one from
+    the back, until they meet; the results in chunk order."""
+    futures = [pool.submit(_check_posts_apart, args) for args in work] if pool is not None else []
+    done: list[_Checked | None] = [None] * len(work)
+    try:
+        for i in range(len(work) - 1, -1, -1):
+            if futures and not futures[i].cancel():
+                break  # the second process has it (and every chunk before it)
+            done[i] = here(work[i])
+        return [
+            d if d is not None else f.result() for d, f in zip(done, futures or done, strict=True)
+        ]
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+
+
+def _validation_chunks(manifest: dict, limit: int | None = None) -> list[list[str]]:
+    """The batch's parts (weeks) in chunks of about ``limit`` (``VALIDATE_ROWS``) rows,
+    whole parts each."""
+    limit = limit or VALIDATE_ROWS
     chunks: list[list[str]] = [[]]
     rows = 0
     for part, n in (manifest.get("parts") or {"": {}}).items():
         size = n.get("posts", 0) + n.get("days", 0)
-        if chunks[-1] and rows + size > VALIDATE_ROWS:
+        if chunks[-1] and rows + size > limit:
             chunks.append([])
             rows = 0
         chunks[-1].append(part)
@@ -228,8 +335,18 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     from medsos.registry import load_offices
     from medsos.validate import ROW_KEY, Validator
 
-    with _exclusive(settings.gx_dir):
-        return _validate_batch(settings, batch, Validator, ROW_KEY, load_offices)
+    manifest = batch.read_json(FILES_JSON)
+    run_name = _safe(f"{batch.week}_{batch.run_id}")
+    from medsos.pipeline.parse import _parse_processes
+
+    two = _parse_processes() > 1 and len(_validation_chunks(manifest)) > 1
+    chunks = _validation_chunks(
+        manifest, int(VALIDATE_ROWS * SHARED_CHUNK_FRACTION) if two else None
+    )
+    with _exclusive(settings.gx_dir), _checker(two, run_name) as pool:
+        return _validate_batch(
+            settings, batch, manifest, chunks, run_name, pool, Validator, ROW_KEY, load_offices
+        )
 
 
 @contextmanager
@@ -248,12 +365,19 @@ def _exclusive(folder: Path):
 
 
 def _validate_batch(
-    settings: Settings, batch: Batch, Validator, ROW_KEY, load_offices
-) -> dict[str, int]:  # noqa: N803
-    manifest = batch.read_json(FILES_JSON)
+    settings: Settings,
+    batch: Batch,
+    manifest: dict,
+    chunks: list[list[str]],
+    run_name: str,
+    pool,
+    Validator,  # noqa: N803
+    ROW_KEY,  # noqa: N803
+    load_offices,
+) -> dict[str, int]:
     params = {"office_codes": sorted(load_offices())}
     # Data Docs names each result by the week and run it validated
-    validator = Validator(settings.gx_dir, run_name=_safe(f"{batch.week}_{batch.run_id}"))
+    validator = Validator(settings.gx_dir, run_name=run_name)
     held: list[dict[str, Any]] = []
     warned: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
@@ -308,35 +432,42 @@ def _validate_batch(
     batch.write_json(FILES_JSON, manifest)
 
     # The rows in chunks of whole weeks: a year of rows at once would not fit in memory;
-    # GX's fixed cost (its context, the suites, Data Docs) is still paid once.
+    # GX's fixed cost (its context, the suites, Data Docs) is still paid once. A batch of
+    # several chunks shares them with a second process (``_checker``), started first.
     rows_validated = rows_accepted = rows_quarantined = 0
     loaded_per_file: dict[str, int] = {}
     copies_per_file: dict[str, int] = {}
-    manifest["accepted"] = []
-    chunks = _validation_chunks(manifest)
-    for i, chunk in enumerate(chunks):
-        name = f"{i:03d}" if len(chunks) > 1 else ""
-        posts = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
-        posts = _registry_checks(
-            posts[~posts["source_file"].isin(rejected_files)], settings.accounts
+    names = [f"{i:03d}" if len(chunks) > 1 else "" for i in range(len(chunks))]
+    manifest["accepted"] = names
+    rejected = sorted(rejected_files)
+    checked = _check_chunks(
+        pool,
+        [
+            (batch, chunk, name, rejected, settings.accounts, params)
+            for chunk, name in zip(chunks, names, strict=True)
+        ],
+        lambda args: _check_posts(validator, *args),
+    )
+    for c in checked:
+        if c.apart:
+            validator.adopt(c.outcome.stored)  # its page in this run's Data Docs
+        collect("post_snapshots", c.outcome)
+        for counts, total in (
+            (c.loaded_per_file, loaded_per_file),
+            (c.copies_per_file, copies_per_file),
+        ):
+            for rel, n in counts.items():
+                total[rel] = total.get(rel, 0) + n
+        rows_validated += c.rows_validated
+        rows_accepted += c.rows_accepted
+        rows_quarantined += len(c.outcome.quarantined)
+    if pool is not None:
+        log.info(
+            "validate: %d of %d chunks checked by the second process",
+            sum(c.apart for c in checked),
+            len(checked),
         )
-        rows_validated += len(posts)
-        outcome = validator.run(posts, "post_snapshots", params)
-        del posts  # GX works on its own copy; a chunk's rows are held once, not three times
-        collect("post_snapshots", outcome)
-        # a post listed twice in one file: the first row is kept (the warning says so, and
-        # the manifest counts the copies, so every row of the file is accounted for)
-        accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
-        copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
-        for rel, n in copies.groupby("source_file").size().items() if len(copies) else ():
-            copies_per_file[rel] = copies_per_file.get(rel, 0) + int(n)
-        write_frame(conform(accepted, POST_COLUMNS), batch.folder / part_file(ACCEPTED_POSTS, name))
-        manifest["accepted"].append(name)
-        for rel, n in accepted.groupby("source_file").size().items() if len(accepted) else ():
-            loaded_per_file[rel] = loaded_per_file.get(rel, 0) + int(n)
-        rows_accepted += len(accepted)
-        rows_quarantined += len(outcome.quarantined)
-        del outcome, accepted, copies
+    del checked
 
     # The account days of the whole batch at once: a year of them is a few hundred
     # thousand narrow rows, and each GX run costs about a second whatever its size.
