@@ -90,11 +90,12 @@ def test_backfill_as_one_batch_equals_weekly_runs(settings, tmp_path, monkeypatc
     finally:
         logger.removeHandler(said)
     if chunk_rows:
-        [(apart, chunks)] = [tuple(map(int, m)) for m in re.findall(
-            r"validate: (\d+) of (\d+) chunks checked by the second process", "\n".join(said.lines))]
-        assert chunks >= 3
-        # the two processes race for the chunks; which took how many is not fixed
-        assert 0 <= apart <= chunks
+        [(apart, runs, chunks)] = [tuple(map(int, m)) for m in re.findall(
+            r"validate: (\d+) of (\d+) GX runs in the second process \(account days and (\d+) chunks of posts\)",
+            "\n".join(said.lines))]
+        assert chunks >= 3 and runs == chunks + 1
+        # the two processes race for the runs; which took how many is not fixed
+        assert 0 <= apart <= runs
         pages = list((settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations"
                       / "post_snapshots").rglob("*.html"))
         assert len(pages) == chunks  # every chunk has its Data Docs page, wherever it ran

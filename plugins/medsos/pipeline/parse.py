@@ -161,10 +161,9 @@ def _start_part(pool, landing_root: Path, entries: list[dict[str, Any]]) -> _Sta
     first = [i for i in range(len(entries)) if i not in grouped]
     todo = [entries[i] for i in first]
     tasks: list[tuple[str, Any]] = []
-    if pool is not None and len(groups) > 1:
-        biggest = max(groups, key=lambda k: sum(c.lines for c in groups[k]))
-        tasks.append(("groups", {k: v for k, v in groups.items() if k != biggest}))
-        groups = {biggest: groups[biggest]}
+    if pool is not None:
+        tasks += [("groups", {k: v}) for k, v in groups.items()]
+        groups = {}
     tasks += [("files", todo[i : i + PARSE_CHUNK]) for i in range(0, len(todo), PARSE_CHUNK)]
     futures = [] if pool is None else [pool.submit(_run_task, landing_root, t) for t in tasks]
     return _Started(entries, groups, first, tasks, futures)
@@ -187,13 +186,13 @@ def _finish_part(
     done: list[Any] = [None] * len(tasks)
     ran_here = [False] * len(tasks)
     try:
+        if then is not None:
+            then()
         reads = [csv_groups.read_groups(started.groups)] if started.groups else []
         for i in range(len(tasks) - 1, -1, -1):
             if futures and not futures[i].cancel():
                 break  # a worker has it (and every task before it)
             done[i], ran_here[i] = _run_task(landing_root, tasks[i]), True
-        if then is not None:
-            then()
         for i, f in enumerate(futures):
             if not ran_here[i]:
                 done[i] = f.result()
@@ -207,8 +206,17 @@ def _finish_part(
         else:
             results.extend(d)
     if futures:
-        here = sum(len(t[1]) for t, h in zip(tasks, ran_here, strict=True) if h and t[0] == "files")
-        log.info("parse: %d files in this process, %d in workers", here, len(results) - here)
+
+        def files_in(task: tuple[str, Any]) -> int:
+            kind, payload = task
+            return len(payload) if kind == "files" else sum(map(len, payload.values()))
+
+        here = sum(files_in(t) for t, h in zip(tasks, ran_here, strict=True) if h)
+        log.info(
+            "parse: %d files in this process, %d in workers",
+            here,
+            sum(map(files_in, tasks)) - here,
+        )
     read = csv_groups.combine(reads) if reads else None
     fields: list[dict[str, Any] | None] = [None] * len(entries)
     positions: list[int] = []

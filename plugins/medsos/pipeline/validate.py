@@ -214,7 +214,8 @@ SHARED_CHUNK_FRACTION = 0.6
 
 @dataclass
 class _Checked:
-    """A chunk of posts after GX: its accepted rows are written; the rest is to collect."""
+    """A chunk of posts (or the account days) after GX: its accepted rows are written;
+    the rest is to collect."""
 
     outcome: Any  # a ValidationOutcome without its accepted rows
     loaded_per_file: dict[str, int]
@@ -246,12 +247,31 @@ def _check_posts(
     write_frame(conform(accepted, POST_COLUMNS), batch.folder / part_file(ACCEPTED_POSTS, name))
     outcome.accepted = outcome.accepted.iloc[0:0].copy()  # a slice would hold the rows
 
-    def per_file(df: pd.DataFrame) -> dict[str, int]:
-        return (
-            {str(k): int(n) for k, n in df.groupby("source_file").size().items()} if len(df) else {}
-        )
+    return _Checked(outcome, _per_file(accepted), _per_file(copies), rows, len(accepted))
 
-    return _Checked(outcome, per_file(accepted), per_file(copies), rows, len(accepted))
+
+def _check_days(validator, batch: Batch, parts: list[str], rejected: list[str], params) -> _Checked:
+    """GX on the batch's account days; the accepted days written."""
+    daily = read_frames(_part_files(batch, ACCOUNT_DAILY, parts), ACCOUNT_DAILY_COLUMNS)
+    daily = daily[~daily["source_file"].isin(rejected)]
+    rows = len(daily)
+    outcome = validator.run(daily, "account_daily", params)
+    del daily
+    day_key = ["platform", "office_code", "metric_date", "source_file"]
+    accepted = outcome.accepted.drop_duplicates(subset=day_key, keep="first")
+    copies = outcome.accepted[outcome.accepted.duplicated(subset=day_key, keep="first")]
+    write_frame(conform(accepted, ACCOUNT_DAILY_COLUMNS), batch.folder / ACCEPTED_DAILY)
+    outcome.accepted = outcome.accepted.iloc[0:0].copy()
+    return _Checked(outcome, _per_file(accepted), _per_file(copies), rows, len(accepted))
+
+
+def _per_file(df: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(n) for k, n in df.groupby("source_file").size().items()} if len(df) else {}
+
+
+def _check(validator, task: tuple[str, tuple]) -> _Checked:
+    kind, args = task
+    return (_check_days if kind == "days" else _check_posts)(validator, *args)
 
 
 # The second process's own GX context (ephemeral: it writes nothing in the GX folder,
@@ -266,8 +286,8 @@ def _start_apart(run_name: str | None) -> None:
     _apart_validator = Validator(None, run_name=run_name)
 
 
-def _check_posts_apart(args: tuple) -> _Checked:
-    checked = _check_posts(_apart_validator, *args)
+def _check_apart(task: tuple[str, tuple]) -> _Checked:
+    checked = _check(_apart_validator, task)
     checked.apart = True
     return checked
 
@@ -294,9 +314,9 @@ def _checker(wanted: bool, run_name: str | None):
 
 
 def _check_chunks(pool, work: list[tuple], here: Callable[[tuple], _Checked]) -> list[_Checked]:
-    """Each chunk checked once, by the pool's process from the front or by this one from
-    the back, until they meet; the results in chunk order."""
-    futures = [pool.submit(_check_posts_apart, args) for args in work] if pool is not None else []
+    """Each task checked once, by the pool's process from the front or by this one from
+    the back, until they meet; the results in the tasks' order."""
+    futures = [pool.submit(_check_apart, task) for task in work] if pool is not None else []
     done: list[_Checked | None] = [None] * len(work)
     try:
         for i in range(len(work) - 1, -1, -1):
@@ -440,18 +460,24 @@ def _validate_batch(
     names = [f"{i:03d}" if len(chunks) > 1 else "" for i in range(len(chunks))]
     manifest["accepted"] = names
     rejected = sorted(rejected_files)
-    checked = _check_chunks(
+    # The account days of the whole batch in one run, first in line (the second process
+    # takes it while this one starts on the posts): a year of them is a few hundred
+    # thousand narrow rows, and each GX run has a fixed cost.
+    parts = [part for chunk in chunks for part in chunk]
+    days, *checked = _check_chunks(
         pool,
-        [
-            (batch, chunk, name, rejected, settings.accounts, params)
+        [("days", (batch, parts, rejected, params))]
+        + [
+            ("posts", (batch, chunk, name, rejected, settings.accounts, params))
             for chunk, name in zip(chunks, names, strict=True)
         ],
-        lambda args: _check_posts(validator, *args),
+        lambda task: _check(validator, task),
     )
-    for c in checked:
+    manifest["accepted_daily"] = [""]
+    for c in [*checked, days]:
         if c.apart:
             validator.adopt(c.outcome.stored)  # its page in this run's Data Docs
-        collect("post_snapshots", c.outcome)
+        collect("post_snapshots" if c is not days else "account_daily", c.outcome)
         for counts, total in (
             (c.loaded_per_file, loaded_per_file),
             (c.copies_per_file, copies_per_file),
@@ -463,33 +489,13 @@ def _validate_batch(
         rows_quarantined += len(c.outcome.quarantined)
     if pool is not None:
         log.info(
-            "validate: %d of %d chunks checked by the second process",
-            sum(c.apart for c in checked),
+            "validate: %d of %d GX runs in the second process (account days and %d chunks of posts)",
+            sum(c.apart for c in [days, *checked]),
+            len(checked) + 1,
             len(checked),
         )
-    del checked
+    del checked, days
 
-    # The account days of the whole batch at once: a year of them is a few hundred
-    # thousand narrow rows, and each GX run costs about a second whatever its size.
-    parts = [part for chunk in chunks for part in chunk]
-    daily = read_frames(_part_files(batch, ACCOUNT_DAILY, parts), ACCOUNT_DAILY_COLUMNS)
-    daily = daily[~daily["source_file"].isin(rejected_files)]
-    rows_validated += len(daily)
-    daily_outcome = validator.run(daily, "account_daily", params)
-    del daily
-    collect("account_daily", daily_outcome)
-    day_key = ["platform", "office_code", "metric_date", "source_file"]
-    daily_ok = daily_outcome.accepted.drop_duplicates(subset=day_key, keep="first")
-    copies = daily_outcome.accepted[daily_outcome.accepted.duplicated(subset=day_key, keep="first")]
-    for rel, n in copies.groupby("source_file").size().items() if len(copies) else ():
-        copies_per_file[rel] = copies_per_file.get(rel, 0) + int(n)
-    write_frame(conform(daily_ok, ACCOUNT_DAILY_COLUMNS), batch.folder / ACCEPTED_DAILY)
-    manifest["accepted_daily"] = [""]
-    for rel, n in daily_ok.groupby("source_file").size().items() if len(daily_ok) else ():
-        loaded_per_file[rel] = loaded_per_file.get(rel, 0) + int(n)
-    rows_accepted += len(daily_ok)
-    rows_quarantined += len(daily_outcome.quarantined)
-    del daily_outcome, daily_ok, copies
     for e in manifest["files"]:
         if e["relative_path"] in copies_per_file:
             e["rows_duplicate"] = copies_per_file[e["relative_path"]]
