@@ -161,9 +161,10 @@ def _start_part(pool, landing_root: Path, entries: list[dict[str, Any]]) -> _Sta
     first = [i for i in range(len(entries)) if i not in grouped]
     todo = [entries[i] for i in first]
     tasks: list[tuple[str, Any]] = []
-    if pool is not None:
-        tasks += [("groups", {k: v}) for k, v in groups.items()]
-        groups = {}
+    if pool is not None and len(groups) > 1:
+        biggest = max(groups, key=lambda k: sum(c.lines for c in groups[k]))
+        tasks.append(("groups", {k: v for k, v in groups.items() if k != biggest}))
+        groups = {biggest: groups[biggest]}
     tasks += [("files", todo[i : i + PARSE_CHUNK]) for i in range(0, len(todo), PARSE_CHUNK)]
     futures = [] if pool is None else [pool.submit(_run_task, landing_root, t) for t in tasks]
     return _Started(entries, groups, first, tasks, futures)
@@ -186,13 +187,13 @@ def _finish_part(
     done: list[Any] = [None] * len(tasks)
     ran_here = [False] * len(tasks)
     try:
-        if then is not None:
-            then()
         reads = [csv_groups.read_groups(started.groups)] if started.groups else []
         for i in range(len(tasks) - 1, -1, -1):
             if futures and not futures[i].cancel():
                 break  # a worker has it (and every task before it)
             done[i], ran_here[i] = _run_task(landing_root, tasks[i]), True
+        if then is not None:
+            then()
         for i, f in enumerate(futures):
             if not ran_here[i]:
                 done[i] = f.result()

@@ -250,8 +250,10 @@ def _check_posts(
     return _Checked(outcome, _per_file(accepted), _per_file(copies), rows, len(accepted))
 
 
-def _check_days(validator, batch: Batch, parts: list[str], rejected: list[str], params) -> _Checked:
-    """GX on the batch's account days; the accepted days written."""
+def _check_days(
+    validator, batch: Batch, parts: list[str], name: str, rejected: list[str], params
+) -> _Checked:
+    """GX on a chunk of the batch's account days; the accepted days written to their part."""
     daily = read_frames(_part_files(batch, ACCOUNT_DAILY, parts), ACCOUNT_DAILY_COLUMNS)
     daily = daily[~daily["source_file"].isin(rejected)]
     rows = len(daily)
@@ -260,7 +262,9 @@ def _check_days(validator, batch: Batch, parts: list[str], rejected: list[str], 
     day_key = ["platform", "office_code", "metric_date", "source_file"]
     accepted = outcome.accepted.drop_duplicates(subset=day_key, keep="first")
     copies = outcome.accepted[outcome.accepted.duplicated(subset=day_key, keep="first")]
-    write_frame(conform(accepted, ACCOUNT_DAILY_COLUMNS), batch.folder / ACCEPTED_DAILY)
+    write_frame(
+        conform(accepted, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCEPTED_DAILY, name)
+    )
     outcome.accepted = outcome.accepted.iloc[0:0].copy()
     return _Checked(outcome, _per_file(accepted), _per_file(copies), rows, len(accepted))
 
@@ -332,14 +336,16 @@ def _check_chunks(pool, work: list[tuple], here: Callable[[tuple], _Checked]) ->
         raise
 
 
-def _validation_chunks(manifest: dict, limit: int | None = None) -> list[list[str]]:
-    """The batch's parts (weeks) in chunks of about ``limit`` (``VALIDATE_ROWS``) rows,
-    whole parts each."""
+def _validation_chunks(
+    manifest: dict, limit: int | None = None, rows_of: tuple[str, ...] = ("posts", "days")
+) -> list[list[str]]:
+    """The batch's parts (weeks) in chunks of about ``limit`` (``VALIDATE_ROWS``) rows
+    (posts and account days, or those named in ``rows_of``), whole parts each."""
     limit = limit or VALIDATE_ROWS
     chunks: list[list[str]] = [[]]
     rows = 0
     for part, n in (manifest.get("parts") or {"": {}}).items():
-        size = n.get("posts", 0) + n.get("days", 0)
+        size = sum(n.get(kind, 0) for kind in rows_of)
         if chunks[-1] and rows + size > limit:
             chunks.append([])
             rows = 0
@@ -360,12 +366,28 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     from medsos.pipeline.parse import _parse_processes
 
     two = _parse_processes() > 1 and len(_validation_chunks(manifest)) > 1
-    chunks = _validation_chunks(
-        manifest, int(VALIDATE_ROWS * SHARED_CHUNK_FRACTION) if two else None
-    )
+    if two:
+        # the account days in chunks too: with two processes, two runs are held at once
+        limit = int(VALIDATE_ROWS * SHARED_CHUNK_FRACTION)
+        chunks = _validation_chunks(manifest, limit)
+        day_chunks = _validation_chunks(manifest, limit, ("days",))
+    else:
+        # one process: the account days of the whole batch in one run (a year of them
+        # is a few hundred thousand narrow rows; each GX run has a fixed cost)
+        chunks = _validation_chunks(manifest)
+        day_chunks = [[part for chunk in chunks for part in chunk]]
     with _exclusive(settings.gx_dir), _checker(two, run_name) as pool:
         return _validate_batch(
-            settings, batch, manifest, chunks, run_name, pool, Validator, ROW_KEY, load_offices
+            settings,
+            batch,
+            manifest,
+            chunks,
+            day_chunks,
+            run_name,
+            pool,
+            Validator,
+            ROW_KEY,
+            load_offices,
         )
 
 
@@ -389,6 +411,7 @@ def _validate_batch(
     batch: Batch,
     manifest: dict,
     chunks: list[list[str]],
+    day_chunks: list[list[str]],
     run_name: str,
     pool,
     Validator,  # noqa: N803
@@ -460,24 +483,28 @@ def _validate_batch(
     names = [f"{i:03d}" if len(chunks) > 1 else "" for i in range(len(chunks))]
     manifest["accepted"] = names
     rejected = sorted(rejected_files)
-    # The account days of the whole batch in one run, first in line (the second process
-    # takes it while this one starts on the posts): a year of them is a few hundred
-    # thousand narrow rows, and each GX run has a fixed cost.
-    parts = [part for chunk in chunks for part in chunk]
-    days, *checked = _check_chunks(
+    day_names = [f"{i:03d}" if len(day_chunks) > 1 else "" for i in range(len(day_chunks))]
+    manifest["accepted_daily"] = day_names
+    # the account days first in line: the second process takes them while this one
+    # starts on the posts from the back
+    checked = _check_chunks(
         pool,
-        [("days", (batch, parts, rejected, params))]
+        [
+            ("days", (batch, chunk, name, rejected, params))
+            for chunk, name in zip(day_chunks, day_names, strict=True)
+        ]
         + [
             ("posts", (batch, chunk, name, rejected, settings.accounts, params))
             for chunk, name in zip(chunks, names, strict=True)
         ],
         lambda task: _check(validator, task),
     )
-    manifest["accepted_daily"] = [""]
-    for c in [*checked, days]:
+    days, checked = checked[: len(day_chunks)], checked[len(day_chunks) :]
+    labelled = [("post_snapshots", c) for c in checked] + [("account_daily", c) for c in days]
+    for dataset, c in labelled:
         if c.apart:
             validator.adopt(c.outcome.stored)  # its page in this run's Data Docs
-        collect("post_snapshots" if c is not days else "account_daily", c.outcome)
+        collect(dataset, c.outcome)
         for counts, total in (
             (c.loaded_per_file, loaded_per_file),
             (c.copies_per_file, copies_per_file),
@@ -489,9 +516,10 @@ def _validate_batch(
         rows_quarantined += len(c.outcome.quarantined)
     if pool is not None:
         log.info(
-            "validate: %d of %d GX runs in the second process (account days and %d chunks of posts)",
-            sum(c.apart for c in [days, *checked]),
-            len(checked) + 1,
+            "validate: %d of %d GX runs in the second process (%d of account days, %d of posts)",
+            sum(c.apart for c in [*days, *checked]),
+            len(checked) + len(days),
+            len(days),
             len(checked),
         )
     del checked, days
