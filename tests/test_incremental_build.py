@@ -10,6 +10,7 @@ reprocess, new keywords), runs the real stages, and then compares every table in
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from dataclasses import replace
 from datetime import date
@@ -323,3 +324,21 @@ def test_a_weekly_build_sees_the_last_post_from_long_before_its_window(kediri, t
         ).fetchall()
     # the gap that ends on 15 May starts on 9 January, 18 weeks before the week
     assert str(last) == "2024-05-15" and gap == (date(2024, 5, 15) - date(2024, 1, 9)).days
+
+
+def test_lines_for_incremental_builds_only_narrow_to_the_keys_to_build():
+    # a full build leaves out the lines marked "-- incremental only": safe only if each is
+    # a semi join on the keys to build, which in a full build are every key
+    from medsos.warehouse import INCREMENTAL_ONLY, models
+
+    marked = {}
+    for model in models():
+        lines = [ln.strip() for ln in model.sql(full=False).splitlines() if ln.rstrip().endswith(INCREMENTAL_ONLY)]
+        for line in lines:
+            assert re.fullmatch(r"semi join \w+_to_build using \([\w, ]+\)\s+" + INCREMENTAL_ONLY, line), line
+            assert model.incremental, model.name
+        if lines:
+            marked[model.name] = len(lines)
+            assert INCREMENTAL_ONLY not in model.sql(full=True)
+            assert "_to_build" in model.sql(full=True)  # the CTE may stay; it is not joined
+    assert marked == {"post_snapshots": 1, "posts": 2}

@@ -375,7 +375,8 @@ def classify_posts_to_build(
     """Fill ``core.post_categories`` for the posts in ``meta.posts_to_build`` from the
     caption of their latest snapshot (``core.post_snapshots``, rank 1), the same unit the
     SQL models use: an incremental build replaces exactly these posts' rows, a full build
-    writes the table afresh, so both give the same table.
+    (``incremental`` false, when ``meta.posts_to_build`` holds every post) writes the
+    table afresh from every post, so both give the same table.
 
     Distinct captions are classified once each, ``chunk_size`` of them at a time: the
     captions stay in DuckDB (a numbered temporary table, which it may spill to disk),
@@ -386,10 +387,16 @@ def classify_posts_to_build(
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     clf = Classifier(Lexicon.from_evaluation(evaluation))
-    posts = """select platform, office_code, post_id, coalesce(caption, '') as caption
-               from core.post_snapshots
-               semi join meta.posts_to_build using (platform, office_code, post_id)
-               where snapshot_rank = 1"""
+    # a full build computes every post: the join on the posts to build would keep them all
+    scope = (
+        "semi join meta.posts_to_build using (platform, office_code, post_id)"
+        if incremental
+        else ""
+    )
+    posts = f"""select platform, office_code, post_id, coalesce(caption, '') as caption
+                from core.post_snapshots
+                {scope}
+                where snapshot_rank = 1"""
     # The verdicts of earlier builds, by caption: a post is seen again in each export
     # that covers it, and a caption is classified once. Only a full build (every change
     # of the lexicon, the stemmer or this module makes one) starts them afresh.

@@ -17,7 +17,7 @@ snapshots as (
 
     select *
     from staging.stg_post_snapshots
-    semi join posts_to_build using (platform, office_code, post_id)
+    semi join posts_to_build using (platform, office_code, post_id)  -- incremental only
 
 ),
 
@@ -38,7 +38,10 @@ placed as (
             partition by platform, office_code, post_id
             order by snapshot_at desc, live_files.file_modified_at desc nulls last,
                      live_files.first_seen_at desc, source_file desc, source_row desc
-        ) as snapshot_rank
+        ) as snapshot_rank,
+        -- counted in the same window as the rank: core.posts needs no second pass over
+        -- a year of snapshots to count them
+        count(*) over (partition by platform, office_code, post_id) as snapshots_seen
 
     from snapshots
     inner join live_files using (source_file)

@@ -19,7 +19,7 @@ snapshots as (
 
     select *
     from core.post_snapshots
-    semi join posts_to_build using (platform, office_code, post_id)
+    semi join posts_to_build using (platform, office_code, post_id)  -- incremental only
 
 ),
 
@@ -42,7 +42,7 @@ categories as (
     -- written by medsos/content.py for the same posts just before this model runs
     select platform, office_code, post_id, content_category, content_category_reason
     from core.post_categories
-    semi join posts_to_build using (platform, office_code, post_id)
+    semi join posts_to_build using (platform, office_code, post_id)  -- incremental only
 
 ),
 
@@ -52,18 +52,10 @@ campaign as (
 
 ),
 
-history as (
-
-    select platform, office_code, post_id, count(*) as snapshots_seen
-    from snapshots
-    group by all
-
-),
-
 final as (
 
     select
-        latest.*,
+        latest.* exclude (snapshots_seen),
         published_local_date as local_date,
         len(regexp_extract_all(coalesce(latest.caption, ''), '#[A-Za-z0-9_]+')) as hashtags,
         len(regexp_extract_all(coalesce(latest.caption, ''), '#[A-Za-z0-9_]+'))
@@ -90,13 +82,12 @@ final as (
             when latest.likes is null and latest.comments is null and latest.shares is null then null
             else coalesce(latest.likes, 0) + coalesce(latest.comments, 0) + coalesce(latest.shares, 0)
         end as interactions,
-        history.snapshots_seen
+        latest.snapshots_seen
 
     from latest
     cross join settings
     cross join campaign
     inner join categories using (platform, office_code, post_id)
-    left join history using (platform, office_code, post_id)
 
 )
 
