@@ -139,10 +139,14 @@ def _run_task(landing_root: Path, task: tuple[str, Any]) -> Any:
     return _parse_chunk(landing_root, payload)
 
 
-def _start_part(pool, landing_root: Path, entries: list[dict[str, Any]]) -> _Started:
+def _start_part(
+    pool, landing_root: Path, entries: list[dict[str, Any]], share_groups: bool = False
+) -> _Started:
     """Group a part's CSV files by header (``medsos.parsers.csv_groups``) and queue the
-    work for the pool's workers. With workers, every CSV group but the biggest is theirs
-    (DuckDB reads a group on one core; this process also puts the week together)."""
+    work for the pool's workers. With ``share_groups`` (a backfill, whose workers are
+    running by its second week), every CSV group but the biggest is theirs: DuckDB reads
+    a group on one core, and this process also puts each week together. A single week
+    keeps its groups here, where they are read while the workers start."""
     from medsos.parsers import csv_groups
     from medsos.registry import load_offices
 
@@ -161,7 +165,7 @@ def _start_part(pool, landing_root: Path, entries: list[dict[str, Any]]) -> _Sta
     first = [i for i in range(len(entries)) if i not in grouped]
     todo = [entries[i] for i in first]
     tasks: list[tuple[str, Any]] = []
-    if pool is not None and len(groups) > 1:
+    if pool is not None and share_groups and len(groups) > 1:
         biggest = max(groups, key=lambda k: sum(c.lines for c in groups[k]))
         tasks.append(("groups", {k: v for k, v in groups.items() if k != biggest}))
         groups = {biggest: groups[biggest]}
@@ -327,13 +331,14 @@ def parse_files(
         # Each week is started (its files queued for the workers) before the week before
         # it is put together and written, so the workers are never left waiting for that.
         items = sorted(parts.items()) or [("", [])]
-        following: list[_Started] = [_start_part(pool, settings.landing, items[0][1])]
+        share = len(items) > 1
+        following: list[_Started] = [_start_part(pool, settings.landing, items[0][1], share)]
         for k, (part, entries) in enumerate(items):
             started = following.pop()
 
             def start_next(k: int = k) -> None:
                 if k + 1 < len(items):
-                    following.append(_start_part(pool, settings.landing, items[k + 1][1]))
+                    following.append(_start_part(pool, settings.landing, items[k + 1][1], share))
 
             try:
                 fields, posts, days = _finish_part(started, settings.landing, start_next)
