@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from medsos.cli import main
-from medsos.pipeline import validate as validate_stage
 from medsos.pipeline import run_week
+from medsos.pipeline import validate as validate_stage
 from medsos.weeks import weeks_between
 
 FIRST, LAST = "2024-W05", "2024-W08"

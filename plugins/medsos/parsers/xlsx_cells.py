@@ -179,7 +179,8 @@ class _Sheet:
             tag = el.tag
             if tag == _ROW:
                 # the row number may be left out (then it follows the last one)
-                r = int(float(el.get("r"))) if el.get("r") else r + 1
+                number = el.get("r")
+                r = int(float(number)) if number else r + 1
                 col = 0
                 for c in el.iter(_CELL):
                     ref = c.get("r")

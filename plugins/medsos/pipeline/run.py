@@ -18,7 +18,7 @@ from medsos.pipeline.load import load_batch
 from medsos.pipeline.parse import parse_files, release_parse_workers
 from medsos.pipeline.publish import publish_copy
 from medsos.pipeline.report import render_summaries, send_summaries
-from medsos.pipeline.validate import validate_batch
+from medsos.pipeline.validate import checker_early, validate_batch
 
 
 def run_week(
@@ -86,9 +86,16 @@ def load_weeks(
         reprocess=reprocess,
         first_week=first_week,
     )
-    parsed = timed("parse", parse_files, settings, batch, progress=progress)
-    release_parse_workers()  # the batch is parsed; its workers' memory is for the rest
-    validated = timed("validate", validate_batch, settings, batch)
+    with checker_early(batch) as started:
+
+        def parsed_so_far(week: str, files: int, rows: int) -> None:
+            started(rows)  # validation's second process, once the rows call for one
+            if progress is not None:
+                progress(week, files, rows)
+
+        parsed = timed("parse", parse_files, settings, batch, progress=parsed_so_far)
+        release_parse_workers()  # the batch is parsed; its workers' memory is for the rest
+        validated = timed("validate", validate_batch, settings, batch)
     loaded = timed("load", load_batch, settings, batch)
     layout_problems = batch.read_json(FILES_JSON)["layout_problems"]
     shutil.rmtree(batch.folder, ignore_errors=True)  # the batch is in the warehouse now

@@ -296,25 +296,58 @@ def _check_apart(task: tuple[str, tuple]) -> _Checked:
     return checked
 
 
-@contextmanager
-def _checker(wanted: bool, run_name: str | None):
-    """A second process for a batch of several chunks (a backfill), when parsing may use
-    more than one (``MEDSOS_PARSE_WORKERS``): GX is single-threaded, so this doubles
-    what a two-core machine checks at once. It starts (imports GX) while this one does."""
-    if not wanted:
-        yield None
-        return
+def _start_checker(run_name: str):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         1,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_apart,
         initargs=(run_name,),
-    ) as pool:
-        pool.submit(int)  # start it now, not when the first chunk waits
+    )
+    pool.submit(int)  # start it now (it imports GX), not when the first chunk waits
+    return pool
+
+
+# a second process started while the batch was still being parsed (``checker_early``)
+_early: dict[str, Any] = {}
+
+
+@contextmanager
+def _checker(wanted: bool, run_name: str):
+    """A second process for a batch of several chunks (a backfill), when parsing may use
+    more than one (``MEDSOS_PARSE_WORKERS``): GX is single-threaded, so this doubles
+    what a two-core machine checks at once. It starts (imports GX) while this one does,
+    unless ``checker_early`` started it already."""
+    if not wanted:
+        yield None
+        return
+    early = _early.pop(run_name, None)
+    with early or _start_checker(run_name) as pool:
         yield pool
+
+
+@contextmanager
+def checker_early(batch: Batch):
+    """For a backfill: ``started(rows parsed so far)``, called as the weeks are parsed,
+    starts validation's second process once the rows are sure to make several chunks,
+    so that it imports GX (3-4 s) while the last weeks are parsed rather than while
+    validation waits. Stopped at the end of the block if validation did not take it."""
+    from medsos.pipeline.parse import _parse_processes
+
+    run_name = _safe(f"{batch.week}_{batch.run_id}")
+
+    def started(rows: int) -> None:
+        if run_name not in _early and rows > VALIDATE_ROWS and _parse_processes() > 1:
+            _early[run_name] = _start_checker(run_name)
+
+    try:
+        yield started
+    finally:
+        left = _early.pop(run_name, None)
+        if left is not None:
+            left.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_chunks(pool, work: list[tuple], here: Callable[[tuple], _Checked]) -> list[_Checked]:
