@@ -203,8 +203,8 @@ def _files_frame(
 
 # Rows of a batch validated by one GX call: a year of national rows in one pandas frame
 # (and GX's copies of it) would take several GB; six national weeks take about 400 MB
-# more than the frame itself. Each GX run costs about a second whatever its size, so the
-# chunks are as big as memory allows (ten for a year).
+# more than the frame itself. Each GX run also has a fixed cost (about 0.3 s), so the
+# chunks are as big as memory allows (ten for a year on one process).
 VALIDATE_ROWS = 300_000
 # With a second process (``_checker``) two chunks are held at once, so each is smaller:
 # 3/5 of the size (three national weeks) kept a year's backfill under 2 GB. A GX run's
@@ -246,7 +246,6 @@ def _check_posts(
     copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
     write_frame(conform(accepted, POST_COLUMNS), batch.folder / part_file(ACCEPTED_POSTS, name))
     outcome.accepted = outcome.accepted.iloc[0:0].copy()  # a slice would hold the rows
-
     return _Checked(outcome, _per_file(accepted), _per_file(copies), rows, len(accepted))
 
 
