@@ -346,21 +346,12 @@ def _classify_apart(captions: list[tuple[int, str]]):
 def _second_classifier(lexicon: Lexicon, wanted: bool):
     """A second process classifying, when there are several chunks and more than one
     process may work (``MEDSOS_PARSE_WORKERS``): classifying is Python, one core each."""
-    import os
+    from medsos.processes import processes, spawn_pool
 
-    if not wanted or int(os.environ.get("MEDSOS_PARSE_WORKERS", "1") or 1) < 2:
+    if not wanted or processes() < 2:
         yield None
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    # spawn, not fork: the Airflow task process has threads that a fork would copy
-    with ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_apart,
-        initargs=(lexicon,),
-    ) as pool:
+    with spawn_pool(1, _start_apart, (lexicon,)) as pool:
         yield pool
 
 

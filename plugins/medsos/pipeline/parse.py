@@ -9,7 +9,6 @@ worker processes (``parse_workers_kept`` keeps them across the batches of a back
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from medsos.pipeline.batch import (
     run_week_of,
     write_frame,
 )
+from medsos.processes import from_both_ends, processes, spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +55,7 @@ _kept_pool: Any = None  # the parse workers of a run that keeps them (parse_work
 
 def _parse_processes(workers: int | None = None) -> int:
     """Processes a big batch is parsed by, this one included."""
-    wanted = workers or int(os.environ.get("MEDSOS_PARSE_WORKERS", "1") or 1)
-    return max(1, min(wanted, 8))
+    return processes(workers)
 
 
 def _parse_workers(files: int, workers: int | None = None) -> int:
@@ -64,11 +63,7 @@ def _parse_workers(files: int, workers: int | None = None) -> int:
 
 
 def _start_parse_pool(workers: int):
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    # spawn, not fork: the Airflow task process has threads that a fork would copy
-    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+    return spawn_pool(workers)
 
 
 @contextmanager
@@ -188,14 +183,11 @@ def _finish_part(
     from medsos.parsers import csv_groups
 
     entries, tasks, futures = started.entries, started.tasks, started.futures
-    done: list[Any] = [None] * len(tasks)
-    ran_here = [False] * len(tasks)
     try:
         reads = [csv_groups.read_groups(started.groups)] if started.groups else []
-        for i in range(len(tasks) - 1, -1, -1):
-            if futures and not futures[i].cancel():
-                break  # a worker has it (and every task before it)
-            done[i], ran_here[i] = _run_task(landing_root, tasks[i]), True
+        done, ran_here = from_both_ends(
+            futures, lambda i: _run_task(landing_root, tasks[i]), len(tasks)
+        )
         if then is not None:
             then()
         for i, f in enumerate(futures):

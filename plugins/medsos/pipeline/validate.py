@@ -45,6 +45,7 @@ from medsos.pipeline.batch import (
 )
 from medsos.pipeline.load import _settle_files, file_status
 from medsos.pipeline.parse import _parse_entry
+from medsos.processes import from_both_ends, processes, spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -296,15 +297,7 @@ def _check_apart(task: tuple[str, tuple]) -> _Checked:
 
 
 def _start_checker(run_name: str):
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_start_apart,
-        initargs=(run_name,),
-    )
+    pool = spawn_pool(1, _start_apart, (run_name,))
     pool.submit(int)  # start it now (it imports GX), not when the first chunk waits
     return pool
 
@@ -333,12 +326,10 @@ def checker_early(batch: Batch):
     starts validation's second process once the rows are sure to make several chunks,
     so that it imports GX (3-4 s) while the last weeks are parsed rather than while
     validation waits. Stopped at the end of the block if validation did not take it."""
-    from medsos.pipeline.parse import _parse_processes
-
     run_name = _safe(f"{batch.week}_{batch.run_id}")
 
     def started(rows: int) -> None:
-        if run_name not in _early and rows > VALIDATE_ROWS and _parse_processes() > 1:
+        if run_name not in _early and rows > VALIDATE_ROWS and processes() > 1:
             _early[run_name] = _start_checker(run_name)
 
     try:
@@ -353,14 +344,10 @@ def _check_chunks(pool, work: list[tuple], here: Callable[[tuple], _Checked]) ->
     """Each task checked once, by the pool's process from the front or by this one from
     the back, until they meet; the results in the tasks' order."""
     futures = [pool.submit(_check_apart, task) for task in work] if pool is not None else []
-    done: list[_Checked | None] = [None] * len(work)
     try:
-        for i in range(len(work) - 1, -1, -1):
-            if futures and not futures[i].cancel():
-                break  # the second process has it (and every chunk before it)
-            done[i] = here(work[i])
+        done, ran_here = from_both_ends(futures, lambda i: here(work[i]), len(work))
         return [
-            d if d is not None else f.result() for d, f in zip(done, futures or done, strict=True)
+            d if h else f.result() for d, h, f in zip(done, ran_here, futures or done, strict=True)
         ]
     except BaseException:
         for f in futures:
@@ -395,9 +382,7 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
 
     manifest = batch.read_json(FILES_JSON)
     run_name = _safe(f"{batch.week}_{batch.run_id}")
-    from medsos.pipeline.parse import _parse_processes
-
-    two = _parse_processes() > 1 and len(_validation_chunks(manifest)) > 1
+    two = processes() > 1 and len(_validation_chunks(manifest)) > 1
     if two:
         # the account days in chunks too: with two processes, two runs are held at once
         limit = int(VALIDATE_ROWS * SHARED_CHUNK_FRACTION)
