@@ -103,21 +103,26 @@ def test_tiny_chunks_give_the_table_one_chunk_gives(sample, con, caplog):
     ).fetchall() == [(0,)]
 
 
-def test_a_weekly_build_in_tiny_chunks_replaces_exactly_its_posts(sample, con, caplog):
-    evaluation = Evaluation.load(sample.evaluation)
-    full = con.sql(TABLE).fetchall()
-    # a third of the posts to build; their rows spoiled, so only a recomputation restores them
+def spoil_a_third(con) -> int:
+    """A third of the posts to build, their categories spoiled, so only a recomputation
+    restores them; how many they are."""
     con.execute(
         """create or replace table meta.posts_to_build as
            select platform, office_code, post_id from core.post_categories
            where hash(post_id) % 3 = 0"""
     )
-    (chosen,) = con.sql("select count(*) from meta.posts_to_build").fetchall()[0]
-    assert 0 < chosen < len(full)
     con.execute(
         """update core.post_categories set content_category = 'lainnya', content_category_reason = 'basi'
            where (platform, office_code, post_id) in (select (platform, office_code, post_id) from meta.posts_to_build)"""
     )
+    return con.sql("select count(*) from meta.posts_to_build").fetchall()[0][0]
+
+
+def test_a_weekly_build_in_tiny_chunks_replaces_exactly_its_posts(sample, con, caplog):
+    evaluation = Evaluation.load(sample.evaluation)
+    full = con.sql(TABLE).fetchall()
+    chosen = spoil_a_third(con)
+    assert 0 < chosen < len(full)
     assert con.sql(TABLE).fetchall() != full
     # the captions classified by earlier builds are reused: forget them, so this build
     # classifies its posts' captions, in chunks
@@ -131,15 +136,7 @@ def test_a_weekly_build_in_tiny_chunks_replaces_exactly_its_posts(sample, con, c
 def test_a_weekly_build_classifies_only_captions_it_has_not_seen(sample, con, caplog):
     evaluation = Evaluation.load(sample.evaluation)
     full = con.sql(TABLE).fetchall()
-    con.execute(
-        """create or replace table meta.posts_to_build as
-           select platform, office_code, post_id from core.post_categories
-           where hash(post_id) % 3 = 0"""
-    )
-    con.execute(
-        """update core.post_categories set content_category = 'lainnya', content_category_reason = 'basi'
-           where (platform, office_code, post_id) in (select (platform, office_code, post_id) from meta.posts_to_build)"""
-    )
+    spoil_a_third(con)
     # one of the posts to build got a caption no build has seen
     (post,) = con.sql(
         """select platform, office_code, post_id from meta.posts_to_build
