@@ -303,3 +303,50 @@ def test_a_result_from_another_process_gets_its_page_in_this_runs_data_docs(tmp_
     assert page.parent.name == stored.parent.name
     assert "-7" in page.read_text() and "2024-W07_backfill__run" in (
         site / "data_docs" / "local_site" / "index.html").read_text()
+
+
+def test_text_that_repeats_is_checked_as_categories_with_the_same_outcome(validator, monkeypatch):
+    # GX is handed repeating text (platform, office, post type, file) as categoricals, a
+    # cheaper frame to copy and to compare with a set; every failure, value and count
+    # must be what GX reports on the text itself
+    import medsos.validate as mv
+
+    records = [good_post(i, source_file=f"2024-W07/35.06/ig{i % 3}.csv", caption=f"Sosialisasi ke-{i}")
+               for i in range(1, 400)]
+    for n, (_, change) in enumerate(BAD_POSTS.items(), start=1000):
+        records.append(good_post(n, **change))
+    records += [good_post(2000), good_post(2000)]
+    df = with_checks(records)
+    seen, changed = mv._frame_for_gx(df, load_suite_json("post_snapshots"))
+    assert {"platform", "office_code", "post_type", "source_file"} <= changed
+    assert str(seen["platform"].dtype) == "category"
+    # the post id is checked for its type and pattern, the caption does not repeat
+    assert str(seen["post_id"].dtype) == "string" and "caption" not in changed
+    as_categories = validator.run(df, "post_snapshots", PARAMS)
+    monkeypatch.setattr(mv, "_repeats", lambda column, sample=5_000: False)
+    as_text = validator.run(df, "post_snapshots", PARAMS)
+
+    def counted(outcome):
+        return [
+            (r["expectation"], r["column_name"], r["success"], r["element_count"], r["unexpected_count"])
+            for r in outcome.results
+        ]
+
+    assert as_categories.failures == as_text.failures
+    assert counted(as_categories) == counted(as_text)
+    assert as_categories.accepted.equals(as_text.accepted)
+    # a missing platform is reported as the row holds it, not as a categorical's nan
+    [missing] = [f for f in as_categories.failures
+                 if f["check_name"] == "expect_column_values_to_not_be_null" and f["column_name"] == "platform"]
+    assert missing["value"] == "<NA>"
+    assert not any(r["success"] for r in as_categories.results
+                   if r["expectation"] == "expect_column_values_to_be_in_set" and r["column_name"] == "platform")
+
+
+def test_gx_does_not_fingerprint_the_batches(validator):
+    # hashing every value of a batch only to note it among the result's batch markers
+    # cost a quarter of a chunk's check; should GX rename its threshold, this fails
+    outcome = validator.run(with_checks([good_post(1)]), "post_snapshots", PARAMS)
+    _, result = outcome.stored
+    markers = result.meta["batch_markers"]
+    assert "ge_load_time" in markers and "pandas_data_fingerprint" not in markers
