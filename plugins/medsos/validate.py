@@ -119,6 +119,7 @@ class Validator:
             self.docs_index = None
         self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.source = self.ctx.data_sources.add_or_update_pandas(name="medsos")
+        self._checkpoints: dict[str, Any] = {}  # a suite's JSON -> its checkpoint here
         self._docs_pending: list = []  # results (and their suites) Data Docs has no page of yet
         # what Data Docs shows as the run's name: the week and the run it validated
         self.run_name = run_name
@@ -139,6 +140,31 @@ class Validator:
                 )
             )
         return self.ctx.suites.add_or_update(suite)
+
+    def _checkpoint(self, spec: dict[str, Any]):
+        """The suite's checkpoint in this context, made once per suite (and again should
+        the suite's file change): storing the suite, its validation definition and the
+        checkpoint costs about 0.1 s, paid for every chunk of a backfill before."""
+        key = json.dumps(spec, sort_keys=True)
+        if key not in self._checkpoints:
+            name = spec["name"]
+            vd = self.ctx.validation_definitions.add_or_update(
+                self._gx.ValidationDefinition(
+                    name=name, data=self._batch_definition(name), suite=self._suite(spec)
+                )
+            )
+            self._checkpoints[key] = self.ctx.checkpoints.add_or_update(
+                self._gx.Checkpoint(
+                    name=f"medsos_{name}",
+                    validation_definitions=[vd],
+                    actions=[],
+                    result_format={
+                        "result_format": "COMPLETE",
+                        "unexpected_index_column_names": [ROW_KEY],
+                    },
+                )
+            )
+        return self._checkpoints[key]
 
     def _batch_definition(self, name: str):
         try:
@@ -164,23 +190,7 @@ class Validator:
             ExpectationSuiteIdentifier,
         )
 
-        suite = self._suite(spec)
-        vd = self.ctx.validation_definitions.add_or_update(
-            self._gx.ValidationDefinition(
-                name=suite_name, data=self._batch_definition(suite_name), suite=suite
-            )
-        )
-        checkpoint = self.ctx.checkpoints.add_or_update(
-            self._gx.Checkpoint(
-                name=f"medsos_{suite_name}",
-                validation_definitions=[vd],
-                actions=[],
-                result_format={
-                    "result_format": "COMPLETE",
-                    "unexpected_index_column_names": [ROW_KEY],
-                },
-            )
-        )
+        checkpoint = self._checkpoint(spec)
         from great_expectations.core.run_identifier import RunIdentifier
 
         run = checkpoint.run(
@@ -213,7 +223,7 @@ class Validator:
 
         identifier, result = stored
         name = identifier.expectation_suite_identifier.name
-        self._suite(load_suite_json(name, self.suites_dir))  # its page, should none run here
+        self._checkpoint(load_suite_json(name, self.suites_dir))  # its page, should none run here
         suite_id = ExpectationSuiteIdentifier(name=name)
         self.ctx.validation_results_store.store_validation_results(
             suite_validation_result=result,
@@ -228,6 +238,7 @@ class Validator:
         each asset (a year's account days, the files, a chunk of posts: about 0.3 GB in a
         national backfill), and GX keeps the context after this object is gone; the
         build that follows needs that memory."""
+        self._checkpoints = {}  # they name the source's assets
         try:
             self.ctx.data_sources.delete("medsos")
         except Exception:  # noqa: BLE001 - an older context without it: nothing held then
