@@ -90,5 +90,5 @@ def test_the_sweep_over_runs_gives_what_looking_back_from_every_file_gives():
                                            lists_posts=rng.random() > 0.1))
         manifest = {"first_week": first, "recent_history": history, "files": files}
         dropped = {e["relative_path"] for e in files if rng.random() < 0.2}
-        for loads in (lambda e: True, lambda e: e["relative_path"] not in dropped):
+        for loads in (lambda e: True, lambda e, dropped=dropped: e["relative_path"] not in dropped):
             assert _recent_in_batch(manifest, loads) == looking_back(manifest, loads)
