@@ -21,6 +21,17 @@ snapshots as (
 
 ),
 
+-- the rank is taken over the keys alone and joined back: a window over every column of
+-- a year's snapshots (captions included) spilled and took twice as long. A snapshot is
+-- one row per post, export time and file (validation keeps the first of any copies).
+snapshot_keys as (
+
+    select platform, office_code, post_id, snapshot_at, source_file, source_row
+    from staging.stg_post_snapshots
+    semi join posts_to_build using (platform, office_code, post_id)  -- incremental only
+
+),
+
 live_files as (
 
     select source_file, file_modified_at, first_seen_at
@@ -29,22 +40,32 @@ live_files as (
 
 ),
 
-placed as (
+ranked as (
 
     select
-        snapshots.*,
-        strftime(published_local_date, '%G-W%V') as iso_week,
+        platform, office_code, post_id, snapshot_at, source_file,
         row_number() over (
             partition by platform, office_code, post_id
             order by snapshot_at desc, live_files.file_modified_at desc nulls last,
                      live_files.first_seen_at desc, source_file desc, source_row desc
         ) as snapshot_rank,
+        count(*) over (partition by platform, office_code, post_id) as snapshots_seen
+    from snapshot_keys
+    inner join live_files using (source_file)
+
+),
+
+placed as (
+
+    select
+        snapshots.*,
+        strftime(published_local_date, '%G-W%V') as iso_week,
+        ranked.snapshot_rank,
         -- counted in the same window as the rank: core.posts needs no second pass over
         -- a year of snapshots to count them
-        count(*) over (partition by platform, office_code, post_id) as snapshots_seen
-
+        ranked.snapshots_seen
     from snapshots
-    inner join live_files using (source_file)
+    inner join ranked using (platform, office_code, post_id, snapshot_at, source_file)
 
 )
 
