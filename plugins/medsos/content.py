@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 CATEGORIES = ("informasi_pemilu", "edukasi", "kegiatan", "lainnya")
 FALLBACK = "lainnya"
@@ -78,8 +79,9 @@ def split_hashtag(tag: str) -> list[str]:
     return [p.casefold() for p in _CAMEL.findall(tag)] or [tag.casefold()]
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    # a tuple, not a frozen dataclass: a year's captions make millions of them, and a
+    # tuple is made several times faster
     surface: str  # the word as written (casefolded)
     root: str  # its stem
     zone: str  # "judul" (title / opening sentence), "isi" (the rest) or "tagar" (hashtag)
@@ -89,18 +91,22 @@ def _zone_words(text: str, zone: str) -> list[Token]:
     out: list[Token] = []
     pos = 0
     for m in _HASHTAG.finditer(text):
-        out += [
-            Token(w.casefold(), stem(w.casefold()), zone)
-            for w in _WORD.findall(text[pos : m.start()])
-        ]
-        out.append(
-            Token("#", "#", "tagar")
-        )  # a boundary: a hashtag never joins the words around it
+        out += _words(text[pos : m.start()], zone)
+        out.append(_BOUNDARY)  # a boundary: a hashtag never joins the words around it
         out += [Token(w, stem(w), "tagar") for w in split_hashtag(m.group(1))]
-        out.append(Token("#", "#", "tagar"))
+        out.append(_BOUNDARY)
         pos = m.end()
-    out += [Token(w.casefold(), stem(w.casefold()), zone) for w in _WORD.findall(text[pos:])]
+    out += _words(text[pos:], zone)
     return out
+
+
+_BOUNDARY = Token("#", "#", "tagar")
+
+
+def _words(text: str, zone: str) -> list[Token]:
+    # each word casefolded once (not the whole text: a casefold can change which
+    # characters are letters, "İ" becomes "i" and a combining dot)
+    return [Token(w, stem(w), zone) for w in map(str.casefold, _WORD.findall(text))]
 
 
 def split_title(text: str) -> tuple[str, str]:
