@@ -99,6 +99,8 @@ def test_backfill_as_one_batch_equals_weekly_runs(settings, tmp_path, monkeypatc
         pages = list((settings.gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations"
                       / "post_snapshots").rglob("*.html"))
         assert len(pages) == chunks  # every chunk has its Data Docs page, wherever it ran
+        # the files were checked by the second process while this one loaded GX
+        assert list((pages[0].parents[3] / "files").rglob("*.html"))
 
     weekly = replace(settings, warehouse=tmp_path / "weekly.duckdb", published=tmp_path / "weekly_pub.duckdb",
                      work=tmp_path / "w2", outbox=tmp_path / "o2", gx_dir=tmp_path / "gx2")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from bisect import bisect_left, insort
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -349,10 +350,16 @@ def checker_early(batch: Batch):
             left.shutdown(wait=True, cancel_futures=True)
 
 
-def _check_chunks(pool, work: list[tuple], here: Callable[[tuple], _Checked]) -> list[_Checked]:
-    """Each task checked once, by the pool's process from the front or by this one from
-    the back, until they meet; the results in the tasks' order."""
-    futures = [pool.submit(_check_apart, task) for task in work] if pool is not None else []
+def _files_apart(files: pd.DataFrame, params: dict[str, Any]):
+    return _apart_validator.run(files, "files", params)
+
+
+def _check_chunks(
+    futures: list, work: list[tuple], here: Callable[[tuple], _Checked]
+) -> list[_Checked]:
+    """Each task checked once, by the second process from the front (``futures``, already
+    queued, none without it) or by this one from the back, until they meet; the results
+    in the tasks' order."""
     try:
         done, ran_here = from_both_ends(futures, lambda i: here(work[i]), len(work))
         return [
@@ -417,6 +424,39 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
         )
 
 
+def _rejected_by(files_outcome) -> dict[str, list[str]]:
+    """Files failing a critical check of the ``files`` suite -> why."""
+    rejected: dict[str, list[str]] = {}
+    for f in files_outcome.failures:
+        if f["severity"] == "critical":
+            rejected.setdefault(f["source_file"], []).append(f["message"])
+    return rejected
+
+
+def _chunk_names(chunks: list[list[str]]) -> list[str]:
+    return [f"{i:03d}" if len(chunks) > 1 else "" for i in range(len(chunks))]
+
+
+def _chunk_tasks(
+    batch: Batch,
+    chunks: list[list[str]],
+    day_chunks: list[list[str]],
+    rejected_files: dict[str, list[str]],
+    accounts: Path,
+    params: dict[str, Any],
+) -> list[tuple]:
+    """The GX runs of a batch's rows: the account days first in line (the second process
+    takes them while this one starts on the posts from the back), then the posts."""
+    rejected = sorted(rejected_files)
+    return [
+        ("days", (batch, chunk, name, rejected, params))
+        for chunk, name in zip(day_chunks, _chunk_names(day_chunks), strict=True)
+    ] + [
+        ("posts", (batch, chunk, name, rejected, accounts, params))
+        for chunk, name in zip(chunks, _chunk_names(chunks), strict=True)
+    ]
+
+
 @contextmanager
 def _exclusive(folder: Path):
     """Hold a lock file in ``folder`` for the block: the GX project folder is a set of
@@ -445,8 +485,6 @@ def _validate_batch(
     load_offices,
 ) -> dict[str, int]:
     params = {"office_codes": sorted(load_offices())}
-    # Data Docs names each result by the week and run it validated
-    validator = Validator(settings.gx_dir, run_name=run_name)
     held: list[dict[str, Any]] = []
     warned: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
@@ -488,13 +526,28 @@ def _validate_batch(
     # loading here and checks again below if some did not.)
     many_weeks = bool(manifest.get("first_week"))
     recent = _recent_in_batch(manifest, lambda e: True) if many_weeks else None
-    files_outcome = validator.run(
-        _files_frame(manifest, settings.accounts, recent), "files", params
-    )
-    rejected_files: dict[str, list[str]] = {}
-    for f in files_outcome.failures:
-        if f["severity"] == "critical":
-            rejected_files.setdefault(f["source_file"], []).append(f["message"])
+    files = _files_frame(manifest, settings.accounts, recent)
+    if pool is None:
+        # Data Docs names each result by the week and run it validated
+        validator = Validator(settings.gx_dir, run_name=run_name)
+        files_outcome = validator.run(files, "files", params)
+        rejected_files = _rejected_by(files_outcome)
+        work = _chunk_tasks(batch, chunks, day_chunks, rejected_files, settings.accounts, params)
+        futures: list = []
+    else:
+        # The second process has GX loaded (``checker_early``): it checks the files, then
+        # the first chunks, while this process loads GX (3-4 s) in a thread of its own.
+        with ThreadPoolExecutor(1) as thread:
+            loading = thread.submit(Validator, settings.gx_dir, run_name=run_name)
+            files_outcome = pool.submit(_files_apart, files, params).result()
+            rejected_files = _rejected_by(files_outcome)
+            work = _chunk_tasks(
+                batch, chunks, day_chunks, rejected_files, settings.accounts, params
+            )
+            futures = [pool.submit(_check_apart, task) for task in work]
+            validator = loading.result()
+        validator.adopt(files_outcome.stored)
+    del files
     for e in manifest["files"]:
         if e["relative_path"] in rejected_files:
             e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
@@ -506,25 +559,9 @@ def _validate_batch(
     rows_validated = rows_accepted = rows_quarantined = 0
     loaded_per_file: dict[str, int] = {}
     copies_per_file: dict[str, int] = {}
-    names = [f"{i:03d}" if len(chunks) > 1 else "" for i in range(len(chunks))]
-    manifest["accepted"] = names
-    rejected = sorted(rejected_files)
-    day_names = [f"{i:03d}" if len(day_chunks) > 1 else "" for i in range(len(day_chunks))]
-    manifest["accepted_daily"] = day_names
-    # the account days first in line: the second process takes them while this one
-    # starts on the posts from the back
-    checked = _check_chunks(
-        pool,
-        [
-            ("days", (batch, chunk, name, rejected, params))
-            for chunk, name in zip(day_chunks, day_names, strict=True)
-        ]
-        + [
-            ("posts", (batch, chunk, name, rejected, settings.accounts, params))
-            for chunk, name in zip(chunks, names, strict=True)
-        ],
-        lambda task: _check(validator, task),
-    )
+    manifest["accepted"] = _chunk_names(chunks)
+    manifest["accepted_daily"] = _chunk_names(day_chunks)
+    checked = _check_chunks(futures, work, lambda task: _check(validator, task))
     days, checked = checked[: len(day_chunks)], checked[len(day_chunks) :]
     labelled = [("post_snapshots", c) for c in checked] + [("account_daily", c) for c in days]
     for dataset, c in labelled:
@@ -642,10 +679,7 @@ def check_files(
         "files",
         params,
     )
-    rejected_files: dict[str, list[str]] = {}
-    for f in files_outcome.failures:
-        if f["severity"] == "critical":
-            rejected_files.setdefault(f["source_file"], []).append(f["message"])
+    rejected_files = _rejected_by(files_outcome)
     for e in out:
         if e["relative_path"] in rejected_files:
             e.update(status="rejected", reason="; ".join(rejected_files[e["relative_path"]]))
