@@ -136,6 +136,11 @@ def group_files(
     and why each other CSV file is left to the row path."""
     groups: dict[str, list[Candidate]] = {}
     left: dict[int, str] = {}
+    # first line as written -> whether a column reader knows it: a file whose header none
+    # knows (YouTube's table) goes to the row path without the sniff's passes over its
+    # bytes, which the row path makes again (a national week's 553 tables in the task's
+    # own process)
+    known: dict[bytes, bool] = {}
     for position, rel, ctx in files:
         if MEMBER_SEPARATOR in rel or not rel.lower().endswith(".csv"):
             continue
@@ -145,6 +150,10 @@ def group_files(
         except OSError:
             left[position] = "unreadable"  # the row path says what is wrong with it
             continue
+        first_line = data.partition(b"\n")[0]
+        if known.get(first_line) is False:
+            left[position] = NO_COLUMN_READER
+            continue
         sniffed = sniff(data)
         if isinstance(sniffed, str):
             left[position] = sniffed
@@ -152,11 +161,18 @@ def group_files(
         header, encoding, lines, rest = sniffed
         # files ending their lines differently are read apart: DuckDB takes one line
         # ending per read (a CRLF file may still hold LF inside a quoted cell)
-        ending = "\r\n" if data.partition(b"\n")[0].endswith(b"\r") else "\n"
-        groups.setdefault(header + ending, []).append(
-            Candidate(position, ctx, path, encoding, lines, rest)
-        )
+        key = header + ("\r\n" if first_line.endswith(b"\r") else "\n")
+        candidate = Candidate(position, ctx, path, encoding, lines, rest)
+        if first_line not in known:
+            known[first_line] = readable(key, [candidate])
+        if not known[first_line]:
+            left[position] = NO_COLUMN_READER
+            continue
+        groups.setdefault(key, []).append(candidate)
     return groups, left
+
+
+NO_COLUMN_READER = "no column reader knows its header"
 
 
 def read_groups(groups: dict[str, list[Candidate]]) -> GroupsRead:

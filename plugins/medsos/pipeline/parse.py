@@ -153,9 +153,9 @@ def _start_part(
             for i, e in enumerate(entries)
             if e["office_code"] in offices
         ]
-        found, _ = csv_groups.group_files(landing_root, files)
-        # a header without a column reader (YouTube's table): the row path's from the start
-        groups = {k: v for k, v in found.items() if csv_groups.readable(k, v)}
+        # a header without a column reader (YouTube's table) is left out of the groups:
+        # the row path's from the start
+        groups, _ = csv_groups.group_files(landing_root, files)
     grouped = {c.position for members in groups.values() for c in members}
     first = [i for i in range(len(entries)) if i not in grouped]
     todo = [entries[i] for i in first]
