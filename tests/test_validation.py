@@ -3,9 +3,11 @@ bad row; the pipeline quarantines exactly the bad rows and rejects wrong files w
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -350,3 +352,38 @@ def test_gx_does_not_fingerprint_the_batches(validator):
     _, result = outcome.stored
     markers = result.meta["batch_markers"]
     assert "ge_load_time" in markers and "pandas_data_fingerprint" not in markers
+
+
+def test_a_result_from_the_second_process_unpickles_without_gx(tmp_path):
+    # the pool's thread unpickles each result as it arrives, while this process may still
+    # be importing GX in another thread: a result that needs GX to unpickle once broke
+    # the pool, so the second process's GX result travels pickled apart
+    import pickle
+    import subprocess
+    import sys
+
+    from medsos.pipeline import validate as stage
+
+    stage._start_apart("2024-W07_backfill__run")
+    files = pd.DataFrame({
+        "source_file": ["2024-W07/35.06/ig.csv"], "office_code": ["35.06"], "platform": ["instagram"],
+        "export_kind": ["content"], "rows_in_file": [3], "platform_registered": [True], "rows_vs_recent": [None],
+    }).astype({"platform_registered": "boolean", "rows_vs_recent": "Float64"})
+    outcome = stage._files_apart(files, PARAMS)
+    assert isinstance(outcome.stored, bytes) and outcome.failures == []
+    sent = tmp_path / "outcome.pickle"
+    sent.write_bytes(pickle.dumps(outcome))
+    opened = subprocess.run(
+        [sys.executable, "-c",
+         "import pickle, sys; sys.modules['great_expectations'] = None; "
+         f"o = pickle.loads(open({str(sent)!r}, 'rb').read()); print(type(o.stored).__name__)"],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(stage.__file__).parents[2])},
+    )
+    assert opened.returncode == 0, opened.stderr
+    assert opened.stdout.strip() == "bytes"
+    # and this run's context keeps it with its page
+    here = Validator(tmp_path / "gx", run_name="2024-W07_backfill__run")
+    here.adopt(outcome.stored)
+    here.build_docs()
+    assert list((tmp_path / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations"
+                 / "files").rglob("*.html"))

@@ -46,7 +46,9 @@ class ValidationOutcome:
     results: list[dict[str, Any]] = field(default_factory=list)  # one per expectation
     docs_index: Path | None = None
     # GX's own result and its store key, for a context that did not run it (``adopt``)
-    stored: tuple[Any, Any] | None = None
+    # (identifier, result) in this run's GX store; pickled when it comes from the
+    # second process (``pipeline.validate._sealed``)
+    stored: tuple[Any, Any] | bytes | None = None
 
 
 def load_suite_json(name: str, folder: Path | None = None) -> dict[str, Any]:
@@ -214,14 +216,18 @@ class Validator:
                 log.exception("could not build the Data Docs pages of %s", suite_name)
             raise
 
-    def adopt(self, stored: tuple[Any, Any]) -> None:
+    def adopt(self, stored: tuple[Any, Any] | bytes) -> None:
         """Keep a result another process's GX context produced (``ValidationOutcome.stored``)
         in this context's store, with a Data Docs page like the ones run here."""
+        import pickle
+
         from great_expectations.data_context.types.resource_identifiers import (
             ExpectationSuiteIdentifier,
         )
 
-        identifier, result = stored
+        # pickled by this run's own second process
+        pair = pickle.loads(stored) if isinstance(stored, bytes) else stored  # noqa: S301
+        identifier, result = pair
         name = identifier.expectation_suite_identifier.name
         self._checkpoint(load_suite_json(name, self.suites_dir))  # its page, should none run here
         suite_id = ExpectationSuiteIdentifier(name=name)

@@ -303,7 +303,20 @@ def _start_apart(run_name: str | None) -> None:
 def _check_apart(task: tuple[str, tuple]) -> _Checked:
     checked = _check(_apart_validator, task)
     checked.apart = True
+    checked.outcome = _sealed(checked.outcome)
     return checked
+
+
+def _sealed(outcome):
+    """The outcome with its GX result pickled apart (``Validator.adopt`` opens it). The
+    pool's thread unpickles a result as soon as it arrives: a GX object would make it
+    import GX, which may be half-imported by this process's loading thread then, and a
+    failed unpickling breaks the pool (it did, once in three national backfills)."""
+    import pickle
+
+    if outcome.stored is not None:
+        outcome.stored = pickle.dumps(outcome.stored)
+    return outcome
 
 
 def _start_checker(run_name: str):
@@ -351,7 +364,7 @@ def checker_early(batch: Batch):
 
 
 def _files_apart(files: pd.DataFrame, params: dict[str, Any]):
-    return _apart_validator.run(files, "files", params)
+    return _sealed(_apart_validator.run(files, "files", params))
 
 
 def _check_chunks(
