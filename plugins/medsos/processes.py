@@ -47,3 +47,66 @@ def from_both_ends(
             break  # a worker has it (and every task before it)
         done[i], ran_here[i] = run_here(i), True
     return done, ran_here
+
+
+class OneAhead:
+    """Tasks ``work`` shared like ``from_both_ends``, but handed to a one-process pool one
+    at a time: the next from the front only when the one before is done. A pool queues
+    a task more than its processes hold, and a queued task can no longer be cancelled,
+    so with tasks queued all at once the calling process could wait at the end for two
+    long tasks (two GX chunks, 3 s) instead of at most the rest of one.
+
+    ``start()`` hands the first task over (the pool works on it while the caller gets
+    ready); ``run(here)`` takes tasks from the back until the two meet and returns every
+    result in the tasks' order."""
+
+    def __init__(self, pool, fn: Callable[[Any], Any], work: Sequence[Any]):
+        import threading
+
+        self._pool, self._fn, self._work = pool, fn, work
+        self._lock = threading.Condition()
+        self._front, self._back = 0, len(work)  # next for the pool; one past the next here
+        self._futures: list[Future | None] = [None] * len(work)
+
+    def start(self) -> OneAhead:
+        self._feed()
+        return self
+
+    def _feed(self, _done: Future | None = None) -> None:
+        with self._lock:
+            if self._pool is None or self._front >= self._back:
+                return
+            i = self._front
+            self._front += 1
+        try:
+            future = self._pool.submit(self._fn, self._work[i])
+        except BaseException as exc:  # noqa: BLE001 - a broken pool: the caller hears of it
+            future = Future()
+            future.set_exception(exc)
+        with self._lock:
+            self._futures[i] = future
+            self._lock.notify_all()
+        future.add_done_callback(self._feed)
+
+    def run(self, here: Callable[[Any], Any]) -> list[Any]:
+        done: list[Any] = [None] * len(self._work)
+        try:
+            while True:
+                with self._lock:
+                    if self._back <= self._front:
+                        break
+                    self._back -= 1
+                    i = self._back
+                done[i] = here(self._work[i])
+        except BaseException:
+            with self._lock:
+                self._back = self._front  # nothing more for the pool
+            raise
+        with self._lock:
+            taken = self._front
+            self._lock.wait_for(lambda: all(self._futures[k] is not None for k in range(taken)))
+            futures = self._futures[:taken]
+        for k, future in enumerate(futures):
+            assert future is not None
+            done[k] = future.result()
+        return done

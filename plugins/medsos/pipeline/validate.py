@@ -47,7 +47,7 @@ from medsos.pipeline.batch import (
 )
 from medsos.pipeline.load import _settle_files, file_status
 from medsos.pipeline.parse import _parse_entry
-from medsos.processes import from_both_ends, processes, spawn_pool
+from medsos.processes import OneAhead, processes, spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -367,23 +367,6 @@ def _files_apart(files: pd.DataFrame, params: dict[str, Any]):
     return _sealed(_apart_validator.run(files, "files", params))
 
 
-def _check_chunks(
-    futures: list, work: list[tuple], here: Callable[[tuple], _Checked]
-) -> list[_Checked]:
-    """Each task checked once, by the second process from the front (``futures``, already
-    queued, none without it) or by this one from the back, until they meet; the results
-    in the tasks' order."""
-    try:
-        done, ran_here = from_both_ends(futures, lambda i: here(work[i]), len(work))
-        return [
-            d if h else f.result() for d, h, f in zip(done, ran_here, futures or done, strict=True)
-        ]
-    except BaseException:
-        for f in futures:
-            f.cancel()
-        raise
-
-
 def _validation_chunks(
     manifest: dict, limit: int | None = None, rows_of: tuple[str, ...] = ("posts", "days")
 ) -> list[list[str]]:
@@ -546,7 +529,7 @@ def _validate_batch(
         files_outcome = validator.run(files, "files", params)
         rejected_files = _rejected_by(files_outcome)
         work = _chunk_tasks(batch, chunks, day_chunks, rejected_files, settings.accounts, params)
-        futures: list = []
+        shared = OneAhead(None, _check_apart, work)
     else:
         # The second process has GX loaded (``checker_early``): it checks the files, then
         # the first chunks, while this process loads GX (3-4 s) in a thread of its own.
@@ -557,7 +540,7 @@ def _validate_batch(
             work = _chunk_tasks(
                 batch, chunks, day_chunks, rejected_files, settings.accounts, params
             )
-            futures = [pool.submit(_check_apart, task) for task in work]
+            shared = OneAhead(pool, _check_apart, work).start()
             validator = loading.result()
         validator.adopt(files_outcome.stored)
     del files
@@ -574,7 +557,9 @@ def _validate_batch(
     copies_per_file: dict[str, int] = {}
     manifest["accepted"] = _chunk_names(chunks)
     manifest["accepted_daily"] = _chunk_names(day_chunks)
-    checked = _check_chunks(futures, work, lambda task: _check(validator, task))
+    # each chunk checked once, by the second process from the front or by this one from
+    # the back, until they meet
+    checked = shared.run(lambda task: _check(validator, task))
     days, checked = checked[: len(day_chunks)], checked[len(day_chunks) :]
     labelled = [("post_snapshots", c) for c in checked] + [("account_daily", c) for c in days]
     for dataset, c in labelled:

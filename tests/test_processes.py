@@ -1,0 +1,59 @@
+"""Work shared between the calling process and a worker process (``medsos.processes``)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from medsos.processes import OneAhead, spawn_pool
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with spawn_pool(1) as p:
+        p.submit(time.sleep, 0).result()  # started
+        yield p
+
+
+def test_the_worker_holds_one_task_at_a_time(pool):
+    # the worker sleeps through the first task; meanwhile this process takes every other
+    # one from the back: none was queued for the worker ahead of time
+    ran_here = []
+
+    def here(task):
+        ran_here.append(task)
+        return ("here", task)
+
+    done = OneAhead(pool, time.sleep, [0.6, 0.01, 0.02, 0.03, 0.04]).start().run(here)
+    assert done == [None, ("here", 0.01), ("here", 0.02), ("here", 0.03), ("here", 0.04)]
+    assert ran_here == [0.04, 0.03, 0.02, 0.01]
+
+
+def test_each_task_runs_once_and_results_keep_their_order(pool):
+    work = [0.05] * 12
+
+    def here(task):
+        time.sleep(0.2)  # slower here: the worker takes most from the front
+        return "here"
+
+    done = OneAhead(pool, time.sleep, work).start().run(here)
+    assert len(done) == 12
+    worker = [i for i, d in enumerate(done) if d is None]
+    mine = [i for i, d in enumerate(done) if d == "here"]
+    assert sorted(worker + mine) == list(range(12))
+    # the worker's tasks are the first ones, this process's the last ones
+    assert worker == list(range(len(worker))) and len(worker) > len(mine) >= 1
+
+
+def test_without_a_pool_everything_runs_here():
+    assert OneAhead(None, time.sleep, [1, 2, 3]).start().run(lambda t: t * 10) == [10, 20, 30]
+
+
+def test_a_failure_here_stops_the_feeding_and_is_raised(pool):
+    def here(task):
+        raise ValueError(f"bad chunk {task}")
+
+    shared = OneAhead(pool, time.sleep, [0.3, 0.0, 0.0, 0.0]).start()
+    with pytest.raises(ValueError, match="bad chunk 0.0"):
+        shared.run(here)
