@@ -163,3 +163,20 @@ def test_a_folder_changed_moments_ago_is_listed_again(kediri):
     age(landing)
     run(kediri, "2024-W10")
     assert run(kediri, "2024-W10")["listed"] == 1
+
+
+def test_a_file_is_fingerprinted_the_same_whichever_way_it_is_read(tmp_path):
+    # small exports are hashed in one read, big ones in pieces: the fingerprint that
+    # tells a copy from a new file must not depend on which
+    import hashlib
+
+    from medsos.landing import WHOLE_READ, sha256_of
+
+    small, big = tmp_path / "small.csv", tmp_path / "big.csv"
+    small.write_bytes(b"Post ID,Caption\n1,Halo\n")
+    big.write_bytes(os.urandom(1024) * (WHOLE_READ // 1024 + 3))
+    for path in (small, big):
+        expected = hashlib.sha256(path.read_bytes()).hexdigest()
+        size = path.stat().st_size
+        assert sha256_of(path) == sha256_of(path, size) == expected
+    assert small.stat().st_size <= WHOLE_READ < big.stat().st_size
