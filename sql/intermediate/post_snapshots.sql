@@ -24,6 +24,8 @@ snapshots as (
 -- the rank is taken over the keys alone and joined back: a window over every column of
 -- a year's snapshots (captions included) spilled and took twice as long. A snapshot is
 -- one row per post, export time and file (validation keeps the first of any copies).
+-- The keys are a scan of their own, not a select from snapshots: DuckDB would keep a
+-- CTE read twice whole, captions included (8.6 s against 5.1 s on a year).
 snapshot_keys as (
 
     select platform, office_code, post_id, snapshot_at, source_file, source_row

@@ -53,17 +53,8 @@ PARSE_CHUNK = 32
 _kept_pool: Any = None  # the parse workers of a run that keeps them (parse_workers_kept)
 
 
-def _parse_processes(workers: int | None = None) -> int:
-    """Processes a big batch is parsed by, this one included."""
-    return processes(workers)
-
-
 def _parse_workers(files: int, workers: int | None = None) -> int:
-    return 1 if files < PARSE_IN_PARALLEL_FROM else _parse_processes(workers)
-
-
-def _start_parse_pool(workers: int):
-    return spawn_pool(workers)
+    return 1 if files < PARSE_IN_PARALLEL_FROM else processes(workers)
 
 
 @contextmanager
@@ -74,11 +65,11 @@ def parse_workers_kept(workers: int | None = None):
     parses one batch a week, so starting workers for each would cost that every week.
     """
     global _kept_pool
-    n = _parse_processes(workers)
+    n = processes(workers)
     if n <= 1 or _kept_pool is not None:
         yield
         return
-    with _start_parse_pool(n - 1) as pool:  # this process is the n-th
+    with spawn_pool(n - 1) as pool:  # this process is the n-th
         for _ in range(n - 1):
             pool.submit(_warm_up)  # start them now, not when the first batch waits
         _kept_pool = pool
@@ -318,7 +309,7 @@ def parse_files(
         if workers <= 1
         else nullcontext(_kept_pool)
         if _kept_pool is not None
-        else _start_parse_pool(workers - 1)
+        else spawn_pool(workers - 1)
     ) as pool:
         # Each week is started (its files queued for the workers) before the week before
         # it is put together and written, so the workers are never left waiting for that.

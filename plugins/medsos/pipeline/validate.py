@@ -246,37 +246,51 @@ def _check_posts(
     params,
 ) -> _Checked:
     """GX on one chunk of the batch's posts; the accepted rows written to their part."""
-    posts = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
-    posts = _registry_checks(posts[~posts["source_file"].isin(rejected)], accounts)
-    rows = len(posts)
-    outcome = validator.run(posts, "post_snapshots", params)
-    del posts  # GX works on its own copy; a chunk's rows are held once, not three times
-    # a post listed twice in one file: the first row is kept (the warning says so, and
-    # the manifest counts the copies, so every row of the file is accounted for)
-    accepted = outcome.accepted.drop_duplicates(subset=ACCOUNT_KEY, keep="first")
-    copies = outcome.accepted[outcome.accepted.duplicated(subset=ACCOUNT_KEY, keep="first")]
-    write_frame(conform(accepted, POST_COLUMNS), batch.folder / part_file(ACCEPTED_POSTS, name))
-    outcome.accepted = outcome.accepted.iloc[0:0].copy()  # a slice would hold the rows
-    return _Checked(outcome, _per_file(accepted), _per_file(copies), rows, len(accepted))
+
+    def posts() -> pd.DataFrame:
+        rows = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
+        return _registry_checks(rows[~rows["source_file"].isin(rejected)], accounts)
+
+    out = batch.folder / part_file(ACCEPTED_POSTS, name)
+    return _check_rows(validator, posts, "post_snapshots", params, ACCOUNT_KEY, POST_COLUMNS, out)
 
 
 def _check_days(
     validator, batch: Batch, parts: list[str], name: str, rejected: list[str], params
 ) -> _Checked:
     """GX on a chunk of the batch's account days; the accepted days written to their part."""
-    daily = read_frames(_part_files(batch, ACCOUNT_DAILY, parts), ACCOUNT_DAILY_COLUMNS)
-    daily = daily[~daily["source_file"].isin(rejected)]
-    rows = len(daily)
-    outcome = validator.run(daily, "account_daily", params)
-    del daily
-    day_key = ["platform", "office_code", "metric_date", "source_file"]
-    accepted = outcome.accepted.drop_duplicates(subset=day_key, keep="first")
-    copies = outcome.accepted[outcome.accepted.duplicated(subset=day_key, keep="first")]
-    write_frame(
-        conform(accepted, ACCOUNT_DAILY_COLUMNS), batch.folder / part_file(ACCEPTED_DAILY, name)
-    )
-    outcome.accepted = outcome.accepted.iloc[0:0].copy()
-    return _Checked(outcome, _per_file(accepted), _per_file(copies), rows, len(accepted))
+
+    def days() -> pd.DataFrame:
+        rows = read_frames(_part_files(batch, ACCOUNT_DAILY, parts), ACCOUNT_DAILY_COLUMNS)
+        return rows[~rows["source_file"].isin(rejected)]
+
+    key = ["platform", "office_code", "metric_date", "source_file"]
+    out = batch.folder / part_file(ACCEPTED_DAILY, name)
+    return _check_rows(validator, days, "account_daily", params, key, ACCOUNT_DAILY_COLUMNS, out)
+
+
+def _check_rows(
+    validator,
+    read: Callable[[], pd.DataFrame],
+    suite: str,
+    params,
+    key: list[str],
+    columns: dict[str, str],
+    out: Path,
+) -> _Checked:
+    """GX on the rows ``read`` gives; the accepted ones, each once by ``key``, written to
+    ``out``. The rows are read here (not passed in) so that nothing else holds them."""
+    rows = read()
+    count = len(rows)
+    outcome = validator.run(rows, suite, params)
+    del rows  # GX works on its own copy; a chunk's rows are held once, not three times
+    # a row listed twice in one file: the first is kept (the warning says so, and the
+    # manifest counts the copies, so every row of the file is accounted for)
+    accepted = outcome.accepted.drop_duplicates(subset=key, keep="first")
+    copies = outcome.accepted[outcome.accepted.duplicated(subset=key, keep="first")]
+    write_frame(conform(accepted, columns), out)
+    outcome.accepted = outcome.accepted.iloc[0:0].copy()  # a slice would hold the rows
+    return _Checked(outcome, _per_file(accepted), _per_file(copies), count, len(accepted))
 
 
 def _per_file(df: pd.DataFrame) -> dict[str, int]:
