@@ -21,6 +21,9 @@ def test_a_manifest_written_in_parts_reads_back_whole(tmp_path):
             for i in range(JSON_PART * 2 + 7)
         ],
         "folders": {"2024-W01/35.06": [1.5, None], "kosong": []},
+        # a dict of many keys is written a part of keys at a time
+        "many_folders": {f"2024-W{i % 52 + 1:02d}/{i}": [i / 2, None] for i in range(JSON_PART * 2 + 3)},
+        "few_at_a_time": {i: {"day": date(2024, 1, 2)} for i in range(JSON_PART + 1)},
         "recent_rows": [JSON_PART] * (JSON_PART + 1),
         "first_week": None,
     }
@@ -28,3 +31,4 @@ def test_a_manifest_written_in_parts_reads_back_whole(tmp_path):
     batch.write_json("files.json", data)
     assert batch.read_json("files.json") == json.loads(json.dumps(data, default=str))
     assert batch.read_json("files.json")["files"][5]["day"] == "2024-01-01"
+    assert list(batch.read_json("files.json")["many_folders"]) == list(data["many_folders"])

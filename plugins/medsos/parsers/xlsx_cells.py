@@ -16,6 +16,7 @@ import io
 import posixpath
 import zipfile
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -50,13 +51,24 @@ class UnreadableWorkbook(ValueError):
     """The bytes are not a workbook this reader can follow."""
 
 
+# Workbooks from one exporter repeat their package parts (relationships, workbook,
+# styles) byte for byte: each part's reading is kept by its bytes, so a national week's
+# 553 TikTok workbooks parse them once, not 553 times. The results are never changed.
+_PARTS_KEPT = 64
+
+
 def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str]]:
     """Relationship id -> (type, target) of ``part``."""
     folder, name = posixpath.split(part)
     path = posixpath.join(folder, "_rels", name + ".rels")
     if path not in zf.namelist():
         return {}
-    root = ET.fromstring(zf.read(path))
+    return _rels_in(zf.read(path))
+
+
+@lru_cache(maxsize=_PARTS_KEPT)
+def _rels_in(xml: bytes) -> dict[str, tuple[str, str]]:
+    root = ET.fromstring(xml)
     return {
         r.get("Id", ""): (r.get("Type", ""), r.get("Target", ""))
         for r in root.iter(f"{PKG_REL}Relationship")
@@ -84,11 +96,18 @@ def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     return [_text(si).replace("x005F_", "") for si in root.findall(f"{MAIN}si")]
 
 
-def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[set[int], set[int]]:
+def _style_kinds(
+    zf: zipfile.ZipFile, part: str | None
+) -> tuple[frozenset[int], frozenset[int]]:
     """Cell style indexes whose number format shows a date, and those showing a duration."""
     if not part or part not in zf.namelist():
-        return set(), set()
-    root = ET.fromstring(zf.read(part))
+        return frozenset(), frozenset()
+    return _style_kinds_in(zf.read(part))
+
+
+@lru_cache(maxsize=_PARTS_KEPT)
+def _style_kinds_in(xml: bytes) -> tuple[frozenset[int], frozenset[int]]:
+    root = ET.fromstring(xml)
     custom = {
         int(f.get("numFmtId") or ""): f.get("formatCode", "") for f in root.iter(f"{MAIN}numFmt")
     }
@@ -102,7 +121,7 @@ def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[set[int], set[i
             dates.add(idx)
             if is_timedelta_format(fmt):
                 durations.add(idx)
-    return dates, durations
+    return frozenset(dates), frozenset(durations)
 
 
 def _column(ref: str) -> int:
@@ -233,26 +252,19 @@ def read_sheets(
         zf = zipfile.ZipFile(io.BytesIO(data))
         wb_part = _workbook_part(zf)
         wb_rels = _rels(zf, wb_part)
-        wb = ET.fromstring(zf.read(wb_part))
-        pr = wb.find(f"{MAIN}workbookPr")
-        epoch = (
-            CALENDAR_MAC_1904
-            if pr is not None and pr.get("date1904") in ("1", "true")
-            else CALENDAR_WINDOWS_1900
-        )
+        epoch, sheets = _book_in(zf.read(wb_part))
         by_type = {t.rsplit("/", 1)[-1]: _part(wb_part, target) for t, target in wb_rels.values()}
         strings = _shared_strings(zf, by_type.get("sharedStrings"))
         dates, durations = _style_kinds(zf, by_type.get("styles"))
     except (zipfile.BadZipFile, KeyError, ET.ParseError, ValueError, TypeError, EOFError) as exc:
         raise UnreadableWorkbook(str(exc)) from exc
-    sheets = wb.find(f"{MAIN}sheets")
-    for s in [] if sheets is None else sheets.findall(f"{MAIN}sheet"):
-        kind, target = wb_rels.get(s.get(f"{REL}id", ""), ("", ""))
+    for name, rid in sheets:
+        kind, target = wb_rels.get(rid, ("", ""))
         part = _part(wb_part, target)
         if kind != WORKSHEET_TYPE or part not in zf.namelist():
             continue  # chart sheets hold no cells; a sheet without its part is left out
         try:
-            yield _sheet_rows(zf, part, s.get("name", ""), strings, dates, durations, epoch)
+            yield _sheet_rows(zf, part, name, strings, dates, durations, epoch)
         except (
             KeyError,
             ET.ParseError,
@@ -262,7 +274,24 @@ def read_sheets(
             zipfile.BadZipFile,
             EOFError,
         ) as exc:
-            raise UnreadableWorkbook(f"sheet {s.get('name')!r}: {exc}") from exc
+            raise UnreadableWorkbook(f"sheet {name!r}: {exc}") from exc
+
+
+@lru_cache(maxsize=_PARTS_KEPT)
+def _book_in(xml: bytes) -> tuple[Any, tuple[tuple[str, str], ...]]:
+    """The workbook part's date system and its sheets (name, relationship id) in order."""
+    wb = ET.fromstring(xml)
+    pr = wb.find(f"{MAIN}workbookPr")
+    epoch = (
+        CALENDAR_MAC_1904
+        if pr is not None and pr.get("date1904") in ("1", "true")
+        else CALENDAR_WINDOWS_1900
+    )
+    sheets = wb.find(f"{MAIN}sheets")
+    return epoch, tuple(
+        (s.get("name", ""), s.get(f"{REL}id", ""))
+        for s in ([] if sheets is None else sheets.findall(f"{MAIN}sheet"))
+    )
 
 
 def _sheet_rows(zf, part, title, strings, dates, durations, epoch):

@@ -73,7 +73,15 @@ def _write_json(data: Any, fh) -> None:
     much to hold as one string, and ``json.dump`` encodes in Python (0.3-0.6 s for a
     week's manifest beside a year of folders), ``json.dumps`` in C. So dictionaries and
     long lists are written part by part, each part by ``json.dumps``."""
-    if isinstance(data, dict):
+    if isinstance(data, dict) and len(data) > JSON_PART:
+        # many small values (the folders' modification times): a part of keys at a time
+        items = list(data.items())
+        fh.write("{")
+        for i in range(0, len(items), JSON_PART):
+            part = {str(k): v for k, v in items[i : i + JSON_PART]}
+            fh.write(("," if i else "") + json.dumps(part, default=str)[1:-1])
+        fh.write("}")
+    elif isinstance(data, dict):
         fh.write("{")
         for i, (key, value) in enumerate(data.items()):
             fh.write(("," if i else "") + json.dumps(str(key)) + ":")

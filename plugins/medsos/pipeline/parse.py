@@ -69,7 +69,7 @@ def parse_workers_kept(workers: int | None = None):
     if n <= 1 or _kept_pool is not None:
         yield
         return
-    with spawn_pool(n - 1) as pool:  # this process is the n-th
+    with spawn_pool(n - 1, _start_worker) as pool:  # this process is the n-th
         for _ in range(n - 1):
             pool.submit(_warm_up)  # start them now, not when the first batch waits
         _kept_pool = pool
@@ -91,6 +91,12 @@ def release_parse_workers() -> None:
 
 def _warm_up() -> None:
     import medsos.parsers  # noqa: F401
+
+
+def _start_worker() -> None:
+    from medsos.parsers import csv_groups
+
+    csv_groups.keep_connection_for_good()  # a worker reads groups week after week
 
 
 def _parse_chunk(
@@ -169,18 +175,18 @@ def _finish_part(
     This process reads its CSV groups with DuckDB, then takes the queued tasks from the
     back until it meets the workers, which take them from the front (it would otherwise
     wait idle while they start; what it parses needs no sending back). ``then`` runs
-    before this process waits for the workers' tasks and puts the rows together: the
-    backfill starts the next week there, so the workers never wait for this one."""
+    first: the backfill starts the next week there, so its tasks are queued behind this
+    week's and the workers go on to them while this process puts this week together."""
     from medsos.parsers import csv_groups
 
     entries, tasks, futures = started.entries, started.tasks, started.futures
     try:
+        if then is not None:
+            then()
         reads = [csv_groups.read_groups(started.groups)] if started.groups else []
         done, ran_here = from_both_ends(
             futures, lambda i: _run_task(landing_root, tasks[i]), len(tasks)
         )
-        if then is not None:
-            then()
         for i, f in enumerate(futures):
             if not ran_here[i]:
                 done[i] = f.result()
@@ -284,6 +290,8 @@ def parse_files(
     written to files of their own; ``progress(week, files so far, rows so far)`` is called
     after each.
     """
+    from medsos.parsers import csv_groups
+
     manifest = batch.read_json(FILES_JSON)
     todo = [e for e in manifest["files"] if e["status"] == "new"]
     for entry in manifest["files"]:
@@ -309,8 +317,8 @@ def parse_files(
         if workers <= 1
         else nullcontext(_kept_pool)
         if _kept_pool is not None
-        else spawn_pool(workers - 1)
-    ) as pool:
+        else spawn_pool(workers - 1, _start_worker)
+    ) as pool, csv_groups.connection_kept():
         # Each week is started (its files queued for the workers) before the week before
         # it is put together and written, so the workers are never left waiting for that.
         items = sorted(parts.items()) or [("", [])]
