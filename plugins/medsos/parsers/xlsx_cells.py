@@ -96,9 +96,7 @@ def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
     return [_text(si).replace("x005F_", "") for si in root.findall(f"{MAIN}si")]
 
 
-def _style_kinds(
-    zf: zipfile.ZipFile, part: str | None
-) -> tuple[frozenset[int], frozenset[int]]:
+def _style_kinds(zf: zipfile.ZipFile, part: str | None) -> tuple[frozenset[int], frozenset[int]]:
     """Cell style indexes whose number format shows a date, and those showing a duration."""
     if not part or part not in zf.namelist():
         return frozenset(), frozenset()

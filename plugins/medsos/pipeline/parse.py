@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -37,6 +38,7 @@ from medsos.processes import from_both_ends, processes, spawn_pool
 log = logging.getLogger(__name__)
 
 
+@lru_cache(maxsize=4096)  # asked for every file; a national year has 52 weeks x 3 zones
 def snapshot_time(delivery_week: str, tz: str) -> datetime:
     """When an export delivered for ``delivery_week`` is taken to be true: the end of that
     week in the office's zone (Monday 00:00 local after it), as a UTC instant."""
@@ -313,12 +315,15 @@ def parse_files(
     manifest["parts"] = {}
     posts_parsed = days_parsed = files_done = 0
     with (
-        nullcontext(None)
-        if workers <= 1
-        else nullcontext(_kept_pool)
-        if _kept_pool is not None
-        else spawn_pool(workers - 1, _start_worker)
-    ) as pool, csv_groups.connection_kept():
+        (
+            nullcontext(None)
+            if workers <= 1
+            else nullcontext(_kept_pool)
+            if _kept_pool is not None
+            else spawn_pool(workers - 1, _start_worker)
+        ) as pool,
+        csv_groups.connection_kept(),
+    ):
         # Each week is started (its files queued for the workers) before the week before
         # it is put together and written, so the workers are never left waiting for that.
         items = sorted(parts.items()) or [("", [])]

@@ -286,8 +286,8 @@ def _check_rows(
     del rows  # GX works on its own copy; a chunk's rows are held once, not three times
     # a row listed twice in one file: the first is kept (the warning says so, and the
     # manifest counts the copies, so every row of the file is accounted for)
-    accepted = outcome.accepted.drop_duplicates(subset=key, keep="first")
-    copies = outcome.accepted[outcome.accepted.duplicated(subset=key, keep="first")]
+    copy = outcome.accepted.duplicated(subset=key, keep="first").to_numpy()
+    accepted, copies = outcome.accepted[~copy], outcome.accepted[copy]
     write_frame(conform(accepted, columns), out)
     outcome.accepted = outcome.accepted.iloc[0:0].copy()  # a slice would hold the rows
     return _Checked(outcome, _per_file(accepted), _per_file(copies), count, len(accepted))
