@@ -259,3 +259,30 @@ def test_line_numbers_count_line_breaks_inside_cells(monkeypatch, tmp_path):
     _, posts, _ = _parse_part(None, tmp_path, entries)
     # the first caption holds a line break: the second post starts on line 4
     assert posts["source_row"].tolist()[:2] == [2, 4]
+
+
+def test_a_kept_connection_reads_every_group_as_a_fresh_one(monkeypatch, tmp_path):
+    # one connection for a backfill's weeks: a group read after others (one of them with
+    # a file DuckDB refuses) reads as it would alone, and nothing is left between reads
+    for name, data in [
+        ("ig.csv", CLEAN_IG),
+        ("x.csv", CLEAN_X),
+        ("ig_stray_quote.csv", CLEAN_IG + b'1799,1784,"a"b""c,\n'),
+    ]:
+        (tmp_path / name).write_bytes(data)
+    entries = _entries(tmp_path, sorted(tmp_path.glob("*.csv")))
+    office = load_offices()[OFFICE]
+    files = [(i, e["relative_path"], _context(e, office)) for i, e in enumerate(entries)]
+    groups, _ = csv_groups.group_files(tmp_path, files)
+    alone = [csv_groups.read_groups({k: v}) for k, v in groups.items()]
+    with csv_groups.connection_kept():
+        for _ in range(2):
+            kept = [csv_groups.read_groups({k: v}) for k, v in groups.items()]
+            for a, b in zip(alone, kept, strict=True):
+                pd.testing.assert_frame_equal(a.posts, b.posts)
+                assert [o.fields for o in a.outcomes] == [o.fields for o in b.outcomes]
+                assert a.left == b.left
+            con = csv_groups._kept.con
+            assert con.sql("select table_name from duckdb_tables()").fetchall() == []
+    assert csv_groups._kept.con is None  # closed with the block
+    assert any(r.left for r in alone)  # the broken file was refused, as meant

@@ -255,7 +255,9 @@ def _connection():
 
 def _done_with(con) -> None:
     if getattr(_kept, "con", None) is con:
-        con.execute("drop table if exists cells")
+        # what a group leaves behind (store_rejects' tables grow with every read)
+        for table in ("cells", "temp.reject_errors", "temp.reject_scans"):
+            con.execute(f"drop table if exists {table}")
     else:
         con.close()
 
@@ -315,7 +317,9 @@ def _load(
             trusted = marks == todo
         except duckdb.Error as exc:
             trusted, marks = False, None
-            reason = f"DuckDB could not read it ({str(exc).splitlines()[0][:200]})"
+            # (the temporary file's name says nothing to anyone)
+            first_line = str(exc).splitlines()[0].replace(f'"{fh.name}"', "the joined files")
+            reason = f"DuckDB could not read it ({first_line[:200]})"
     if trusted:
         return
     if marks is not None:
