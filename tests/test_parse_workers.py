@@ -16,18 +16,25 @@ def parse_week(settings, run_id):
     batch = pipeline.find_new_files(settings, "2024-W07", run_id)
     counts = pipeline.parse_files(settings, batch)
     posts = pipeline.read_frame(batch.folder / pipeline.PARSED_POSTS, pipeline.POST_COLUMNS)
-    daily = pipeline.read_frame(batch.folder / pipeline.ACCOUNT_DAILY, pipeline.ACCOUNT_DAILY_COLUMNS)
+    daily = pipeline.read_frame(
+        batch.folder / pipeline.ACCOUNT_DAILY, pipeline.ACCOUNT_DAILY_COLUMNS
+    )
     manifest = batch.read_json(pipeline.FILES_JSON)["files"]
     return counts, posts, daily, manifest
 
 
 def files_in_workers(caplog) -> list[int]:
-    return [int(m.group(1)) for r in caplog.records
-            if (m := re.search(r"parse: \d+ files in this process, (\d+) in workers", r.getMessage()))]
+    return [
+        int(m.group(1))
+        for r in caplog.records
+        if (m := re.search(r"parse: \d+ files in this process, (\d+) in workers", r.getMessage()))
+    ]
 
 
 @pytest.mark.parametrize("workers", ["2", "3"])
-def test_worker_processes_give_the_same_batch_as_one_process(settings, monkeypatch, caplog, workers):
+def test_worker_processes_give_the_same_batch_as_one_process(
+    settings, monkeypatch, caplog, workers
+):
     caplog.set_level(logging.INFO, logger="medsos.pipeline")
     write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W07"))
     # a landing file that cannot be read, to see rejections come back from a worker too
@@ -59,10 +66,13 @@ def parse_weeks(settings, run_id):
     manifest = batch.read_json(pipeline.FILES_JSON)
     parts = {
         part: (
-            pipeline.read_frame(batch.folder / part_file(pipeline.PARSED_POSTS, part),
-                                pipeline.POST_COLUMNS),
-            pipeline.read_frame(batch.folder / part_file(pipeline.ACCOUNT_DAILY, part),
-                                pipeline.ACCOUNT_DAILY_COLUMNS),
+            pipeline.read_frame(
+                batch.folder / part_file(pipeline.PARSED_POSTS, part), pipeline.POST_COLUMNS
+            ),
+            pipeline.read_frame(
+                batch.folder / part_file(pipeline.ACCOUNT_DAILY, part),
+                pipeline.ACCOUNT_DAILY_COLUMNS,
+            ),
         )
         for part in manifest["parts"]
     }
@@ -76,12 +86,17 @@ def test_a_backfill_parsed_by_workers_week_after_week_gives_the_same_weeks(setti
     monkeypatch.setattr(pipeline.parse, "PARSE_IN_PARALLEL_FROM", 1)
     monkeypatch.setattr(pipeline.parse, "PARSE_CHUNK", 4)
     monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "1")
+    monkeypatch.setattr(pipeline.parse, "READ_WEEKS", 1)
     c1, parts1, m1 = parse_weeks(settings, "alone")
-    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
-    c2, parts2, m2 = parse_weeks(settings, "workers")
     assert sorted(parts1) == ["2024-W06", "2024-W07", "2024-W08"]
     assert all(len(parts1[w][0]) > 0 for w in parts1)
-    assert c1 == c2 and m1 == m2 and sorted(parts1) == sorted(parts2)
-    for week in parts1:
-        assert parts1[week][0].equals(parts2[week][0]), week
-        assert parts1[week][1].equals(parts2[week][1]), week
+    # weeks read two at a time (the last alone) or all three at once, with workers: each
+    # week still gets exactly its own rows, in the same order
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    for read_weeks in (2, 3):
+        monkeypatch.setattr(pipeline.parse, "READ_WEEKS", read_weeks)
+        c2, parts2, m2 = parse_weeks(settings, f"workers{read_weeks}")
+        assert c1 == c2 and m1 == m2 and sorted(parts1) == sorted(parts2)
+        for week in parts1:
+            assert parts1[week][0].equals(parts2[week][0]), (week, read_weeks)
+            assert parts1[week][1].equals(parts2[week][1]), (week, read_weeks)
