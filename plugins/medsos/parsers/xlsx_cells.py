@@ -35,6 +35,7 @@ WORKSHEET_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relation
 
 
 _ROW, _CELL, _MERGE, _LINK = (f"{MAIN}{t}" for t in ("row", "c", "mergeCell", "hyperlink"))
+_IS, _V, _T, _RUN = (f"{MAIN}{t}" for t in ("is", "v", "t", "r"))
 _WANTED = frozenset((_ROW, _MERGE, _LINK))
 _DIGITS = "0123456789"
 # a cell reference's letters -> its column (A-ZZ), looked up instead of counted per cell
@@ -84,8 +85,9 @@ def _part(base_part: str, target: str) -> str:
 def _text(si: ET.Element) -> str:
     """A shared or inline string: its plain text and its rich-text runs joined (phonetic
     runs left out, as Excel shows them)."""
-    plain = si.findtext(f"{MAIN}t") or ""
-    return plain + "".join(r.findtext(f"{MAIN}t") or "" for r in si.findall(f"{MAIN}r"))
+    plain = si.findtext(_T) or ""
+    runs = si.findall(_RUN)
+    return plain + "".join(r.findtext(_T) or "" for r in runs) if runs else plain
 
 
 def _shared_strings(zf: zipfile.ZipFile, part: str | None) -> list[str]:
@@ -145,6 +147,13 @@ def _cells_of(ref: str) -> list[tuple[int, int]]:
     return [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
+def _row_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:  # '7.0' (some writers)
+        return int(float(text))
+
+
 def _number(text: str) -> int | float:
     if "." in text or "E" in text or "e" in text:
         return float(text)
@@ -161,9 +170,9 @@ class _Sheet:
     def _value(self, c: ET.Element) -> Any:
         kind = c.get("t", "n")
         if kind == "inlineStr":
-            is_ = c.find(f"{MAIN}is")
+            is_ = c.find(_IS)
             return None if is_ is None else _text(is_)
-        v = c.findtext(f"{MAIN}v")
+        v = c.findtext(_V)
         if not v:  # a formula never calculated leaves an empty <v/>
             return None
         if kind == "s":
@@ -197,7 +206,7 @@ class _Sheet:
             if tag == _ROW:
                 # the row number may be left out (then it follows the last one)
                 number = el.get("r")
-                r = int(float(number)) if number else r + 1
+                r = _row_number(number) if number else r + 1
                 col = 0
                 for c in el.iter(_CELL):
                     ref = c.get("r")
