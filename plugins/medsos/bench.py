@@ -11,7 +11,8 @@ One command, one set of generated exports (``medsos.national``), four measuremen
     shared strings resolved, every row materialised; DuckDB has no XLSX reader without
     an extension download.
 (b) medsos's path for the history (a year by default), as ``medsos backfill`` runs it:
-    one batch: find, parse (a week at a time), validate and load once, then build,
+    one batch: find, parse (two weeks at a time, written week by week), validate and load
+    once, then build,
     publish and the summaries once.
 (c) one more national week, incremental, on top of that history.
 (d) the same week on top of one week of history: a fresh warehouse that saw only the
@@ -384,8 +385,8 @@ def _finish(settings: Settings, week: str, sc: Scenario, timed: _Timer) -> None:
 def run_backfill(
     settings: Settings, history: list[str], timed: _Timer, progress: bool = True
 ) -> Scenario:
-    """(b): the history as ``medsos backfill`` loads it: one batch (listed once, parsed a
-    week at a time, validated and loaded once), tables built once."""
+    """(b): the history as ``medsos backfill`` loads it: one batch (listed once, parsed two
+    weeks at a time, validated and loaded once), tables built once."""
     from medsos import pipeline
 
     sc = Scenario("backfill", history)

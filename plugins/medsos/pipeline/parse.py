@@ -180,8 +180,7 @@ def _finish_part(
     then: Callable[[], Any] | None = None,
     ends: list[int] | None = None,
 ) -> tuple[list[list[dict[str, Any]]], list[pd.DataFrame], list[pd.DataFrame]]:
-    """Parse the rest of a started part: (each file's manifest fields, in order; its posts;
-    its account days).
+    """Parse the rest of a started part.
 
     This process reads its CSV groups with DuckDB, then takes the queued tasks from the
     back until it meets the workers, which take them from the front (it would otherwise
@@ -317,9 +316,9 @@ def parse_files(
     again: the DAG and the ``medsos`` command ask for workers, a script of your own
     should only do so under ``if __name__ == "__main__"``.
 
-    A batch of many weeks (``week_by_week``) is parsed a week at a time, each week's rows
-    written to files of their own; ``progress(week, files so far, rows so far)`` is called
-    after each.
+    A batch of many weeks (``week_by_week``) is read ``READ_WEEKS`` weeks at a time, each
+    week's rows written to files of their own; ``progress(week, files so far, rows so
+    far)`` is called after each week.
     """
     from medsos.parsers import csv_groups
 
@@ -328,8 +327,9 @@ def parse_files(
     for entry in manifest["files"]:
         entry.setdefault("parse_rejects", [])
     workers = _parse_workers(len(todo), workers)
-    # A batch of many weeks is parsed and written week by week: a year of rows as Python
-    # records would not fit in memory, and the progress bar moves a week at a time.
+    # A batch of many weeks is parsed a few weeks at a time and written week by week: a
+    # year of rows as Python records would not fit in memory, and the progress bar moves
+    # a week at a time.
     parts: dict[str, list[dict[str, Any]]] = {}
     if manifest.get("first_week"):
         # every week a part, a week without new files too: the progress goes week by week

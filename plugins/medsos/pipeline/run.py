@@ -71,8 +71,8 @@ def load_weeks(
     timed: Callable[..., Any] | None = None,
 ) -> dict[str, Any]:
     """Stages 1-4 for the weeks ``first_week`` … ``last_week`` as one batch (``medsos
-    backfill``): the landing zone is listed once, every file parsed (a week at a time,
-    ``progress`` called after each), validated with one GX context and loaded in one
+    backfill``): the landing zone is listed once, every file parsed (two weeks at a
+    time, ``progress`` called after each week), validated with one GX context and loaded in one
     transaction. The tables it leaves are those of weekly runs of each week in order
     (tests/test_backfill_batch.py): files are taken week by week, each compared with the
     weeks before it. ``timed(stage, fn, *args)`` runs each stage (the benchmark times them)."""
