@@ -12,8 +12,7 @@ One command, one set of generated exports (``medsos.national``), four measuremen
     an extension download.
 (b) medsos's path for the history (a year by default), as ``medsos backfill`` runs it:
     one batch: find, parse (two weeks at a time, written week by week), validate and load
-    once, then build,
-    publish and the summaries once.
+    once, then build, publish and the summaries once.
 (c) one more national week, incremental, on top of that history.
 (d) the same week on top of one week of history: a fresh warehouse that saw only the
     previous week (its landing zone holds only those two weeks, hard-linked).
