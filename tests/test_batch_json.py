@@ -32,3 +32,14 @@ def test_a_manifest_written_in_parts_reads_back_whole(tmp_path):
     assert batch.read_json("files.json") == json.loads(json.dumps(data, default=str))
     assert batch.read_json("files.json")["files"][5]["day"] == "2024-01-01"
     assert list(batch.read_json("files.json")["many_folders"]) == list(data["many_folders"])
+
+
+def test_what_only_pythons_json_reads_still_reads(tmp_path):
+    # the batch files are read by msgspec; json.dumps also writes NaN and Infinity, and
+    # a lone surrogate, which msgspec refuses: those files are read by json instead
+    data = {"median": float("nan"), "big": float("inf"), "text": "\ud800", "rows": [1, 2]}
+    batch = Batch(tmp_path, "2024-W01", "run")
+    batch.write_json("validation_results.json", data)
+    back = batch.read_json("validation_results.json")
+    assert back["median"] != back["median"] and back["big"] == float("inf")
+    assert back["text"] == "\ud800" and back["rows"] == [1, 2]

@@ -58,7 +58,16 @@ class Batch:
         return cls(Path(d["folder"]), d["week"], d["run_id"])
 
     def read_json(self, name: str) -> Any:
-        return json.loads((self.folder / name).read_text(encoding="utf-8"))
+        import msgspec
+
+        data = (self.folder / name).read_bytes()
+        try:
+            # twice as fast as json.loads on a year's manifest (0.5 s against 1 s), which
+            # each stage of a backfill reads
+            return msgspec.json.decode(data)
+        except msgspec.DecodeError:
+            # what only Python's json takes (NaN, which json.dumps writes; a lone surrogate)
+            return json.loads(data)
 
     def write_json(self, name: str, data: Any) -> None:
         with (self.folder / name).open("w", encoding="utf-8") as fh:
