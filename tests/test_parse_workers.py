@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from medsos import pipeline
@@ -100,3 +102,34 @@ def test_a_backfill_parsed_by_workers_week_after_week_gives_the_same_weeks(setti
         for week in parts1:
             assert parts1[week][0].equals(parts2[week][0]), (week, read_weeks)
             assert parts1[week][1].equals(parts2[week][1]), (week, read_weeks)
+
+
+def test_a_workers_group_rows_come_back_through_a_file_unchanged(tmp_path):
+    # a worker writes its CSV group rows to a Parquet file (a pipe would keep it waiting);
+    # read back they are the same rows, dtypes included, and the file is gone
+    from medsos.parsers import csv_groups
+    from medsos.pipeline.parse import _context, _spilled, _unspilled
+    from medsos.registry import load_offices
+
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    files = sorted(p for p in fixtures.rglob("*.csv") if "/youtube/" not in str(p))
+    office = load_offices()["35.07"]
+    entries = [
+        (
+            i,
+            str(p.relative_to(fixtures)),
+            _context(
+                {"relative_path": str(p.relative_to(fixtures)), "delivery_week": "2025-W10"}, office
+            ),
+        )
+        for i, p in enumerate(files)
+    ]
+    groups, _ = csv_groups.group_files(fixtures, entries)
+    read = csv_groups.read_groups(groups)
+    assert len(read.posts) > 100
+    spilled = _spilled(read)
+    assert len(spilled.posts) == 0 and Path(spilled.posts_file).is_file()
+    back = _unspilled(spilled)
+    pd.testing.assert_frame_equal(back.posts, read.posts)
+    assert back.outcomes == read.outcomes and back.left == read.left
+    assert not Path(spilled.posts_file).exists()

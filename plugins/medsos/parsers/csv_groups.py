@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
 import logging
 import os
 import tempfile
@@ -75,7 +76,48 @@ class Candidate:
     path: Path
     encoding: str  # 'utf-8' or 'utf-8-sig', as the row path names it
     lines: int  # physical lines, the header's included
-    body: bytes  # the bytes after the header line
+    body: bytes | None  # the bytes after the header line (None: to be read again)
+    body_size: int = -1  # their length, to see that the file read again is the same
+
+    def __post_init__(self) -> None:
+        if self.body is not None:
+            self.body_size = len(self.body)
+
+
+def without_bodies(groups: dict[str, list[Candidate]]) -> dict[str, list[Candidate]]:
+    """The groups as another process gets them: without the files' bytes, which it reads
+    again from the landing zone. A national week's CSV bodies are tens of megabytes,
+    and a pipe passes them in small pieces, each waiting for the sending process's
+    lock (the parse's busy process): reading them again from the page cache costs far
+    less."""
+    return {
+        key: [dataclasses.replace(c, body=None, body_size=c.body_size) for c in candidates]
+        for key, candidates in groups.items()
+    }
+
+
+def _with_bodies(candidates: list[Candidate]) -> tuple[list[Candidate], dict[int, str]]:
+    """The candidates with their bytes, read again where left out; a file whose bytes
+    changed since they were first read is for the row path, which reads it as it is now."""
+    ready: list[Candidate] = []
+    changed: dict[int, str] = {}
+    for c in candidates:
+        if c.body is not None:
+            ready.append(c)
+            continue
+        try:
+            data = c.path.read_bytes()
+        except OSError:
+            changed[c.position] = "unreadable when read again"
+            continue
+        if c.encoding == "utf-8-sig":
+            data = data[len(codecs.BOM_UTF8) :]
+        body = data.partition(b"\n")[2]
+        if len(body) != c.body_size:
+            changed[c.position] = "changed while the batch was read"
+            continue
+        ready.append(dataclasses.replace(c, body=body))
+    return ready, changed
 
 
 @dataclass
@@ -91,6 +133,9 @@ class GroupsRead:
     posts: pd.DataFrame  # POST_COLUMNS plus ``_position`` (the file's place in the list)
     outcomes: list[FileOutcome]
     left: dict[int, str]  # position -> why the row path reads that file
+    # a parse worker's rows travel as a Parquet file (medsos.pipeline.parse): ``posts``
+    # is then empty until the file is read
+    posts_file: str | None = None
 
 
 def sniff(data: bytes) -> tuple[str, str, int, bytes] | str:
@@ -183,7 +228,11 @@ def read_groups(groups: dict[str, list[Candidate]]) -> GroupsRead:
     frames: list[pd.DataFrame] = []
     outcomes: list[FileOutcome] = []
     left: dict[int, str] = {}
-    for header_line, candidates in groups.items():
+    for header_line, some in groups.items():
+        candidates, changed = _with_bodies(some)
+        left.update(changed)
+        if not candidates:
+            continue
         read = _read_group(header_line, candidates)
         if isinstance(read, str):
             left.update((c.position, read) for c in candidates)
@@ -254,7 +303,8 @@ def _connection():
 
 
 def _done_with(con) -> None:
-    if getattr(_kept, "con", None) is con:
+    kept = getattr(_kept, "con", None)
+    if kept is not None and kept is con:
         # what a group leaves behind (store_rejects' tables grow with every read)
         for table in ("cells", "temp.reject_errors", "temp.reject_scans"):
             con.execute(f"drop table if exists {table}")
@@ -301,6 +351,7 @@ def _load(
         fh.write(",".join(names).encode() + ending)
         for i in todo:
             body = candidates[i].body
+            assert body is not None, "read again by read_groups"
             fh.write(body)
             end = b"\r\n" if body.endswith(b"\r\n") else b"\n"
             # as wide as the header, so DuckDB's sniffer sees one shape of row
