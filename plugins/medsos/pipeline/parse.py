@@ -25,7 +25,7 @@ import pandas as pd
 
 from medsos import landing, weeks
 from medsos.config import Settings
-from medsos.parsers.base import ACCOUNT_DAILY_COLUMNS, POST_COLUMNS, FileContext, frame
+from medsos.parsers.base import ACCOUNT_DAILY_COLUMNS, POST_COLUMNS, FileContext, conform, frame
 from medsos.parsers.sheets import ParseError, read_raw
 from medsos.pipeline.batch import (
     ACCOUNT_DAILY,
@@ -111,10 +111,35 @@ def _start_worker() -> None:
     csv_groups.keep_connection_for_good()  # a worker reads groups week after week
 
 
-def _parse_chunk(
-    landing_root: Path, entries: list[dict[str, Any]]
-) -> list[tuple[dict[str, Any], list, list]]:
-    return [_parse_entry(landing_root, e) for e in entries]
+@dataclass
+class _Rows:
+    """Files read by the row path: each one's manifest fields, and their posts and account
+    days as columns (lists of values, ``POST_COLUMNS`` / ``ACCOUNT_DAILY_COLUMNS``) with
+    each row's file (an index into ``fields``). Taken apart where the files were read:
+    picking each column out of the records is a tenth of a week's parse, which the
+    task's process, the busier one, need not do for the workers' files."""
+
+    fields: list[dict[str, Any]]
+    posts: dict[str, list[Any]]
+    post_files: list[int]
+    days: dict[str, list[Any]]
+    day_files: list[int]
+
+
+def _rows_of(results: list[tuple[dict[str, Any], list, list]]) -> _Rows:
+    posts = [r for _, p, _ in results for r in p]
+    days = [r for _, _, d in results for r in d]
+    return _Rows(
+        [f for f, _, _ in results],
+        {name: [r.get(name) for r in posts] for name in POST_COLUMNS},
+        [k for k, (_, p, _) in enumerate(results) for _ in p],
+        {name: [r.get(name) for r in days] for name in ACCOUNT_DAILY_COLUMNS},
+        [k for k, (_, _, d) in enumerate(results) for _ in d],
+    )
+
+
+def _parse_chunk(landing_root: Path, entries: list[dict[str, Any]]) -> _Rows:
+    return _rows_of([_parse_entry(landing_root, e) for e in entries])
 
 
 @dataclass
@@ -263,12 +288,12 @@ def _finish_part(
         for i, f in enumerate(futures):
             if not ran_here[i]:
                 done[i] = f.result()
-        results: list[tuple[dict[str, Any], list, list]] = []
+        chunks: list[_Rows] = []
         for (kind, _), d in zip(tasks, done, strict=True):
             if kind == "groups":
                 reads.append(_unspilled(d))
             else:
-                results.extend(d)
+                chunks.append(d)
     except BaseException:
         started.cancel()
         _drop_spilled(done, futures)
@@ -287,34 +312,45 @@ def _finish_part(
         )
     read = csv_groups.combine(reads) if reads else None
     fields: list[dict[str, Any] | None] = [None] * len(entries)
-    positions: list[int] = []
+    posts_by_rows: dict[str, list[Any]] = {name: [] for name in POST_COLUMNS}
+    days_by_rows: dict[str, list[Any]] = {name: [] for name in ACCOUNT_DAILY_COLUMNS}
+    post_positions: list[int] = []
     day_positions: list[int] = []
-    post_records: list[dict[str, Any]] = []
-    daily_records: list[dict[str, Any]] = []
 
-    def take(i: int, result: tuple[dict[str, Any], list, list]) -> None:
-        updated, posts_part, daily_part = result
-        fields[i] = updated
-        post_records.extend(posts_part)
-        daily_records.extend(daily_part)
-        positions.extend([i] * len(posts_part))
-        day_positions.extend([i] * len(daily_part))
+    def take(at: list[int], rows: _Rows) -> None:
+        """The row path's files ``at`` (positions in the part), read as ``rows``."""
+        for i, updated in zip(at, rows.fields, strict=True):
+            fields[i] = updated
+        for name, values in rows.posts.items():
+            posts_by_rows[name] += values
+        for name, values in rows.days.items():
+            days_by_rows[name] += values
+        post_positions.extend(at[k] for k in rows.post_files)
+        day_positions.extend(at[k] for k in rows.day_files)
 
-    for i, result in zip(started.first, results, strict=True):
-        take(i, result)
+    first = iter(started.first)
+    for rows in chunks:
+        take([next(first) for _ in rows.fields], rows)
     if read is not None:
         for outcome in read.outcomes:
             fields[outcome.position] = outcome.fields
     group_sets = [started.groups, *(payload for kind, payload in tasks if kind == "groups")]
     grouped = sorted(c.position for g in group_sets for members in g.values() for c in members)
-    for i in grouped:
-        if fields[i] is None:  # a file the DuckDB path left to the row path
-            take(i, _parse_entry(landing_root, entries[i]))
+    # a file the DuckDB path left to the row path
+    again = [i for i in grouped if fields[i] is None]
+    if again:
+        take(again, _parse_chunk(landing_root, [entries[i] for i in again]))
     # the files' rows in manifest order, whichever path read them
     posts = _in_order(
-        frame(post_records, POST_COLUMNS), positions, read.posts if read is not None else None
+        [
+            _columns_frame(posts_by_rows, POST_COLUMNS, post_positions),
+            *([read.posts] if read is not None else []),
+        ],
+        POST_COLUMNS,
     )
-    days = _in_order(frame(daily_records, ACCOUNT_DAILY_COLUMNS), day_positions, None)
+    days = _in_order(
+        [_columns_frame(days_by_rows, ACCOUNT_DAILY_COLUMNS, day_positions)], ACCOUNT_DAILY_COLUMNS
+    )
     done_fields = [f or {} for f in fields]
     ends = ends or [len(entries)]
     starts = [0, *ends[:-1]]
@@ -349,15 +385,26 @@ def _parse_part(
     return fields, posts, days
 
 
-def _in_order(rows: pd.DataFrame, positions: list[int], more: pd.DataFrame | None) -> pd.DataFrame:
-    """``rows`` (whose files are at ``positions``) and ``more`` (with ``_position``) in
-    the order of their files, each file's rows in their own order, with ``_position``."""
-    rows = rows.assign(_position=np.asarray(positions, dtype=np.int64))
-    if more is not None and len(more):
-        rows = pd.concat([rows, more], ignore_index=True)
-    elif all(a <= b for a, b in zip(positions, positions[1:], strict=False)):
-        return rows
-    return rows.sort_values("_position", kind="stable").reset_index(drop=True)
+def _columns_frame(
+    values: dict[str, list[Any]], columns: dict[str, str], positions: list[int]
+) -> pd.DataFrame:
+    return conform(pd.DataFrame(values, columns=list(columns)), columns).assign(
+        _position=np.asarray(positions, dtype=np.int64)
+    )
+
+
+def _in_order(frames: list[pd.DataFrame], columns: dict[str, str]) -> pd.DataFrame:
+    """The rows of ``frames`` (each with ``_position``, its file's place in the part) in
+    the order of their files, each file's rows in their own order (a file's rows are all
+    in one frame), with ``_position``."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return frame([], columns).assign(_position=np.zeros(0, dtype=np.int64))
+    rows = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    position = rows["_position"].to_numpy()
+    if len(position) and (np.diff(position) < 0).any():
+        rows = rows.sort_values("_position", kind="stable")
+    return rows.reset_index(drop=True)
 
 
 def parse_files(
