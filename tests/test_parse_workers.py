@@ -65,6 +65,13 @@ def test_worker_processes_give_the_same_batch_as_one_process(
 def parse_weeks(settings, run_id):
     batch = pipeline.find_new_files(settings, "2024-W08", run_id, first_week="2024-W06")
     counts = pipeline.parse_files(settings, batch)
+    # the connections kept for the parse are closed with it: none holds DuckDB's memory
+    # into validation
+    from medsos.parsers import csv_groups
+    from medsos.pipeline import batch as batch_module
+
+    assert getattr(batch_module._frames, "con", None) is None
+    assert getattr(csv_groups._kept, "con", None) is None
     manifest = batch.read_json(pipeline.FILES_JSON)
     parts = {
         part: (

@@ -32,6 +32,8 @@ from medsos.pipeline.batch import (
     FILES_JSON,
     PARSED_POSTS,
     Batch,
+    frames_connection_kept,
+    keep_frames_connection_for_good,
     part_file,
     read_frame,
     run_week_of,
@@ -108,7 +110,9 @@ def _start_worker() -> None:
 
     global _in_worker
     _in_worker = True
-    csv_groups.keep_connection_for_good()  # a worker reads groups week after week
+    # a worker reads groups and writes their rows week after week
+    csv_groups.keep_connection_for_good()
+    keep_frames_connection_for_good()
 
 
 @dataclass
@@ -459,6 +463,7 @@ def parse_files(
             else spawn_pool(workers - 1, _start_worker)
         ) as pool,
         csv_groups.connection_kept(),
+        frames_connection_kept(),
     ):
         # Weeks are read READ_WEEKS at a time (each CSV group read costs a fixed part),
         # and each read is started (its files queued for the workers) before the one
