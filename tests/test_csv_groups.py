@@ -103,9 +103,11 @@ def test_every_fixture_and_real_export_reads_the_same_both_ways(monkeypatch):
     assert any(r.endswith("utf16.csv") for r in why)
     assert all(why[r] for r in why)
     # YouTube's tables: a header no column reader knows, the row path's at once
-    assert {r for r, reason in why.items() if reason == csv_groups.NO_COLUMN_READER} >= {
-        r for r in why if "/youtube/" in r and r.endswith(".csv") and "utf16" not in r
-    } != set()
+    assert (
+        {r for r, reason in why.items() if reason == csv_groups.NO_COLUMN_READER}
+        >= {r for r in why if "/youtube/" in r and r.endswith(".csv") and "utf16" not in r}
+        != set()
+    )
 
 
 # the fixture as Meta writes it (LF; the fixture file itself was saved with CRLF)
@@ -286,3 +288,31 @@ def test_a_kept_connection_reads_every_group_as_a_fresh_one(monkeypatch, tmp_pat
             assert con.sql("select table_name from duckdb_tables()").fetchall() == []
     assert csv_groups._kept.con is None  # closed with the block
     assert any(r.left for r in alone)  # the broken file was refused, as meant
+
+
+def test_a_file_changed_before_a_worker_reads_it_again_goes_to_the_row_path(tmp_path):
+    # a worker gets the files' paths, not their bytes (csv_groups.without_bodies): a file
+    # rewritten meanwhile (another length, or the same length saved again) is not read
+    # with what was seen of it before; the row path reads it as it is now
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (tmp_path / name).write_bytes(CLEAN_IG)
+    entries = _entries(tmp_path, sorted(tmp_path.glob("*.csv")))
+    office = load_offices()[OFFICE]
+    files = [(i, e["relative_path"], _context(e, office)) for i, e in enumerate(entries)]
+    groups, _ = csv_groups.group_files(tmp_path, files)
+    sent = csv_groups.without_bodies(groups)
+    assert all(c.body is None for members in sent.values() for c in members)
+    (tmp_path / "b.csv").write_bytes(CLEAN_IG + _lines(CLEAN_IG)[-2])  # a row more
+    same_size = CLEAN_IG.replace(b",950,", b",951,")
+    assert len(same_size) == len(CLEAN_IG) and same_size != CLEAN_IG
+    (tmp_path / "c.csv").write_bytes(same_size)
+    stat = (tmp_path / "c.csv").stat()
+    os.utime(tmp_path / "c.csv", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    read = csv_groups.read_groups(sent)
+    assert [entries[o.position]["relative_path"] for o in read.outcomes] == ["a.csv"]
+    assert read.left == {
+        1: "changed while the batch was read",
+        2: "changed while the batch was read",
+    }
+    alone = csv_groups.read_groups({k: v[:1] for k, v in groups.items()})
+    pd.testing.assert_frame_equal(read.posts, alone.posts)

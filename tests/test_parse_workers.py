@@ -140,3 +140,62 @@ def test_a_workers_group_rows_come_back_through_a_file_unchanged(tmp_path):
     pd.testing.assert_frame_equal(back.posts, read.posts)
     assert back.outcomes == read.outcomes and back.left == read.left
     assert not Path(spilled.posts_file).exists()
+
+
+def _spills() -> set[Path]:
+    import tempfile
+
+    from medsos.pipeline.parse import SPILL_PREFIX
+
+    return set(Path(tempfile.gettempdir()).glob(f"{SPILL_PREFIX}*"))
+
+
+def test_a_backfills_workers_send_their_groups_rows_through_files_and_leave_none(
+    settings, monkeypatch
+):
+    # with its workers kept (as ``medsos backfill`` runs), a worker reads the CSV groups
+    # but the biggest and sends their rows back as a file, read and removed here; the
+    # weeks are those of one process
+    write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W08"))
+    monkeypatch.setattr(pipeline.parse, "PARSE_IN_PARALLEL_FROM", 1)
+    monkeypatch.setattr(pipeline.parse, "PARSE_CHUNK", 4)
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "1")
+    c1, parts1, m1 = parse_weeks(settings, "alone")
+    before = _spills()
+    came_back: list[str] = []
+    unspilled = pipeline.parse._unspilled
+
+    def noted(read):
+        if read.posts_file:
+            came_back.append(read.posts_file)
+        return unspilled(read)
+
+    monkeypatch.setattr(pipeline.parse, "_unspilled", noted)
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    with pipeline.parse_workers_kept():
+        c2, parts2, m2 = parse_weeks(settings, "kept")
+    assert came_back, "no worker sent its group rows through a file"
+    assert c1 == c2 and m1 == m2
+    for week in parts1:
+        assert parts1[week][0].equals(parts2[week][0]), week
+    assert _spills() == before  # every file read was removed
+
+
+def test_a_parse_stopped_midway_leaves_no_files_of_rows(settings, monkeypatch):
+    # the next read is queued (its groups possibly read by the worker already) when the
+    # parse stops: the rows' files of its groups are removed as its tasks end
+    write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W08"))
+    monkeypatch.setattr(pipeline.parse, "PARSE_IN_PARALLEL_FROM", 1)
+    monkeypatch.setattr(pipeline.parse, "READ_WEEKS", 1)
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    before = _spills()
+
+    def stop(week, files, rows):
+        raise KeyboardInterrupt  # as Ctrl-C after the first week
+
+    with pipeline.parse_workers_kept():
+        batch = pipeline.find_new_files(settings, "2024-W08", "stopped", first_week="2024-W06")
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.parse_files(settings, batch, progress=stop)
+    # the pool is shut down with its block: every task has ended and been cleared up
+    assert _spills() == before

@@ -78,6 +78,7 @@ class Candidate:
     lines: int  # physical lines, the header's included
     body: bytes | None  # the bytes after the header line (None: to be read again)
     body_size: int = -1  # their length, to see that the file read again is the same
+    modified_ns: int = 0  # the file's time when it was first read, to the same end
 
     def __post_init__(self) -> None:
         if self.body is not None:
@@ -91,7 +92,10 @@ def without_bodies(groups: dict[str, list[Candidate]]) -> dict[str, list[Candida
     lock (the parse's busy process): reading them again from the page cache costs far
     less."""
     return {
-        key: [dataclasses.replace(c, body=None, body_size=c.body_size) for c in candidates]
+        key: [
+            dataclasses.replace(c, body=None, body_size=c.body_size, modified_ns=c.modified_ns)
+            for c in candidates
+        ]
         for key, candidates in groups.items()
     }
 
@@ -106,6 +110,7 @@ def _with_bodies(candidates: list[Candidate]) -> tuple[list[Candidate], dict[int
             ready.append(c)
             continue
         try:
+            modified_ns = c.path.stat().st_mtime_ns
             data = c.path.read_bytes()
         except OSError:
             changed[c.position] = "unreadable when read again"
@@ -113,7 +118,7 @@ def _with_bodies(candidates: list[Candidate]) -> tuple[list[Candidate], dict[int
         if c.encoding == "utf-8-sig":
             data = data[len(codecs.BOM_UTF8) :]
         body = data.partition(b"\n")[2]
-        if len(body) != c.body_size:
+        if len(body) != c.body_size or modified_ns != c.modified_ns:
             changed[c.position] = "changed while the batch was read"
             continue
         ready.append(dataclasses.replace(c, body=body))
@@ -193,6 +198,7 @@ def group_files(
             continue
         path = landing_root / rel
         try:
+            modified_ns = path.stat().st_mtime_ns
             data = path.read_bytes()
         except OSError:
             left[position] = "unreadable"  # the row path says what is wrong with it
@@ -209,7 +215,7 @@ def group_files(
         # files ending their lines differently are read apart: DuckDB takes one line
         # ending per read (a CRLF file may still hold LF inside a quoted cell)
         key = header + ("\r\n" if first_line.endswith(b"\r") else "\n")
-        candidate = Candidate(position, ctx, path, encoding, lines, rest)
+        candidate = Candidate(position, ctx, path, encoding, lines, rest, modified_ns=modified_ns)
         if first_line not in known:
             known[first_line] = readable(key, [candidate])
         if not known[first_line]:
@@ -303,13 +309,21 @@ def _connection():
 
 
 def _done_with(con) -> None:
+    import duckdb
+
     kept = getattr(_kept, "con", None)
     if kept is not None and kept is con:
-        # what a group leaves behind (store_rejects' tables grow with every read)
-        for table in ("cells", "temp.reject_errors", "temp.reject_scans"):
-            con.execute(f"drop table if exists {table}")
-    else:
+        try:
+            # what a group leaves behind (store_rejects' tables grow with every read)
+            for table in ("cells", "temp.reject_errors", "temp.reject_scans"):
+                con.execute(f"drop table if exists {table}")
+            return
+        except duckdb.Error:
+            _kept.con = None  # a connection DuckDB gave up on is not used again
+    try:
         con.close()
+    except duckdb.Error:
+        log.warning("a DuckDB connection for CSV groups could not be closed", exc_info=True)
 
 
 def _parser_for(header: list[str], first: Candidate):

@@ -160,7 +160,10 @@ class _Started:
 
     def cancel(self) -> None:
         for f in self.futures:
-            f.cancel()  # a stopped task must not wait for the rest of the batch
+            # a stopped task must not wait for the rest of the batch; one already running
+            # or done leaves no file of rows behind once it ends
+            if not f.cancel():
+                f.add_done_callback(_drop_spill_of)
 
 
 def _run_task(landing_root: Path, task: tuple[str, Any]) -> Any:
@@ -210,19 +213,21 @@ def _unspilled(read):
     return dataclasses.replace(read, posts=posts, posts_file=None)
 
 
-def _drop_spilled(done: list[Any], futures: list[Any]) -> None:
-    """After a failure: remove the files of the group reads that were spilled."""
+def _drop_spilled(done: list[Any]) -> None:
+    """After a failure: remove the files of the group reads that were spilled (those of
+    the tasks still running go when they end, ``_Started.cancel``)."""
     import os
 
-    finished = [
-        *done,
-        *(f.result() for f in futures if f.done() and not f.cancelled() and f.exception() is None),
-    ]
-    for d in finished:
+    for d in done:
         name = getattr(d, "posts_file", None)
         if name:
             with contextlib.suppress(OSError):
                 os.unlink(name)
+
+
+def _drop_spill_of(future: Any) -> None:
+    if not future.cancelled() and future.exception() is None:
+        _drop_spilled([future.result()])
 
 
 def _start_part(
@@ -300,7 +305,7 @@ def _finish_part(
                 chunks.append(d)
     except BaseException:
         started.cancel()
-        _drop_spilled(done, futures)
+        _drop_spilled(done)
         raise
     if futures:
 
@@ -335,6 +340,7 @@ def _finish_part(
     first = iter(started.first)
     for rows in chunks:
         take([next(first) for _ in rows.fields], rows)
+    assert next(first, None) is None, "every file of the row path read once"
     if read is not None:
         for outcome in read.outcomes:
             fields[outcome.position] = outcome.fields
@@ -486,21 +492,22 @@ def parse_files(
             try:
                 ends = list(itertools.accumulate(len(es) for _, es in read))
                 per_week = _finish_part(started, settings.landing, start_next, ends)
+                for (part, entries), fields, posts, days in zip(read, *per_week, strict=True):
+                    for entry, updated in zip(entries, fields, strict=True):
+                        entry.update(updated)
+                    write_frame(posts, batch.folder / part_file(PARSED_POSTS, part))
+                    write_frame(days, batch.folder / part_file(ACCOUNT_DAILY, part))
+                    manifest["parts"][part] = {"posts": len(posts), "days": len(days)}
+                    posts_parsed += len(posts)
+                    days_parsed += len(days)
+                    files_done += len(entries)
+                    if progress is not None:
+                        progress(part, files_done, posts_parsed + days_parsed)
             except BaseException:
+                # the next read, queued already, is stopped with this one
                 for other in following:
                     other.cancel()
                 raise
-            for (part, entries), fields, posts, days in zip(read, *per_week, strict=True):
-                for entry, updated in zip(entries, fields, strict=True):
-                    entry.update(updated)
-                write_frame(posts, batch.folder / part_file(PARSED_POSTS, part))
-                write_frame(days, batch.folder / part_file(ACCOUNT_DAILY, part))
-                manifest["parts"][part] = {"posts": len(posts), "days": len(days)}
-                posts_parsed += len(posts)
-                days_parsed += len(days)
-                files_done += len(entries)
-                if progress is not None:
-                    progress(part, files_done, posts_parsed + days_parsed)
     batch.write_json(FILES_JSON, manifest)
     counts = {
         "files_parsed": sum(1 for e in manifest["files"] if e["status"] == "parsed"),
