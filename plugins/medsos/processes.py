@@ -110,3 +110,66 @@ class OneAhead:
             assert future is not None
             done[k] = future.result()
         return done
+
+
+class KeptPerThread:
+    """A connection per thread, kept inside a ``kept()`` block (or for the thread's life:
+    ``keep_for_good``, a worker's initializer) and closed at its end; outside one, each
+    ``using()`` opens its own and closes it. ``tidy(con)`` clears what a use of a kept
+    connection leaves behind; a connection it fails on is closed, not used again."""
+
+    def __init__(self, make: Callable[[], Any], tidy: Callable[[Any], None] | None = None):
+        import threading
+
+        self._make, self._tidy = make, tidy
+        self.local = threading.local()  # .con: the kept connection; .keeping
+
+    def kept(self):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def block():
+            if getattr(self.local, "keeping", False):
+                yield
+                return
+            self.local.keeping = True
+            try:
+                yield
+            finally:
+                self.local.keeping = False
+                con, self.local.con = getattr(self.local, "con", None), None
+                if con is not None:
+                    con.close()
+
+        return block()
+
+    def keep_for_good(self) -> None:
+        self.local.keeping = True
+
+    def using(self):
+        from contextlib import contextmanager
+
+        @contextmanager
+        def block():
+            con = getattr(self.local, "con", None)
+            if con is None:
+                con = self._make()
+                if getattr(self.local, "keeping", False):
+                    self.local.con = con
+            try:
+                yield con
+            finally:
+                self._done(con)
+
+        return block()
+
+    def _done(self, con: Any) -> None:
+        if getattr(self.local, "con", None) is con:
+            if self._tidy is None:
+                return
+            try:
+                self._tidy(con)
+                return
+            except Exception:  # noqa: BLE001 - a connection its own clean-up fails on
+                self.local.con = None
+        con.close()

@@ -37,8 +37,6 @@ import dataclasses
 import logging
 import os
 import tempfile
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +47,7 @@ import pandas as pd
 from medsos.parsers.base import FileContext
 from medsos.parsers.columns import Columns
 from medsos.parsers.sheets import ParseError, RawFile, RawSheet, header_index
+from medsos.processes import KeptPerThread
 
 log = logging.getLogger(__name__)
 
@@ -271,59 +270,26 @@ def combine(reads: list[GroupsRead]) -> GroupsRead:
 # keeps one DuckDB connection: opening one costs about 12 ms, and a national week reads
 # four groups. One thread: each query's threads cost more than these small tables gain
 # (a column's select 0.8 ms against 0.25 ms), and the processes already share the cores.
-_kept = threading.local()
-
-
-@contextmanager
-def connection_kept():
-    """Read the groups of every ``read_groups`` call of this thread, inside the block, on
-    one DuckDB connection, closed at the end of the block."""
-    if getattr(_kept, "keeping", False):
-        yield
-        return
-    _kept.keeping = True
-    try:
-        yield
-    finally:
-        _kept.keeping = False
-        con, _kept.con = getattr(_kept, "con", None), None
-        if con is not None:
-            con.close()
-
-
-def keep_connection_for_good() -> None:
-    """For a worker process (a pool's initializer): keep the connection as long as it lives."""
-    _kept.keeping = True
-
-
-def _connection():
+def _new_connection():
     import duckdb
 
-    con = getattr(_kept, "con", None)
-    if con is None:
-        con = duckdb.connect(config={"threads": 1})
-        con.execute("set enable_progress_bar = false")
-        if getattr(_kept, "keeping", False):
-            _kept.con = con
+    con = duckdb.connect(config={"threads": 1})
+    con.execute("set enable_progress_bar = false")
     return con
 
 
-def _done_with(con) -> None:
-    import duckdb
+def _tidy(con) -> None:
+    # what a group leaves behind (store_rejects' tables grow with every read)
+    for table in ("cells", "temp.reject_errors", "temp.reject_scans"):
+        con.execute(f"drop table if exists {table}")
 
-    kept = getattr(_kept, "con", None)
-    if kept is not None and kept is con:
-        try:
-            # what a group leaves behind (store_rejects' tables grow with every read)
-            for table in ("cells", "temp.reject_errors", "temp.reject_scans"):
-                con.execute(f"drop table if exists {table}")
-            return
-        except duckdb.Error:
-            _kept.con = None  # a connection DuckDB gave up on is not used again
-    try:
-        con.close()
-    except duckdb.Error:
-        log.warning("a DuckDB connection for CSV groups could not be closed", exc_info=True)
+
+_connections = KeptPerThread(_new_connection, _tidy)
+_kept = _connections.local
+# every ``read_groups`` call of this thread inside the block reads on one connection
+connection_kept = _connections.kept
+# for a worker process (a pool's initializer): the connection kept as long as it lives
+keep_connection_for_good = _connections.keep_for_good
 
 
 def _parser_for(header: list[str], first: Candidate):
@@ -410,8 +376,7 @@ def _read_group(key: str, candidates: list[Candidate]) -> GroupsRead | str:
         return "a header no column reader recognises"
     names = [f"c{i}" for i in range(width)]  # the SQL below is built from these and constants
     used = sorted(set(header_index(RawSheet(None, header, []), parser.column_aliases).values()))
-    con = _connection()
-    try:
+    with _connections.using() as con:
         # Cells stay as written (Columns strips them as str.strip() does); only the
         # parser's columns are kept, with their line breaks counted for the row's line
         # number. A line break in another column leaves the file's line count short:
@@ -476,8 +441,6 @@ def _read_group(key: str, candidates: list[Candidate]) -> GroupsRead | str:
         file_no, line = file_no[~blank], line[~blank]
         cols = Columns(con, header, file_no, line, [c.ctx for c in candidates])
         posts = parser.read_columns(cols)
-    finally:
-        _done_with(con)
     if posts is None:
         return "without a column the parser requires"
     bad_files = set(np.unique(file_no[cols.bad]).tolist())

@@ -21,9 +21,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +33,7 @@ import pandas as pd
 from medsos.parsers.base import ACCOUNT_DAILY_COLUMNS as ACCOUNT_DAILY_COLUMNS
 from medsos.parsers.base import POST_COLUMNS as POST_COLUMNS
 from medsos.parsers.base import conform
+from medsos.processes import KeptPerThread
 
 FILES_JSON = "files.json"
 PARSED_POSTS = "parsed_posts.parquet"
@@ -120,43 +118,19 @@ def _safe(name: str) -> str:
 # week, and its workers' rows) keeps one in-memory DuckDB connection for them
 # (``frames_connection_kept``): opening one costs about 12 ms. Elsewhere each call has
 # its own, so no connection holds DuckDB's memory beyond the stage that used it.
-_frames = threading.local()
+def _new_frames_connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    return con
 
 
-@contextmanager
-def frames_connection_kept():
-    """Write and read the batch's Parquet files on one connection inside the block."""
-    if getattr(_frames, "keeping", False):
-        yield
-        return
-    _frames.keeping = True
-    try:
-        yield
-    finally:
-        _frames.keeping = False
-        con, _frames.con = getattr(_frames, "con", None), None
-        if con is not None:
-            con.close()
-
-
-def keep_frames_connection_for_good() -> None:
-    """For a worker process (a pool's initializer): one connection as long as it lives."""
-    _frames.keeping = True
-
-
-@contextmanager
-def _frames_connection() -> Iterator[duckdb.DuckDBPyConnection]:
-    con = getattr(_frames, "con", None)
-    if con is None:
-        con = duckdb.connect()
-        con.execute("set TimeZone = 'UTC'")
-        if getattr(_frames, "keeping", False):
-            _frames.con = con
-    try:
-        yield con
-    finally:
-        if getattr(_frames, "con", None) is not con:
-            con.close()
+_connections = KeptPerThread(_new_frames_connection)
+_frames = _connections.local
+# the batch's Parquet files written and read on one connection inside the block
+frames_connection_kept = _connections.kept
+# for a worker process (a pool's initializer): one connection as long as it lives
+keep_frames_connection_for_good = _connections.keep_for_good
+_frames_connection = _connections.using
 
 
 def write_frame(df: pd.DataFrame, path: Path) -> None:
