@@ -39,6 +39,7 @@ from medsos.parsers.sheets import read_raw as read_raw
 from medsos.parsers.values import META_CLOCK as META_CLOCK
 from medsos.parsers.values import MISSING_MARKERS as MISSING_MARKERS
 from medsos.parsers.values import (
+    COUNT_LIMIT,
     cell_text,
     id_text,
     is_missing,
@@ -260,6 +261,12 @@ class Row:
             raise CellError(self.header(name), value, str(exc)) from exc
 
     def count(self, name: str, decimal_comma: bool = False) -> int | None:
+        i = self.index.get(name)
+        if i is not None and i < len(self.cells):
+            v = self.cells[i]
+            # a workbook's number cell: what parse_count gives it, without the way there
+            if type(v) is int and -COUNT_LIMIT < v < COUNT_LIMIT:
+                return v
         return self._convert(name, parse_count, decimal_comma=decimal_comma)
 
     def decimal(self, name: str, decimal_comma: bool = False) -> float | None:

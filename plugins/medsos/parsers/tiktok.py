@@ -75,6 +75,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, cast
 
 from medsos.parsers.api_pull import ApiPull, ApiPullParser, api_count, api_field, api_id_check
@@ -168,6 +169,7 @@ def week_end_day(ctx: FileContext) -> date:
     return (to_local(ctx.snapshot_at, ctx.tz) - timedelta(microseconds=1)).date()
 
 
+@lru_cache(maxsize=65536)  # a day label is resolved for every video and every follower day
 def latest_on_or_before(month: int, day: int, limit: date) -> date:
     """``month``/``day`` in the latest year that puts it on or before ``limit``."""
     for year in range(limit.year, limit.year - 9, -1):  # 29 February: up to 8 years back
@@ -189,8 +191,16 @@ def read_day(value: Any) -> date | tuple[int, int]:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return excel_serial_to_datetime(float(value)).date()
-    text = str(value).strip()
-    m = re.fullmatch(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})", text)
+    return _day_of_text(value if isinstance(value, str) else str(value))
+
+
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
+
+
+@lru_cache(maxsize=65536)  # the same labels ('March 8') in every office's file
+def _day_of_text(value: str) -> date | tuple[int, int]:
+    text = value.strip()
+    m = _YEAR_MONTH_DAY.fullmatch(text)
     if m:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     year, month, day = parse_day_month(text)
@@ -206,6 +216,7 @@ def day_of(value: Any, reference: date) -> date:
 # --------------------------------------------------------------------------- days in order
 
 
+@lru_cache(maxsize=65536)  # compared for every pair of neighbouring days of every file
 def _steps_forward(earlier: tuple[int, int], later: tuple[int, int]) -> int:
     """Days from ``earlier`` to ``later`` going forward in time (0 when the same day);
     counted in a leap year, so a day off around 29 February, which does not matter for
@@ -405,12 +416,19 @@ def export_time(raw: RawFile, idx: dict[str, int], rows: list[Row], ctx: FileCon
     by_row: dict[int, datetime] = {}
     days: dict[str, tuple[date | tuple[int, int], int]] = {}  # text -> (day, first row)
     unreadable: dict[str, int] = {}
+    instants: dict[tuple[type, Any], datetime] = {}  # a file's rows mostly repeat one time
     for row in rows:
         value = row.raw("generated")
         if is_missing(value):
             continue
         try:
-            by_row[row.number] = to_instant(parse_fixed_datetime(value, GENERATED_FORMATS), ctx.tz)
+            seen = (type(value), value)  # by type too: 1 and True are equal keys
+            instant = instants.get(seen)
+            if instant is None:
+                instant = instants[seen] = to_instant(
+                    parse_fixed_datetime(value, GENERATED_FORMATS), ctx.tz
+                )
+            by_row[row.number] = instant
             continue
         except ValueError:
             pass

@@ -152,13 +152,18 @@ def parse_fixed_datetime(value: Any, formats: tuple[str, ...]) -> datetime:
         return datetime.combine(value, time())
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return excel_serial_to_datetime(float(value))
-    text = _SPACES.sub(" ", str(value).strip())
-    if _SERIAL.fullmatch(text):
-        return excel_serial_to_datetime(float(text))
-    parsed = _strptime_first(text, formats)
+    parsed = _fixed_text(value if isinstance(value, str) else str(value), formats)
     if parsed is None:
         raise ValueError(f"not a date in the expected format ({' or '.join(formats)}): {value!r}")
     return parsed
+
+
+@lru_cache(maxsize=65536)  # a file's rows repeat one export time; 'March 8' is tried per post
+def _fixed_text(value: str, formats: tuple[str, ...]) -> datetime | None:
+    text = _SPACES.sub(" ", value.strip())
+    if _SERIAL.fullmatch(text):
+        return excel_serial_to_datetime(float(text))  # raises for a serial out of range
+    return _strptime_first(text, formats)
 
 
 _SPACES = re.compile(r"\s+")
@@ -196,6 +201,8 @@ def cell_text(value: Any) -> str | None:
     return text if text.strip() != "" else None
 
 
+_DAY_MONTH_MARKS = re.compile(r"[,.]")
+
 # Month names as exports write them, English and Indonesian, full and abbreviated.
 MONTHS: dict[str, int] = {}
 for _number, _names in enumerate(
@@ -226,7 +233,12 @@ def parse_day_month(value: Any) -> tuple[int | None, int, int]:
     (English or Indonesian names, abbreviated or not); the year is None when the text
     has none. Raises ValueError otherwise.
     """
-    text = re.sub(r"[,.]", " ", str(value).strip().lower())
+    return _day_month(value if isinstance(value, str) else str(value))
+
+
+@lru_cache(maxsize=65536)  # the same day label repeats in every row and every office's file
+def _day_month(value: str) -> tuple[int | None, int, int]:
+    text = _DAY_MONTH_MARKS.sub(" ", value.strip().lower())
     parts = text.split()
     words = [p for p in parts if p.isalpha()]
     numbers = [p for p in parts if p.isdigit()]
