@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from medsos.config import Settings
+from medsos.processes import from_both_ends
 from medsos.report.chart import activity_chart_png
 from medsos.report.summary import (
     DATA_QUALITY_SHOWN,
@@ -258,8 +259,13 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
             pool.submit(activity_chart_png, s.chart_series, chart_title(s)) if pool else None
             for s in to_draw
         ]
-        # the workbooks while the worker draws the charts from the first summary on
-        workbooks = [build_workbook(s.sheets) for s in summaries]
+        # the workbooks while the worker draws the charts from the first summary on; once
+        # its charts are done it takes workbooks from the front while this process takes
+        # them from the back (summaries sharing one chart leave the worker free early)
+        books = [pool.submit(build_workbook, s.sheets) for s in summaries] if pool else []
+        workbooks, _ = from_both_ends(
+            books, lambda i: build_workbook(summaries[i].sheets), len(summaries)
+        )
         # then, in order, each summary whose chart is ready is written; while the worker
         # is still drawing the next one, a chart it has not begun is drawn here, from the
         # last one back. With the summaries gathered at once the charts are the longest
@@ -281,7 +287,8 @@ def render_week(settings: Settings, week: str, sender: str = DEFAULT_SENDER) -> 
                     activity_chart_png(to_draw[last].chart_series, chart_title(to_draw[last]))
                 )
                 last -= 1
-            write(s, pending.result(), workbooks[i])
+            book = workbooks[i]
+            write(s, pending.result(), book if book is not None else books[i].result())
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
