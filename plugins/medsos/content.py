@@ -384,16 +384,19 @@ def classify_posts_to_build(
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     clf = Classifier(Lexicon.from_evaluation(evaluation))
-    # a full build computes every post: the join on the posts to build would keep them all
+    # a full build computes every post: the join on the posts to build would keep them all.
+    # The posts' rows are picked by row id from a scan of the keys alone, so only the row
+    # groups holding them are read with their captions (as in sql/intermediate/posts.sql).
     scope = (
-        "semi join meta.posts_to_build using (platform, office_code, post_id)"
+        """and rowid in (select rowid from core.post_snapshots
+                          semi join meta.posts_to_build using (platform, office_code, post_id)
+                          where snapshot_rank = 1)"""
         if incremental
         else ""
     )
     posts = f"""select platform, office_code, post_id, coalesce(caption, '') as caption
                 from core.post_snapshots
-                {scope}
-                where snapshot_rank = 1"""
+                where snapshot_rank = 1 {scope}"""
     # The verdicts of earlier builds, by caption: a post is seen again in each export
     # that covers it, and a caption is classified once. Only a full build (every change
     # of the lexicon, the stemmer or this module makes one) starts them afresh.

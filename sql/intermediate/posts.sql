@@ -17,9 +17,13 @@ posts_to_build as (
 
 snapshots as (
 
+    -- picked by row id from a scan of the keys alone: joined whole, a year of snapshots
+    -- was read with every caption; by row id, only the row groups holding the posts (a
+    -- weekly build's lie together at the end of the table) are read whole
     select *
     from core.post_snapshots
-    semi join posts_to_build using (platform, office_code, post_id)  -- incremental only
+    where snapshot_rank = 1
+      and rowid in (select rowid from core.post_snapshots semi join posts_to_build using (platform, office_code, post_id))  -- incremental only
 
 ),
 
@@ -27,7 +31,6 @@ latest as (
 
     select * exclude (snapshot_rank)
     from snapshots
-    where snapshot_rank = 1
 
 ),
 
