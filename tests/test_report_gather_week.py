@@ -7,7 +7,9 @@ folder, a folder that names no office, a rejected file, a missing export."""
 from __future__ import annotations
 
 import email
+import io
 import shutil
+import zipfile
 from dataclasses import fields, replace
 from email import policy
 
@@ -18,6 +20,7 @@ from medsos.pipeline import run_week
 from medsos.report import render
 from medsos.report.chart import activity_chart_png
 from medsos.report.summary import Summary, gather, gather_week, recipients_of_summaries
+from medsos.report.workbook import build_workbook
 from medsos.warehouse import connect
 
 WEEKS = national.week_range("2024-W05", 2)
@@ -119,17 +122,29 @@ def test_an_unknown_office_or_scope_is_named(published):
         gather(con, "35", "kabupaten", WEEK)
 
 
+def _parts(workbook: bytes) -> dict[str, bytes]:
+    """A workbook's parts (its ZIP entries' times aside)."""
+    with zipfile.ZipFile(io.BytesIO(workbook)) as z:
+        return {name: z.read(name) for name in z.namelist()}
+
+
+@pytest.mark.parametrize("workbooks_by", ["both processes", "the worker"])
 def test_the_charts_shared_between_two_processes_each_go_to_their_own_summary(
-    published, monkeypatch
+    published, monkeypatch, workbooks_by
 ):
     """render_week draws the charts in a worker process and in its own, from both ends of
-    the week's summaries: each email carries its own summary's chart, workbook and name."""
+    the week's summaries, and shares the workbooks the same way: each email carries its own
+    summary's chart, workbook and name."""
     con, settings = published
     monkeypatch.setattr(render, "CHARTS_IN_A_WORKER_FROM", 2)  # a worker for these few too
+    if workbooks_by == "the worker":
+        # this process takes none: every workbook comes back from the worker
+        monkeypatch.setattr(render, "from_both_ends", lambda futures, run_here, n: ([None] * n, [False] * n))
     summaries = gather_week(con, WEEK)
     written = render.render_week(settings, WEEK)
     assert [p.name for p in written] == [f"ringkasan_{s.office_code}_{WEEK}.eml" for s in summaries]
     charts = []
+    books: set[bytes] = set()
     for s, path in zip(summaries, written, strict=True):
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         assert msg["Subject"] == s.subject
@@ -138,6 +153,10 @@ def test_the_charts_shared_between_two_processes_each_go_to_their_own_summary(
         assert path.with_suffix(".png").read_bytes() == png
         attachment = next(msg.iter_attachments())
         assert attachment.get_filename() == render.attachment_name(s)
+        book = _parts(attachment.get_payload(decode=True))
+        assert book == _parts(build_workbook(s.sheets)), s.office_code
+        books.add(book["xl/worksheets/sheet1.xml"])
         charts.append(png)
-    # the summaries' charts differ, so one given to another summary would show above
+    # the summaries' charts and workbooks differ, so one given to another would show above
     assert len(set(charts)) > 1
+    assert len(books) == len(summaries)

@@ -68,10 +68,11 @@ final as (
         -- at least one of the official campaign hashtags (evaluation.toml, hashtags.campaign)
         -- among the caption's hashtags as written (any script, casefolded); read here, not
         -- in a CTE of its own: joining a year's posts to their own hashtags cost seconds
+        -- (a tag written twice needs no list_distinct: list_has_any asks for any in common)
         list_has_any(
-            list_distinct(list_transform(
+            list_transform(
                 regexp_extract_all(coalesce(latest.caption, ''), '#([\pL\pN_]+)', 1), lambda tag: lower(tag)
-            )),
+            ),
             campaign.campaign_hashtags
         ) as has_campaign_hashtag,
         -- the format an evaluator counts: reels, shorts and lives are videos; a story or an
