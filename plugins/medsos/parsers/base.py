@@ -36,8 +36,6 @@ import pandas as pd
 from medsos.parsers.sheets import CUT_ROW as CUT_ROW
 from medsos.parsers.sheets import ParseError, RawFile, RawSheet, norm_header
 from medsos.parsers.sheets import read_raw as read_raw
-from medsos.parsers.values import META_CLOCK as META_CLOCK
-from medsos.parsers.values import MISSING_MARKERS as MISSING_MARKERS
 from medsos.parsers.values import (
     COUNT_LIMIT,
     cell_text,
@@ -48,6 +46,8 @@ from medsos.parsers.values import (
     parse_duration_seconds,
     parse_fixed_datetime,
 )
+from medsos.parsers.values import META_CLOCK as META_CLOCK
+from medsos.parsers.values import MISSING_MARKERS as MISSING_MARKERS
 
 PLATFORMS = ("instagram", "facebook", "x", "youtube", "tiktok")
 POST_TYPES = ("image", "video", "carousel", "reel", "short", "story", "text", "live")
