@@ -22,7 +22,9 @@ from medsos.config import Settings, sql_dir
 from medsos.pipeline.batch import (
     ACCEPTED_DAILY,
     ACCEPTED_POSTS,
+    ACCOUNT_DAILY,
     FILES_JSON,
+    PARSED_POSTS,
     QUARANTINE_JSON,
     VALIDATION_JSON,
     WARNINGS_JSON,
@@ -159,15 +161,37 @@ class _Checked:
         )
 
 
+def _accepted_files(
+    batch: Batch, accepted: str, parsed: str, chunks: list[str], as_parsed: dict[str, list[str]]
+) -> list[str]:
+    """The files of each validated chunk's accepted rows, in order: the accepted part, or
+    the chunk's parsed parts when validation accepted every row of them unchanged."""
+    files: list[str] = []
+    for name in chunks:
+        if name in as_parsed:
+            files += _part_files(batch, parsed, as_parsed[name])
+        else:
+            files += _part_files(batch, accepted, [name])
+    return files
+
+
 def _read_accepted_parts(batch: Batch, manifest: dict[str, Any]) -> _Checked:
     """Step 1: the accepted rows' files, what was held back and warned about, and the
     rows each file has in them."""
     accepted = manifest.get("accepted", [""])
     validation = batch.read_json(VALIDATION_JSON)
     checked = _Checked(
-        posts_files=_part_files(batch, ACCEPTED_POSTS, accepted),
+        posts_files=_accepted_files(
+            batch, ACCEPTED_POSTS, PARSED_POSTS, accepted, manifest.get("accepted_as_parsed", {})
+        ),
         # a batch validates its account days at once (one part) and its posts by chunks
-        daily_files=_part_files(batch, ACCEPTED_DAILY, manifest.get("accepted_daily", accepted)),
+        daily_files=_accepted_files(
+            batch,
+            ACCEPTED_DAILY,
+            ACCOUNT_DAILY,
+            manifest.get("accepted_daily", accepted),
+            manifest.get("accepted_daily_as_parsed", {}),
+        ),
         quarantine_rows=[r for e in manifest["files"] for r in e.get("parse_rejects", [])]
         + batch.read_json(QUARANTINE_JSON),
         warnings=batch.read_json(WARNINGS_JSON),

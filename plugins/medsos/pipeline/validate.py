@@ -225,8 +225,9 @@ SHARED_CHUNK_FRACTION = 0.6
 
 @dataclass
 class _Checked:
-    """A chunk of posts (or the account days) after GX: its accepted rows are written;
-    the rest is to collect."""
+    """A chunk of posts (or the account days) after GX: its accepted rows are written
+    (or, all of them accepted as they were parsed, left in the parsed parts); the rest is
+    to collect."""
 
     outcome: Any  # a ValidationOutcome without its accepted rows
     loaded_per_file: dict[str, int]
@@ -234,6 +235,16 @@ class _Checked:
     rows_validated: int
     rows_accepted: int
     apart: bool = False  # checked by the second process (its GX result is to adopt)
+    # every row read was accepted, unchanged: the load reads the chunk's parsed parts
+    # (``as_parsed`` in the manifest) and no copy of them is written
+    as_parsed: bool = False
+
+
+def _without_rejected(rows: pd.DataFrame, rejected: list[str]) -> tuple[pd.DataFrame, bool]:
+    """The rows of the files not rejected, and whether that is every row (then the frame
+    itself, not a copy)."""
+    kept = ~rows["source_file"].isin(rejected).to_numpy()
+    return (rows, True) if kept.all() else (rows[kept], False)
 
 
 def _check_posts(
@@ -247,9 +258,10 @@ def _check_posts(
 ) -> _Checked:
     """GX on one chunk of the batch's posts; the accepted rows written to their part."""
 
-    def posts() -> pd.DataFrame:
+    def posts() -> tuple[pd.DataFrame, bool]:
         rows = read_frames(_part_files(batch, PARSED_POSTS, chunk), POST_COLUMNS)
-        return _registry_checks(rows[~rows["source_file"].isin(rejected)], accounts)
+        rows, whole = _without_rejected(rows, rejected)
+        return _registry_checks(rows, accounts), whole
 
     out = batch.folder / part_file(ACCEPTED_POSTS, name)
     return _check_rows(validator, posts, "post_snapshots", params, ACCOUNT_KEY, POST_COLUMNS, out)
@@ -260,9 +272,9 @@ def _check_days(
 ) -> _Checked:
     """GX on a chunk of the batch's account days; the accepted days written to their part."""
 
-    def days() -> pd.DataFrame:
+    def days() -> tuple[pd.DataFrame, bool]:
         rows = read_frames(_part_files(batch, ACCOUNT_DAILY, parts), ACCOUNT_DAILY_COLUMNS)
-        return rows[~rows["source_file"].isin(rejected)]
+        return _without_rejected(rows, rejected)
 
     key = ["platform", "office_code", "metric_date", "source_file"]
     out = batch.folder / part_file(ACCEPTED_DAILY, name)
@@ -271,16 +283,19 @@ def _check_days(
 
 def _check_rows(
     validator,
-    read: Callable[[], pd.DataFrame],
+    read: Callable[[], tuple[pd.DataFrame, bool]],
     suite: str,
     params,
     key: list[str],
     columns: dict[str, str],
     out: Path,
 ) -> _Checked:
-    """GX on the rows ``read`` gives; the accepted ones, each once by ``key``, written to
-    ``out``. The rows are read here (not passed in) so that nothing else holds them."""
-    rows = read()
+    """GX on the rows ``read`` gives (and whether they are every parsed row of the chunk);
+    the accepted ones, each once by ``key``, written to ``out``, unless they are every
+    parsed row unchanged: then the parsed parts stand for them (``as_parsed``), which
+    spares a national year's backfill writing its 2.87 M rows a second time. The rows
+    are read here (not passed in) so that nothing else holds them."""
+    rows, whole = read()
     count = len(rows)
     outcome = validator.run(rows, suite, params)
     del rows  # GX works on its own copy; a chunk's rows are held once, not three times
@@ -288,9 +303,15 @@ def _check_rows(
     # manifest counts the copies, so every row of the file is accounted for)
     copy = outcome.accepted.duplicated(subset=key, keep="first").to_numpy()
     accepted, copies = outcome.accepted[~copy], outcome.accepted[copy]
-    write_frame(conform(accepted, columns), out)
+    # nothing held back, repeated or of a rejected file: the accepted rows are the parsed
+    # ones, in their order, with their values (GX checks a copy; ``work`` is untouched)
+    as_parsed = whole and len(accepted) == count
+    if not as_parsed:
+        write_frame(conform(accepted, columns), out)
     outcome.accepted = outcome.accepted.iloc[0:0].copy()  # a slice would hold the rows
-    return _Checked(outcome, _per_file(accepted), _per_file(copies), count, len(accepted))
+    return _Checked(
+        outcome, _per_file(accepted), _per_file(copies), count, len(accepted), as_parsed=as_parsed
+    )
 
 
 def _per_file(df: pd.DataFrame) -> dict[str, int]:
@@ -575,6 +596,17 @@ def _validate_batch(
     # the back, until they meet
     checked = shared.run(lambda task: _check(validator, task))
     days, checked = checked[: len(day_chunks)], checked[len(day_chunks) :]
+    # the chunks whose accepted rows are their parsed parts (the load reads those);
+    # set afresh, so a validation tried again never keeps an earlier attempt's
+    for field, done, parts in (
+        ("accepted_as_parsed", checked, chunks),
+        ("accepted_daily_as_parsed", days, day_chunks),
+    ):
+        manifest[field] = {
+            name: chunk
+            for name, chunk, c in zip(_chunk_names(parts), parts, done, strict=True)
+            if c.as_parsed
+        }
     labelled = [("post_snapshots", c) for c in checked] + [("account_daily", c) for c in days]
     for dataset, c in labelled:
         if c.apart:
