@@ -7,7 +7,11 @@ path travels (``Batch``, which the DAG passes through XCom as a dict). Its parts
   status, written by find and updated by parse and validate;
 - ``parsed_posts.parquet`` / ``account_daily.parquet``: what parse read
   (``part_file`` names one week's part of a batch of many weeks);
-- ``accepted_posts.parquet`` / ``accepted_daily.parquet``: the rows validate passed;
+- ``accepted_posts.parquet`` / ``accepted_daily.parquet``: the rows validate passed, for
+  a chunk where they differ from the parsed rows (one held back, repeated, or of a
+  rejected file); a chunk accepted whole as parsed is named in the manifest instead
+  (``accepted_as_parsed`` / ``accepted_daily_as_parsed``: chunk -> its parts), and the
+  load reads its parsed parts;
 - ``quarantine.json``, ``warnings.json``, ``validation_results.json``: what validate
   held back, warned about and checked, for load to record.
 
