@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import csv
 from dataclasses import replace
-from pathlib import Path
 
 import duckdb
+from warehouse_tables import tables_of
 
 from medsos.cli import main
 from medsos.pipeline import load as load_stage
@@ -19,35 +19,6 @@ from medsos.pipeline import validate as validate_stage
 from medsos.pipeline.batch import ACCEPTED_DAILY, ACCEPTED_POSTS, part_file
 
 FIRST, LAST = "2024-W05", "2024-W07"
-RUN_COLUMNS = {"run_id", "processed_at", "first_seen_at", "validated_at", "built_at"}
-
-
-def _tables(path: Path) -> dict[str, list]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        names = [
-            f"{s}.{t}"
-            for s, t in con.sql(
-                "select schema_name, table_name from duckdb_tables() where schema_name in ('core', 'marts') order by all"
-            ).fetchall()
-        ]
-        # (raw.validation_results has a row per check and GX run: as many as the chunks)
-        names += ["raw.files", "raw.quarantine", "raw.row_warnings", "raw.post_snapshots", "raw.account_daily"]
-        out = {}
-        for name in names:
-            columns = [
-                c
-                for (c,) in con.execute(
-                    "select column_name from duckdb_columns() where schema_name || '.' || table_name = ?", [name]
-                ).fetchall()
-                if c not in RUN_COLUMNS
-            ]
-            out[name] = con.sql(f"select {', '.join(columns)} from {name} order by all").fetchall()
-        return out
-    finally:
-        con.close()
-
-
 def _backfill(settings, monkeypatch) -> dict:
     """``medsos backfill`` of the sample weeks in chunks of 300 rows; what the load found."""
     for k, v in settings.as_env().items():
@@ -113,7 +84,7 @@ def test_chunks_accepted_whole_are_loaded_from_their_parsed_parts(settings, tmp_
     seen_all = _backfill(written_all, monkeypatch)
     assert not seen_all["as_parsed"] and seen_all["written"] == set(seen_all["chunks"])
 
-    mine, before = _tables(settings.published), _tables(written_all.published)
+    mine, before = tables_of(settings.published), tables_of(written_all.published)
     assert set(mine) == set(before) and "raw.post_snapshots" in mine
     for name in before:
         assert mine[name] == before[name], name

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from warehouse_tables import tables_of
 
 from medsos.cli import main
 from medsos.pipeline import run_week
@@ -21,8 +22,6 @@ from medsos.pipeline import validate as validate_stage
 from medsos.weeks import weeks_between
 
 FIRST, LAST = "2024-W05", "2024-W08"
-# what differs between one run and many by nature: which run, and when it ran
-RUN_COLUMNS = {"run_id", "processed_at", "first_seen_at", "validated_at", "built_at"}
 
 
 def _landing_with_twists(landing: Path) -> None:
@@ -52,24 +51,6 @@ class _Said(logging.Handler):
 
     def emit(self, record):
         self.lines.append(record.getMessage())
-
-
-def _tables(path: Path) -> dict[str, list]:
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        names = [f"{s}.{t}" for s, t in con.sql(
-            "select schema_name, table_name from duckdb_tables() where schema_name in ('core', 'marts') order by all"
-        ).fetchall()]
-        names += ["raw.files", "raw.quarantine", "raw.row_warnings", "raw.post_snapshots", "raw.account_daily"]
-        out = {}
-        for name in names:
-            columns = [c for (c,) in con.execute(
-                "select column_name from duckdb_columns() where schema_name || '.' || table_name = ?", [name]
-            ).fetchall() if c not in RUN_COLUMNS]
-            out[name] = con.sql(f"select {', '.join(columns)} from {name} order by all").fetchall()
-        return out
-    finally:
-        con.close()
 
 
 @pytest.mark.parametrize("chunk_rows", [None, 500], ids=["one_chunk", "chunks_by_two_processes"])
@@ -107,7 +88,7 @@ def test_backfill_as_one_batch_equals_weekly_runs(settings, tmp_path, monkeypatc
     for week in weeks_between(FIRST, LAST):
         run_week(weekly, week, send=False)
 
-    batch, by_week = _tables(settings.published), _tables(weekly.published)
+    batch, by_week = tables_of(settings.published), tables_of(weekly.published)
     assert set(batch) == set(by_week) and len(batch) > 15
     for name in by_week:
         assert batch[name] == by_week[name], name
