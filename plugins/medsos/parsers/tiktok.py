@@ -182,6 +182,9 @@ def latest_on_or_before(month: int, day: int, limit: date) -> date:
     raise ValueError(f"no year puts {month:02d}-{day:02d} on or before {limit}")
 
 
+_YEAR_MONTH_DAY = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
+
+
 def read_day(value: Any) -> date | tuple[int, int]:
     """A TikTok day as written: a date when it has a year (``2024/02/12``, ``2024-02-12``,
     ``Jan 6, 2024``, a date cell), else ``(month, day)`` (``8 Juli``, ``August 31``)."""
@@ -191,15 +194,7 @@ def read_day(value: Any) -> date | tuple[int, int]:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return excel_serial_to_datetime(float(value)).date()
-    return _day_of_text(value if isinstance(value, str) else str(value))
-
-
-_YEAR_MONTH_DAY = re.compile(r"(\d{4})[/-](\d{1,2})[/-](\d{1,2})")
-
-
-@lru_cache(maxsize=65536)  # the same labels ('March 8') in every office's file
-def _day_of_text(value: str) -> date | tuple[int, int]:
-    text = value.strip()
+    text = str(value).strip()
     m = _YEAR_MONTH_DAY.fullmatch(text)
     if m:
         return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))

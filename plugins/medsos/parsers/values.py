@@ -158,7 +158,9 @@ def parse_fixed_datetime(value: Any, formats: tuple[str, ...]) -> datetime:
     return parsed
 
 
-@lru_cache(maxsize=65536)  # a file's rows repeat one export time; 'March 8' is tried per post
+# the same texts repeat in every office's export (a day label, a file's export time, 'March 8'
+# tried for a clock per post): each is read once
+@lru_cache(maxsize=65536)
 def _fixed_text(value: str, formats: tuple[str, ...]) -> datetime | None:
     text = _SPACES.sub(" ", value.strip())
     if _SERIAL.fullmatch(text):
@@ -170,7 +172,6 @@ _SPACES = re.compile(r"\s+")
 _SERIAL = re.compile(r"\d{5}(\.\d+)?")
 
 
-@lru_cache(maxsize=65536)  # the same day label repeats in every office's daily export
 def _strptime_first(text: str, formats: tuple[str, ...]) -> datetime | None:
     for fmt in formats:
         try:
