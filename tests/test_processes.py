@@ -57,3 +57,63 @@ def test_a_failure_here_stops_the_feeding_and_is_raised(pool):
     shared = OneAhead(pool, time.sleep, [0.3, 0.0, 0.0, 0.0]).start()
     with pytest.raises(ValueError, match="bad chunk 0.0"):
         shared.run(here)
+
+
+# --------------------------------------------------------------------------- lasting objects
+
+
+def test_settled_objects_are_left_out_of_collections_until_the_block_ends():
+    import gc
+
+    from medsos.processes import lasting_objects, settle
+
+    assert gc.get_freeze_count() == 0
+    settle()  # outside a block: nothing is set aside for good
+    assert gc.get_freeze_count() == 0
+    with lasting_objects():
+        manifest = {"files": [{"relative_path": f"f{i}", "notes": []} for i in range(1000)]}
+        settle()
+        frozen = gc.get_freeze_count()
+        assert frozen >= 2000  # each file's dict and its list
+        with lasting_objects():  # a stage inside a backfill's block
+            settle()
+        # the inner block's end gives nothing back: the outer one still holds the manifest
+        assert gc.get_freeze_count() >= frozen
+    assert gc.get_freeze_count() == 0
+    assert len(manifest["files"]) == 1000
+
+
+def test_garbage_made_after_settling_is_still_collected():
+    import gc
+    import weakref
+
+    from medsos.processes import lasting_objects, settle
+
+    class Node:
+        pass
+
+    with lasting_objects():
+        settle()
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle only the collector can free
+        gone = weakref.ref(a)
+        del a, b
+        gc.collect()
+        assert gone() is None
+
+
+def test_reading_a_batch_file_leaves_the_collector_as_it_was(tmp_path):
+    import gc
+
+    from medsos.pipeline.batch import Batch
+
+    batch = Batch(tmp_path, "2024-W07", "r")
+    batch.write_json("files.json", {"files": [{"a": [1]}]})
+    assert batch.read_json("files.json") == {"files": [{"a": [1]}]}
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        batch.read_json("files.json")
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

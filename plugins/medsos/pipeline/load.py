@@ -31,6 +31,7 @@ from medsos.pipeline.batch import (
     Batch,
     _part_files,
 )
+from medsos.processes import lasting_objects, settle
 from medsos.warehouse import open_warehouse, transaction
 
 log = logging.getLogger(__name__)
@@ -486,7 +487,13 @@ def load_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     each one is next to the others is written to ``raw.files.overlap`` here. A failure
     anywhere rolls the whole batch back.
     """
-    manifest = batch.read_json(FILES_JSON)
+    with lasting_objects():
+        manifest = batch.read_json(FILES_JSON)
+        settle()  # the manifest lasts the whole stage (lasting_objects)
+        return _load(settings, batch, manifest)
+
+
+def _load(settings: Settings, batch: Batch, manifest: dict[str, Any]) -> dict[str, int]:
     now = datetime.now(UTC)
     checked = _read_accepted_parts(batch, manifest)
     _set_copies_aside(manifest["files"], checked)

@@ -39,7 +39,7 @@ from medsos.pipeline.batch import (
     run_week_of,
     write_frame,
 )
-from medsos.processes import from_both_ends, processes, spawn_pool
+from medsos.processes import from_both_ends, lasting_objects, processes, settle, spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -437,12 +437,23 @@ def parse_files(
     week's rows written to files of their own; ``progress(week, files so far, rows so
     far)`` is called after each week.
     """
+    with lasting_objects():
+        return _parse_files(settings, batch, workers, progress)
+
+
+def _parse_files(
+    settings: Settings,
+    batch: Batch,
+    workers: int | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> dict[str, int]:
     from medsos.parsers import csv_groups
 
     manifest = batch.read_json(FILES_JSON)
     todo = [e for e in manifest["files"] if e["status"] == "new"]
     for entry in manifest["files"]:
         entry.setdefault("parse_rejects", [])
+    settle()  # the manifest lasts the whole stage (lasting_objects)
     workers = _parse_workers(len(todo), workers)
     # A batch of many weeks is parsed a few weeks at a time and written week by week: a
     # year of rows as Python records would not fit in memory, and the progress bar moves
@@ -503,6 +514,7 @@ def parse_files(
                     files_done += len(entries)
                     if progress is not None:
                         progress(part, files_done, posts_parsed + days_parsed)
+                settle()  # the files' fields, added to the manifest
             except BaseException:
                 # the next read, queued already, is stopped with this one
                 for other in following:

@@ -47,7 +47,7 @@ from medsos.pipeline.batch import (
 )
 from medsos.pipeline.load import _settle_files, file_status
 from medsos.pipeline.parse import _parse_entry
-from medsos.processes import OneAhead, processes, spawn_pool
+from medsos.processes import OneAhead, lasting_objects, processes, settle, spawn_pool
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +427,20 @@ def validate_batch(settings: Settings, batch: Batch) -> dict[str, int]:
     from medsos.registry import load_offices
     from medsos.validate import ROW_KEY, Validator
 
-    manifest = batch.read_json(FILES_JSON)
+    with lasting_objects():
+        manifest = batch.read_json(FILES_JSON)
+        settle()  # the manifest lasts the whole stage (lasting_objects)
+        return _validate_in_chunks(settings, batch, manifest, Validator, ROW_KEY, load_offices)
+
+
+def _validate_in_chunks(
+    settings: Settings,
+    batch: Batch,
+    manifest: dict,
+    Validator,  # noqa: N803
+    ROW_KEY,  # noqa: N803
+    load_offices,
+) -> dict[str, int]:
     run_name = _safe(f"{batch.week}_{batch.run_id}")
     two = processes() > 1 and len(_validation_chunks(manifest)) > 1
     if two:
@@ -578,6 +591,7 @@ def _validate_batch(
             shared = OneAhead(pool, _check_apart, work).start()
             validator = loading.result()
         validator.adopt(files_outcome.stored)
+    settle()  # GX, loaded for the rest of the stage
     del files
     for e in manifest["files"]:
         if e["relative_path"] in rejected_files:
@@ -643,9 +657,17 @@ def _validate_batch(
                 (r.get("source_sheet"), r.get("source_row"))
             )
         settled = _settle_files(manifest["files"], loaded_per_file, held_per_file)
-        exact = _recent_in_batch(
-            manifest, lambda e: settled[e["relative_path"]][0].startswith("loaded")
+
+        def loads(e: dict[str, Any]) -> bool:
+            return settled[e["relative_path"]][0].startswith("loaded")
+
+        # The comparison above counted every parsed file as loading. When no file was
+        # rejected since and every parsed one loads, it stands as it was (asked again,
+        # it took 1.3 s of a year's validation to give the same answer).
+        unchanged = not rejected_files and all(
+            loads(e) for e in manifest["files"] if e["status"] == "parsed"
         )
+        exact = recent if unchanged else _recent_in_batch(manifest, loads)
         if exact != recent:
             files_outcome = validator.run(
                 _files_frame(manifest, settings.accounts, exact), "files", params
