@@ -17,7 +17,7 @@ import pytest
 
 from medsos import content
 from medsos.config import PACKAGE_DIR, Evaluation
-from medsos.content import Classifier, Lexicon, split_hashtag, stem, tokens
+from medsos.content import SURFACE, Classifier, Lexicon, split_hashtag, stem, tokens
 
 SET = Path(__file__).parent / "fixtures" / "content" / "evaluation_set.csv"
 
@@ -113,7 +113,7 @@ def test_words_are_reduced_to_their_root():
 
 
 def test_unicode_letters_are_kept():
-    surfaces = [t.surface for t in tokens("Kampanye di Café Dëlta — ꦥꦼꦩꦶꦭꦸ")]
+    surfaces = [t[SURFACE] for t in tokens("Kampanye di Café Dëlta — ꦥꦼꦩꦶꦭꦸ")]
     assert "café" in surfaces and "dëlta" in surfaces
     assert any("ꦥ" in s for s in surfaces)  # Javanese script is a word, not erased
 
@@ -218,3 +218,24 @@ def test_the_packaged_settings_load(evaluation):
     assert evaluation.handle_patterns["35"]
     assert "temanpemilih" in evaluation.campaign_hashtags and "kpumelayani" in evaluation.campaign_hashtags
     assert evaluation.lead_weight > evaluation.title_weight > 1 > evaluation.hashtag_weight
+
+
+def test_words_and_hashtags_come_in_the_order_written():
+    # one pattern reads both: a hashtag glued to a word, a lone '#', an underscore (one
+    # line without a sentence's end: all title, the empty rest after the '|')
+    got = [t[:2] for t in tokens("Rapat#CekDPT di_sini ## #_x #KPU2024")]
+    assert got == [
+        ("rapat", stem("rapat")),
+        ("#", "#"),
+        ("cek", "cek"),
+        ("dpt", "dpt"),
+        ("#", "#"),
+        ("di", "di"),
+        ("sini", "sini"),
+        ("x", "x"),
+        ("#", "#"),
+        ("kpu", "kpu"),
+        ("2024", "2024"),
+        ("#", "#"),
+        ("|", "|"),
+    ]

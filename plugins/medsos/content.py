@@ -38,8 +38,8 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
-from typing import NamedTuple
 
 CATEGORIES = ("informasi_pemilu", "edukasi", "kegiatan", "lainnya")
 FALLBACK = "lainnya"
@@ -79,34 +79,36 @@ def split_hashtag(tag: str) -> list[str]:
     return [p.casefold() for p in _CAMEL.findall(tag)] or [tag.casefold()]
 
 
-class Token(NamedTuple):
-    # a tuple, not a frozen dataclass: a year's captions make millions of them, and a
-    # tuple is made several times faster
-    surface: str  # the word as written (casefolded)
-    root: str  # its stem
-    zone: str  # "judul" (title / opening sentence), "isi" (the rest) or "tagar" (hashtag)
+# A word as the classifier reads it: (surface: the word as written, casefolded; root: its
+# stem; zone: "judul" (title / opening sentence), "isi" (the rest) or "tagar" (hashtag)).
+# Plain tuples made by zip: a year's captions make millions of them, and a NamedTuple
+# made one by one cost a fifth of classifying.
+Token = tuple[str, str, str]
+SURFACE, ROOT, ZONE = 0, 1, 2
 
 
 def _zone_words(text: str, zone: str) -> list[Token]:
+    # one pass of one pattern over the text, words and hashtags as they come: a
+    # hashtag's words are a zone of their own, between boundaries (a hashtag never joins
+    # the words around it)
     out: list[Token] = []
-    pos = 0
-    for m in _HASHTAG.finditer(text):
-        out += _words(text[pos : m.start()], zone)
-        out.append(_BOUNDARY)  # a boundary: a hashtag never joins the words around it
-        out += [Token(w, stem(w), "tagar") for w in split_hashtag(m.group(1))]
-        out.append(_BOUNDARY)
-        pos = m.end()
-    out += _words(text[pos:], zone)
+    for tag, word in _WORD_OR_HASHTAG.findall(text):
+        if word:
+            # each word casefolded once (not the whole text: a casefold can change which
+            # characters are letters, "İ" becomes "i" and a combining dot)
+            word = word.casefold()
+            out.append((word, stem(word), zone))
+        else:
+            parts = split_hashtag(tag)
+            out.append(_BOUNDARY)
+            out += zip(parts, map(stem, parts), repeat("tagar"), strict=False)
+            out.append(_BOUNDARY)
     return out
 
 
-_BOUNDARY = Token("#", "#", "tagar")
-
-
-def _words(text: str, zone: str) -> list[Token]:
-    # each word casefolded once (not the whole text: a casefold can change which
-    # characters are letters, "İ" becomes "i" and a combining dot)
-    return [Token(w, stem(w), zone) for w in map(str.casefold, _WORD.findall(text))]
+_BOUNDARY: Token = ("#", "#", "tagar")
+# a hashtag (its text in group 1: ``_HASHTAG``) or a word (group 2: ``_WORD``)
+_WORD_OR_HASHTAG = re.compile(rf"{_HASHTAG.pattern}|({_WORD.pattern})")
 
 
 def split_title(text: str) -> tuple[str, str]:
@@ -123,7 +125,7 @@ def split_title(text: str) -> tuple[str, str]:
 def tokens(text: str) -> list[Token]:
     text = unicodedata.normalize("NFKC", text or "")
     title, rest = split_title(text)
-    return _zone_words(title, "judul") + [Token("|", "|", "isi")] + _zone_words(rest, "isi")
+    return _zone_words(title, "judul") + [("|", "|", "isi")] + _zone_words(rest, "isi")
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -172,9 +174,9 @@ class Lexicon:
             words = [
                 t
                 for t in _zone_words(unicodedata.normalize("NFKC", keyword), "isi")
-                if t.root != "#"
+                if t[ROOT] != "#"
             ]
-            roots = tuple(t.surface if exact else t.root for t in words)
+            roots = tuple(t[SURFACE] if exact else t[ROOT] for t in words)
             if not roots:
                 raise ValueError(f"keyword {keyword!r} has no words")
             where = category or "body_names"
@@ -260,17 +262,27 @@ class Classifier:
             "isi": 1.0,
             "tagar": lexicon.hashtag_weight,
         }
+        # the lexicon's entries by their first word's root, and those written "=word" by
+        # the word itself (``Lexicon.entries`` keys these "=word")
+        self._by_root = {k: v for k, v in lexicon.entries.items() if not k.startswith("=")}
+        self._by_surface = {k[1:]: v for k, v in lexicon.entries.items() if k.startswith("=")}
 
     def matches(self, toks: list[Token]) -> list[tuple[Entry, list[Token]]]:
         """Keywords found, longest first at each position; a match consumes its words."""
         found = []
         i, n = 0, len(toks)
-        entries = self.lexicon.entries
+        by_root, by_surface = self._by_root, self._by_surface
         while i < n:
-            by_root = entries.get(toks[i].root, ())
-            written = entries.get("=" + toks[i].surface, ())
+            tok = toks[i]
+            rooted = by_root.get(tok[ROOT])
+            written = by_surface.get(tok[SURFACE])
+            if rooted is None and written is None:  # most words: no keyword starts here
+                i += 1
+                continue
             candidates = (
-                sorted((*written, *by_root), key=lambda e: -len(e.roots)) if written else by_root
+                sorted((*written, *(rooted or ())), key=lambda e: -len(e.roots))
+                if written
+                else rooted or ()
             )
             for entry in candidates:
                 k = len(entry.roots)
@@ -279,7 +291,8 @@ class Classifier:
                     i += 1
                     break
                 window = toks[i : i + k]
-                if tuple((t.surface if entry.exact else t.root) for t in window) == entry.roots:
+                part = SURFACE if entry.exact else ROOT
+                if tuple(t[part] for t in window) == entry.roots:
                     found.append((entry, window))
                     i += k
                     break
@@ -295,12 +308,12 @@ class Classifier:
         for order, (entry, words) in enumerate(self.matches(tokens(text or ""))):
             if entry.category is None:
                 continue
-            zone = words[0].zone
+            zone = words[0][ZONE]
             if zone == "judul" and lead:
                 zone = "awal"  # the title's first keyword says what the post is: "Bimtek ...", "Mengenal ..."
             lead = False
             weight = self._weights[zone] * entry.weight
-            shown = " ".join(w.surface for w in words) + _ZONE_LABEL[zone]
+            shown = " ".join(w[SURFACE] for w in words) + _ZONE_LABEL[zone]
             key = (entry.category, entry.keyword)
             if key not in best or weight > best[key][0]:
                 best[key] = (weight, shown, best.get(key, (0, "", order))[2])
@@ -341,6 +354,13 @@ _apart: Classifier | None = None  # the second process's classifier
 def _start_apart(lexicon: Lexicon) -> None:
     global _apart
     _apart = Classifier(lexicon)
+    _stemmer()  # its dictionary (about a second) built before the first chunk comes
+
+
+def _start_apart_for(evaluation) -> None:
+    # the lexicon made there: made here, its stems would build this process's stemmer
+    # at once instead of in the thread beside DuckDB (``classifier_ahead``)
+    _start_apart(Lexicon.from_evaluation(evaluation))
 
 
 def _classify_apart(captions: list[tuple[int, str]]):
@@ -349,16 +369,44 @@ def _classify_apart(captions: list[tuple[int, str]]):
 
 
 @contextmanager
-def _second_classifier(lexicon: Lexicon, wanted: bool):
+def _second_classifier(lexicon: Lexicon, wanted: bool, ahead=None):
     """A second process classifying, when there are several chunks and more than one
-    process may work (``MEDSOS_PARSE_WORKERS``): classifying is Python, one core each."""
+    process may work (``MEDSOS_PARSE_WORKERS``): classifying is Python, one core each.
+    ``ahead``: the one ``classifier_ahead`` started."""
     from medsos.processes import processes, spawn_pool
 
     if not wanted or processes() < 2:
         yield None
         return
+    if ahead is not None:
+        yield ahead
+        return
     with spawn_pool(1, _start_apart, (lexicon,)) as pool:
         yield pool
+
+
+@contextmanager
+def classifier_ahead(evaluation, wanted: bool):
+    """For a full build: the second classifying process started now, while DuckDB
+    builds the snapshots, and this process's stemmer built in a thread meanwhile (DuckDB
+    lets go of Python while it works). Started when the captions come, the process and
+    the two stemmers' dictionaries kept both processes waiting about 1.5 s. Yields the
+    pool for ``classify_posts_to_build`` (None when not wanted or on one process)."""
+    import threading
+
+    from medsos.processes import processes, spawn_pool
+
+    if not wanted or processes() < 2:
+        yield None
+        return
+    warming = threading.Thread(target=_stemmer, name="medsos-stemmer", daemon=True)
+    warming.start()
+    try:
+        with spawn_pool(1, _start_apart_for, (evaluation,)) as pool:
+            pool.submit(int)  # start it now, not when the first chunk is sent
+            yield pool
+    finally:
+        warming.join()
 
 
 # how many distinct captions are read into Python at once: a year of national posts
@@ -367,7 +415,7 @@ CLASSIFY_CHUNK = 50_000
 
 
 def classify_posts_to_build(
-    con, evaluation, incremental: bool, chunk_size: int = CLASSIFY_CHUNK
+    con, evaluation, incremental: bool, chunk_size: int = CLASSIFY_CHUNK, ahead=None
 ) -> int:
     """Fill ``core.post_categories`` for the posts in ``meta.posts_to_build`` from the
     caption of their latest snapshot (``core.post_snapshots``, rank 1), the same unit the
@@ -445,7 +493,7 @@ def classify_posts_to_build(
     chunks = 0
     # Several chunks (a full build of a year): every other one is classified by a second
     # process, at most one chunk away at a time, so the memory per process stays a chunk.
-    with _second_classifier(clf.lexicon, count > chunk_size) as pool:
+    with _second_classifier(clf.lexicon, count > chunk_size, ahead) as pool:
         away = None
         for first in range(1, count + 1, chunk_size):
             captions = con.execute(
