@@ -187,10 +187,10 @@ def lasting_objects() -> Iterator[None]:
     makes many objects runs one every few hundred thousand. With a year's manifest held,
     each pass took about 0.2 s, and a backfill's parse, validation and load ran 34 of
     them (about 10 s of the main process). Raising the collector's thresholds instead
-    kept GX's garbage until the end of validation (3.2 GB). ``settle()`` first collects
-    the young generations, so what it sets aside is what has lasted; each stage calls it
-    right after building its lasting structures. Nested blocks share one: the outermost
-    gives everything back to the collector when it ends.
+    kept GX's garbage until the end of validation (3.2 GB). Each stage calls ``settle()``
+    right after building its lasting structures (reading a manifest makes no garbage);
+    what little garbage is young then waits for the block's end. Nested blocks share one:
+    the outermost gives everything back to the collector when it ends.
     """
     global _lasting_blocks
     import gc
@@ -210,5 +210,4 @@ def settle() -> None:
     import gc
 
     if _lasting_blocks:
-        gc.collect(1)
         gc.freeze()
