@@ -154,8 +154,8 @@ def test_a_backfills_workers_send_their_groups_rows_through_files_and_leave_none
     settings, monkeypatch
 ):
     # with its workers kept (as ``medsos backfill`` runs), a worker reads the CSV groups
-    # but the biggest and sends their rows back as a file, read and removed here; the
-    # weeks are those of one process
+    # but the biggest and sends their rows back as a file, which DuckDB reads into the
+    # weeks' files here and which is then removed; the weeks are those of one process
     write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W08"))
     monkeypatch.setattr(pipeline.parse, "PARSE_IN_PARALLEL_FROM", 1)
     monkeypatch.setattr(pipeline.parse, "PARSE_CHUNK", 4)
@@ -163,14 +163,13 @@ def test_a_backfills_workers_send_their_groups_rows_through_files_and_leave_none
     c1, parts1, m1 = parse_weeks(settings, "alone")
     before = _spills()
     came_back: list[str] = []
-    unspilled = pipeline.parse._unspilled
+    write_with = pipeline.parse.write_frame_with
 
-    def noted(read):
-        if read.posts_file:
-            came_back.append(read.posts_file)
-        return unspilled(read)
+    def noted(df, parquet_files, start, end, path):
+        came_back.extend(parquet_files)
+        return write_with(df, parquet_files, start, end, path)
 
-    monkeypatch.setattr(pipeline.parse, "_unspilled", noted)
+    monkeypatch.setattr(pipeline.parse, "write_frame_with", noted)
     monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
     with pipeline.parse_workers_kept():
         c2, parts2, m2 = parse_weeks(settings, "kept")

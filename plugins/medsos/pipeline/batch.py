@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 # the columns of a batch's rows (the parsers' column contract), named here with the batch
@@ -154,6 +155,35 @@ def write_frame(df: pd.DataFrame, path: Path) -> None:
             con.sql("select * from _df").write_parquet(str(path))  # the path is never SQL text
         finally:
             con.unregister("_df")  # the frame is not held after the call
+
+
+def write_frame_with(
+    df: pd.DataFrame, parquet_files: list[str], start: int, end: int, path: Path
+) -> int:
+    """The rows of ``df`` and of ``parquet_files`` (both with ``_position``, and the same
+    columns) whose ``_position`` is in ``[start, end)``, ordered by it, written to
+    ``path`` without it. Each position's rows are all in one of them and keep their order
+    there. DuckDB reads the files itself: read into pandas first and written back, a
+    parse worker's rows cost the task's process about 0.15 s a week. Returns the rows
+    written."""
+    with _frames_connection() as con:
+        con.register("_df", df.assign(_seq=np.arange(len(df), dtype=np.int64)))
+        try:
+            con.sql(
+                """select * exclude (_position, _seq) from (
+                       select * from _df where _position >= $start and _position < $end
+                       union all by name
+                       select * exclude (file_row_number), file_row_number as _seq
+                       from read_parquet($files, file_row_number = true)
+                       where _position >= $start and _position < $end)
+                   order by _position, _seq""",
+                params={"start": start, "end": end, "files": parquet_files},
+            ).write_parquet(str(path))  # the path is never SQL text
+        finally:
+            con.unregister("_df")
+        # (the count is in the file's footer: nothing is read again)
+        (rows,) = con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchall()[0]
+    return int(rows)
 
 
 def read_frame(path: Path, columns: dict[str, str]) -> pd.DataFrame:

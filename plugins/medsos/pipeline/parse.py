@@ -38,6 +38,7 @@ from medsos.pipeline.batch import (
     read_frame,
     run_week_of,
     write_frame,
+    write_frame_with,
 )
 from medsos.processes import from_both_ends, lasting_objects, processes, settle, spawn_pool
 
@@ -225,6 +226,14 @@ def _drop_spilled(done: list[Any]) -> None:
                 os.unlink(name)
 
 
+def _drop_files(names: list[str]) -> None:
+    import os
+
+    for name in names:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
 def _drop_spill_of(future: Any) -> None:
     if not future.cancelled() and future.exception() is None:
         _drop_spilled([future.result()])
@@ -266,12 +275,32 @@ def _start_part(
     return _Started(entries, groups, first, tasks, futures)
 
 
+@dataclass
+class _WeekPosts:
+    """The post rows of a stretch of a part's files (``start <= position < end``): those
+    in memory (``rows``, with ``_position``) and a parse worker's CSV group rows still in
+    their Parquet files (``spills``), put together only as they are written."""
+
+    rows: pd.DataFrame
+    spills: list[str]
+    start: int
+    end: int
+
+    def write(self, path: Path) -> int:
+        """Write them in the order of their files; the rows written."""
+        if not self.spills:
+            write_frame(_without_position(self.rows), path)
+            return len(self.rows)
+        return write_frame_with(self.rows, self.spills, self.start, self.end, path)
+
+
 def _finish_part(
     started: _Started,
     landing_root: Path,
     then: Callable[[], Any] | None = None,
     ends: list[int] | None = None,
-) -> tuple[list[list[dict[str, Any]]], list[pd.DataFrame], list[pd.DataFrame]]:
+    keep_spills: bool = False,
+) -> tuple[list[list[dict[str, Any]]], list[Any], list[pd.DataFrame]]:
     """Parse the rest of a started part.
 
     This process reads its CSV groups with DuckDB, then takes the queued tasks from the
@@ -282,7 +311,9 @@ def _finish_part(
 
     Returns (each file's manifest fields, in order; its posts; its account days) for
     each stretch of files ``ends`` marks (where each week's files end in the part's list;
-    default: the whole part)."""
+    default: the whole part). With ``keep_spills`` the posts of each stretch are a
+    ``_WeekPosts`` whose workers' rows stay in their files (the caller writes them, then
+    removes the files), else a frame."""
     from medsos.parsers import csv_groups
 
     entries, tasks, futures = started.entries, started.tasks, started.futures
@@ -298,8 +329,12 @@ def _finish_part(
             if not ran_here[i]:
                 done[i] = f.result()
         chunks: list[_Rows] = []
+        spills: list[str] = []
         for (kind, _), d in zip(tasks, done, strict=True):
-            if kind == "groups":
+            if kind == "groups" and keep_spills and d.posts_file is not None:
+                spills.append(d.posts_file)
+                reads.append(d)  # its rows stay in their file (``_WeekPosts``)
+            elif kind == "groups":
                 reads.append(_unspilled(d))
             else:
                 chunks.append(d)
@@ -364,9 +399,17 @@ def _finish_part(
     done_fields = [f or {} for f in fields]
     ends = ends or [len(entries)]
     starts = [0, *ends[:-1]]
+    if keep_spills:
+        cut = np.searchsorted(posts["_position"].to_numpy(), [*starts, ends[-1]], side="left")
+        week_posts: list[Any] = [
+            _WeekPosts(posts.iloc[cut[i] : cut[i + 1]].reset_index(drop=True), spills, a, b)
+            for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+        ]
+    else:
+        week_posts = _between(posts, starts, ends)
     return (
         [done_fields[a:b] for a, b in zip(starts, ends, strict=True)],
-        _between(posts, starts, ends),
+        week_posts,
         _between(days, starts, ends),
     )
 
@@ -502,18 +545,22 @@ def _parse_files(
 
             try:
                 ends = list(itertools.accumulate(len(es) for _, es in read))
-                per_week = _finish_part(started, settings.landing, start_next, ends)
-                for (part, entries), fields, posts, days in zip(read, *per_week, strict=True):
-                    for entry, updated in zip(entries, fields, strict=True):
-                        entry.update(updated)
-                    write_frame(posts, batch.folder / part_file(PARSED_POSTS, part))
-                    write_frame(days, batch.folder / part_file(ACCOUNT_DAILY, part))
-                    manifest["parts"][part] = {"posts": len(posts), "days": len(days)}
-                    posts_parsed += len(posts)
-                    days_parsed += len(days)
-                    files_done += len(entries)
-                    if progress is not None:
-                        progress(part, files_done, posts_parsed + days_parsed)
+                per_week = _finish_part(started, settings.landing, start_next, ends, True)
+                try:
+                    for (part, entries), fields, posts, days in zip(read, *per_week, strict=True):
+                        for entry, updated in zip(entries, fields, strict=True):
+                            entry.update(updated)
+                        n = posts.write(batch.folder / part_file(PARSED_POSTS, part))
+                        write_frame(days, batch.folder / part_file(ACCOUNT_DAILY, part))
+                        manifest["parts"][part] = {"posts": n, "days": len(days)}
+                        posts_parsed += n
+                        days_parsed += len(days)
+                        files_done += len(entries)
+                        if progress is not None:
+                            progress(part, files_done, posts_parsed + days_parsed)
+                finally:
+                    # the workers' rows of the whole read, written into its weeks by now
+                    _drop_files(per_week[1][0].spills if per_week[1] else [])
                 settle()  # the files' fields, added to the manifest
             except BaseException:
                 # the next read, queued already, is stopped with this one
