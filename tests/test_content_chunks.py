@@ -182,22 +182,3 @@ def test_chunks_shared_with_a_second_process_give_the_same_table(sample, con, ca
     assert chunks >= 4 and n == len(shared)
     assert shared == read_one_by_one(con, evaluation)
 
-
-def test_a_second_process_started_ahead_gives_the_same_table(sample, con, caplog, monkeypatch):
-    # a full build starts the second process while DuckDB builds the snapshots
-    # (``classifier_ahead``); its lexicon is made there from the same evaluation
-    from medsos.content import classifier_ahead
-
-    evaluation = Evaluation.load(sample.evaluation)
-    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
-    with classifier_ahead(evaluation, wanted=True) as ahead:
-        assert ahead is not None
-        with caplog.at_level(logging.INFO, logger="medsos.content"):
-            n = classify_posts_to_build(
-                con, evaluation, incremental=False, chunk_size=40, ahead=ahead
-            )
-        assert ahead.submit(int).result() == 0  # still running: the build shuts it down
-    shared = con.sql(TABLE).fetchall()
-    assert n == len(shared) and shared == read_one_by_one(con, evaluation)
-    with classifier_ahead(evaluation, wanted=False) as ahead:
-        assert ahead is None  # a weekly build classifies a few new captions here

@@ -357,56 +357,22 @@ def _start_apart(lexicon: Lexicon) -> None:
     _stemmer()  # its dictionary (about a second) built before the first chunk comes
 
 
-def _start_apart_for(evaluation) -> None:
-    # the lexicon made there: made here, its stems would build this process's stemmer
-    # at once instead of in the thread beside DuckDB (``classifier_ahead``)
-    _start_apart(Lexicon.from_evaluation(evaluation))
-
-
 def _classify_apart(captions: list[tuple[int, str]]):
     assert _apart is not None, "started without its lexicon"
     return _verdicts(_apart, captions)
 
 
 @contextmanager
-def _second_classifier(lexicon: Lexicon, wanted: bool, ahead=None):
+def _second_classifier(lexicon: Lexicon, wanted: bool):
     """A second process classifying, when there are several chunks and more than one
-    process may work (``MEDSOS_PARSE_WORKERS``): classifying is Python, one core each.
-    ``ahead``: the one ``classifier_ahead`` started."""
+    process may work (``MEDSOS_PARSE_WORKERS``): classifying is Python, one core each."""
     from medsos.processes import processes, spawn_pool
 
     if not wanted or processes() < 2:
         yield None
-        return
-    if ahead is not None:
-        yield ahead
         return
     with spawn_pool(1, _start_apart, (lexicon,)) as pool:
         yield pool
-
-
-@contextmanager
-def classifier_ahead(evaluation, wanted: bool):
-    """For a full build: the second classifying process started now, while DuckDB
-    builds the snapshots, and this process's stemmer built in a thread meanwhile (DuckDB
-    lets go of Python while it works). Started when the captions come, the process and
-    the two stemmers' dictionaries kept both processes waiting about 1.5 s. Yields the
-    pool for ``classify_posts_to_build`` (None when not wanted or on one process)."""
-    import threading
-
-    from medsos.processes import processes, spawn_pool
-
-    if not wanted or processes() < 2:
-        yield None
-        return
-    warming = threading.Thread(target=_stemmer, name="medsos-stemmer", daemon=True)
-    warming.start()
-    try:
-        with spawn_pool(1, _start_apart_for, (evaluation,)) as pool:
-            pool.submit(int)  # start it now, not when the first chunk is sent
-            yield pool
-    finally:
-        warming.join()
 
 
 # how many distinct captions are read into Python at once: a year of national posts
@@ -415,7 +381,7 @@ CLASSIFY_CHUNK = 50_000
 
 
 def classify_posts_to_build(
-    con, evaluation, incremental: bool, chunk_size: int = CLASSIFY_CHUNK, ahead=None
+    con, evaluation, incremental: bool, chunk_size: int = CLASSIFY_CHUNK
 ) -> int:
     """Fill ``core.post_categories`` for the posts in ``meta.posts_to_build`` from the
     caption of their latest snapshot (``core.post_snapshots``, rank 1), the same unit the
@@ -493,7 +459,7 @@ def classify_posts_to_build(
     chunks = 0
     # Several chunks (a full build of a year): every other one is classified by a second
     # process, at most one chunk away at a time, so the memory per process stays a chunk.
-    with _second_classifier(clf.lexicon, count > chunk_size, ahead) as pool:
+    with _second_classifier(clf.lexicon, count > chunk_size) as pool:
         away = None
         for first in range(1, count + 1, chunk_size):
             captions = con.execute(

@@ -590,94 +590,77 @@ def build(
     ``sql/models.txt`` are recomputed only for what the files that changed since the last build touch
     (``sql/incremental/changed_*.sql``); ``full`` or any change of SQL, thresholds,
     keywords or the registry recomputes everything."""
-    from medsos.content import classifier_ahead
-
-    with transaction(con):
-        evaluation = write_reference_tables(con, settings, through_week)
-        fingerprint = _inputs_fingerprint(con)
-        incremental = not full and _can_build_incrementally(con, fingerprint)
-        # a full build classifies every caption: on two processes, the second started now
-        with classifier_ahead(evaluation, wanted=not incremental) as ahead:
-            built = _build_models(con, through_week, evaluation, fingerprint, incremental, ahead)
-    return built
-
-
-def _build_models(
-    con: duckdb.DuckDBPyConnection,
-    through_week: str,
-    evaluation,
-    fingerprint: str,
-    incremental: bool,
-    ahead,
-) -> list[str]:
     from medsos import contracts
     from medsos.content import classify_posts_to_build
 
     built = []
-    if incremental:
-        con.execute(
-            "create or replace table meta.reporting_weeks_before as select iso_week from core.reporting_weeks"
-        )
-    ready: list[str] = []
-    for model in models():
-        started = time.perf_counter()
-        if model.incremental and model.incremental not in ready:
-            reads = INCREMENTAL_UNITS[model.incremental].reads
-            if not reads <= set(ready):
-                raise ValueError(
-                    f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
-                    f"after the tables built by {' and by '.join(sorted(reads))}"
-                )
-            if incremental and ready == ["file group"]:
-                _note_changed_files(con)  # core.files_in_force is built by now
-            incremental = _choose_keys(con, model.incremental, incremental)
-            if incremental and model.incremental == "file group":
-                # the standing of the files of those office-weeks at the last build,
-                # to see which files changed
-                con.execute(
-                    """create or replace table meta.files_in_force_before as
-                       select source_file, delivery_week, is_in_force, processed_at from core.files_in_force
-                       semi join meta.file_groups_to_build using (office_code, delivery_week)"""
-                )
-            ready.append(model.incremental)
-        if model.table == "core.posts":
-            # the categories are read in Python (stems, names, weights; medsos/content.py)
-            # for the same posts, so a weekly build gives the table a full build gives
-            n = classify_posts_to_build(
-                con,
-                evaluation,
-                incremental=bool(model.incremental and incremental),
-                ahead=ahead,
+    with transaction(con):
+        evaluation = write_reference_tables(con, settings, through_week)
+        fingerprint = _inputs_fingerprint(con)
+        incremental = not full and _can_build_incrementally(con, fingerprint)
+        if incremental:
+            con.execute(
+                "create or replace table meta.reporting_weeks_before as select iso_week from core.reporting_weeks"
             )
-            log.info("content categories of %s posts in %.2f s", n, time.perf_counter() - started)
-        if model.incremental and incremental:
-            sql = model.sql(full=False)
-            _replace_rows(con, model, INCREMENTAL_UNITS[model.incremental], sql)
-        else:
-            sql = model.sql(full=True)
-            con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
-        log.info("built %s in %.2f s", model.table, time.perf_counter() - started)
-        desc = model.description()
-        if desc:
-            if model.materialisation == "view":
-                con.execute(
-                    f"comment on view {model.table} is '{desc.replace(chr(39), chr(39) * 2)}'"
+        ready: list[str] = []
+        for model in models():
+            started = time.perf_counter()
+            if model.incremental and model.incremental not in ready:
+                reads = INCREMENTAL_UNITS[model.incremental].reads
+                if not reads <= set(ready):
+                    raise ValueError(
+                        f"sql/models.txt: {model.path.name} (by {model.incremental}) must come "
+                        f"after the tables built by {' and by '.join(sorted(reads))}"
+                    )
+                if incremental and ready == ["file group"]:
+                    _note_changed_files(con)  # core.files_in_force is built by now
+                incremental = _choose_keys(con, model.incremental, incremental)
+                if incremental and model.incremental == "file group":
+                    # the standing of the files of those office-weeks at the last build,
+                    # to see which files changed
+                    con.execute(
+                        """create or replace table meta.files_in_force_before as
+                           select source_file, delivery_week, is_in_force, processed_at from core.files_in_force
+                           semi join meta.file_groups_to_build using (office_code, delivery_week)"""
+                    )
+                ready.append(model.incremental)
+            if model.table == "core.posts":
+                # the categories are read in Python (stems, names, weights; medsos/content.py)
+                # for the same posts, so a weekly build gives the table a full build gives
+                n = classify_posts_to_build(
+                    con, evaluation, incremental=bool(model.incremental and incremental)
                 )
+                log.info(
+                    "content categories of %s posts in %.2f s", n, time.perf_counter() - started
+                )
+            if model.incremental and incremental:
+                sql = model.sql(full=False)
+                _replace_rows(con, model, INCREMENTAL_UNITS[model.incremental], sql)
             else:
-                _comment(con, model.table, desc)
-        built.append(model.table)
-    for table in (
-        "meta.files_in_force_before",
-        "meta.reporting_weeks_before",
-        "meta.changed_files",
-        "meta.posts_before",
-    ):
-        con.execute(f"drop table if exists {table}")
-    # every column described and every data test passed (sql/<layer>/<table>.yml), or
-    # the whole build is undone and the published copy keeps the last good tables
-    contracts.enforce(con)
-    con.execute("delete from meta.last_build")
-    con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])
+                sql = model.sql(full=True)
+                con.execute(f"create or replace {model.materialisation} {model.table} as\n{sql}")
+            log.info("built %s in %.2f s", model.table, time.perf_counter() - started)
+            desc = model.description()
+            if desc:
+                if model.materialisation == "view":
+                    con.execute(
+                        f"comment on view {model.table} is '{desc.replace(chr(39), chr(39) * 2)}'"
+                    )
+                else:
+                    _comment(con, model.table, desc)
+            built.append(model.table)
+        for table in (
+            "meta.files_in_force_before",
+            "meta.reporting_weeks_before",
+            "meta.changed_files",
+            "meta.posts_before",
+        ):
+            con.execute(f"drop table if exists {table}")
+        # every column described and every data test passed (sql/<layer>/<table>.yml), or
+        # the whole build is undone and the published copy keeps the last good tables
+        contracts.enforce(con)
+        con.execute("delete from meta.last_build")
+        con.execute("insert into meta.last_build values (?, ?, now())", [fingerprint, through_week])
     return built
 
 
