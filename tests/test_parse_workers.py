@@ -180,6 +180,30 @@ def test_a_backfills_workers_send_their_groups_rows_through_files_and_leave_none
     assert _spills() == before  # every file read was removed
 
 
+def test_a_failure_before_the_weeks_are_written_leaves_no_files_of_rows(settings, monkeypatch):
+    # the workers' rows have come back as files, and putting the week together fails
+    # before they are merged into the weeks' files: those files are removed too
+    write_sample(settings.landing, build_plan(first_week="2024-W06", last_week="2024-W08"))
+    monkeypatch.setattr(pipeline.parse, "PARSE_IN_PARALLEL_FROM", 1)
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    before = _spills()
+    came_back: list[str] = []
+    unsorted = pipeline.parse._in_order
+
+    def failing(frames, columns):
+        came_back.extend(f for f in _spills() - before)
+        raise RuntimeError("a week could not be put together")
+
+    monkeypatch.setattr(pipeline.parse, "_in_order", failing)
+    with pipeline.parse_workers_kept():
+        batch = pipeline.find_new_files(settings, "2024-W08", "failing", first_week="2024-W06")
+        with pytest.raises(RuntimeError, match="put together"):
+            pipeline.parse_files(settings, batch)
+    assert came_back, "the worker sent no rows back as a file"
+    assert unsorted is not failing
+    assert _spills() == before
+
+
 def test_a_parse_stopped_midway_leaves_no_files_of_rows(settings, monkeypatch):
     # the next read is queued (its groups possibly read by the worker already) when the
     # parse stops: the rows' files of its groups are removed as its tasks end

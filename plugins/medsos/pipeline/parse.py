@@ -342,76 +342,81 @@ def _finish_part(
         started.cancel()
         _drop_spilled(done)
         raise
-    if futures:
+    try:
+        if futures:
 
-        def files_in(task: tuple[str, Any]) -> int:
-            kind, payload = task
-            return len(payload) if kind == "files" else sum(map(len, payload.values()))
+            def files_in(task: tuple[str, Any]) -> int:
+                kind, payload = task
+                return len(payload) if kind == "files" else sum(map(len, payload.values()))
 
-        here = sum(files_in(t) for t, h in zip(tasks, ran_here, strict=True) if h)
-        log.info(
-            "parse: %d files in this process, %d in workers",
-            here,
-            sum(map(files_in, tasks)) - here,
+            here = sum(files_in(t) for t, h in zip(tasks, ran_here, strict=True) if h)
+            log.info(
+                "parse: %d files in this process, %d in workers",
+                here,
+                sum(map(files_in, tasks)) - here,
+            )
+        read = csv_groups.combine(reads) if reads else None
+        fields: list[dict[str, Any] | None] = [None] * len(entries)
+        posts_by_rows: dict[str, list[Any]] = {name: [] for name in POST_COLUMNS}
+        days_by_rows: dict[str, list[Any]] = {name: [] for name in ACCOUNT_DAILY_COLUMNS}
+        post_positions: list[int] = []
+        day_positions: list[int] = []
+
+        def take(at: list[int], rows: _Rows) -> None:
+            """The row path's files ``at`` (positions in the part), read as ``rows``."""
+            for i, updated in zip(at, rows.fields, strict=True):
+                fields[i] = updated
+            for name, values in rows.posts.items():
+                posts_by_rows[name] += values
+            for name, values in rows.days.items():
+                days_by_rows[name] += values
+            post_positions.extend(at[k] for k in rows.post_files)
+            day_positions.extend(at[k] for k in rows.day_files)
+
+        first = iter(started.first)
+        for rows in chunks:
+            take([next(first) for _ in rows.fields], rows)
+        assert next(first, None) is None, "every file of the row path read once"
+        if read is not None:
+            for outcome in read.outcomes:
+                fields[outcome.position] = outcome.fields
+        group_sets = [started.groups, *(payload for kind, payload in tasks if kind == "groups")]
+        grouped = sorted(c.position for g in group_sets for members in g.values() for c in members)
+        # a file the DuckDB path left to the row path
+        again = [i for i in grouped if fields[i] is None]
+        if again:
+            take(again, _parse_chunk(landing_root, [entries[i] for i in again]))
+        # the files' rows in manifest order, whichever path read them
+        posts = _in_order(
+            [
+                _columns_frame(posts_by_rows, POST_COLUMNS, post_positions),
+                *([read.posts] if read is not None else []),
+            ],
+            POST_COLUMNS,
         )
-    read = csv_groups.combine(reads) if reads else None
-    fields: list[dict[str, Any] | None] = [None] * len(entries)
-    posts_by_rows: dict[str, list[Any]] = {name: [] for name in POST_COLUMNS}
-    days_by_rows: dict[str, list[Any]] = {name: [] for name in ACCOUNT_DAILY_COLUMNS}
-    post_positions: list[int] = []
-    day_positions: list[int] = []
-
-    def take(at: list[int], rows: _Rows) -> None:
-        """The row path's files ``at`` (positions in the part), read as ``rows``."""
-        for i, updated in zip(at, rows.fields, strict=True):
-            fields[i] = updated
-        for name, values in rows.posts.items():
-            posts_by_rows[name] += values
-        for name, values in rows.days.items():
-            days_by_rows[name] += values
-        post_positions.extend(at[k] for k in rows.post_files)
-        day_positions.extend(at[k] for k in rows.day_files)
-
-    first = iter(started.first)
-    for rows in chunks:
-        take([next(first) for _ in rows.fields], rows)
-    assert next(first, None) is None, "every file of the row path read once"
-    if read is not None:
-        for outcome in read.outcomes:
-            fields[outcome.position] = outcome.fields
-    group_sets = [started.groups, *(payload for kind, payload in tasks if kind == "groups")]
-    grouped = sorted(c.position for g in group_sets for members in g.values() for c in members)
-    # a file the DuckDB path left to the row path
-    again = [i for i in grouped if fields[i] is None]
-    if again:
-        take(again, _parse_chunk(landing_root, [entries[i] for i in again]))
-    # the files' rows in manifest order, whichever path read them
-    posts = _in_order(
-        [
-            _columns_frame(posts_by_rows, POST_COLUMNS, post_positions),
-            *([read.posts] if read is not None else []),
-        ],
-        POST_COLUMNS,
-    )
-    days = _in_order(
-        [_columns_frame(days_by_rows, ACCOUNT_DAILY_COLUMNS, day_positions)], ACCOUNT_DAILY_COLUMNS
-    )
-    done_fields = [f or {} for f in fields]
-    ends = ends or [len(entries)]
-    starts = [0, *ends[:-1]]
-    if keep_spills:
-        cut = np.searchsorted(posts["_position"].to_numpy(), [*starts, ends[-1]], side="left")
-        week_posts: list[Any] = [
-            _WeekPosts(posts.iloc[cut[i] : cut[i + 1]].reset_index(drop=True), spills, a, b)
-            for i, (a, b) in enumerate(zip(starts, ends, strict=True))
-        ]
-    else:
-        week_posts = _between(posts, starts, ends)
-    return (
-        [done_fields[a:b] for a, b in zip(starts, ends, strict=True)],
-        week_posts,
-        _between(days, starts, ends),
-    )
+        days = _in_order(
+            [_columns_frame(days_by_rows, ACCOUNT_DAILY_COLUMNS, day_positions)],
+            ACCOUNT_DAILY_COLUMNS,
+        )
+        done_fields = [f or {} for f in fields]
+        ends = ends or [len(entries)]
+        starts = [0, *ends[:-1]]
+        if keep_spills:
+            cut = np.searchsorted(posts["_position"].to_numpy(), [*starts, ends[-1]], side="left")
+            week_posts: list[Any] = [
+                _WeekPosts(posts.iloc[cut[i] : cut[i + 1]].reset_index(drop=True), spills, a, b)
+                for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+            ]
+        else:
+            week_posts = _between(posts, starts, ends)
+        return (
+            [done_fields[a:b] for a, b in zip(starts, ends, strict=True)],
+            week_posts,
+            _between(days, starts, ends),
+        )
+    except BaseException:
+        _drop_files(spills)  # the workers' rows not yet in the weeks' files
+        raise
 
 
 def _without_position(rows: pd.DataFrame) -> pd.DataFrame:
