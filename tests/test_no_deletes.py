@@ -26,6 +26,7 @@ REVIEWED = {
     ("pipeline/parse.py", "_spilled"): "its own Parquet file of a worker's rows (medsos-parsed-rows-* in the temporary folder), when writing it failed",
     ("pipeline/parse.py", "_unspilled"): "a Parquet file of a worker's rows that _spilled made, once read back",
     ("pipeline/parse.py", "_drop_spilled"): "the Parquet files of rows that _spilled made for a parse that stopped",
+    ("pipeline/parse.py", "_drop_files"): "the Parquet files of rows that _spilled made, once merged into the weeks' files (or when putting the weeks together failed)",
     ("pipeline/find.py", "find_new_files"): "the batch folder of the same run, when a task is tried again",
     ("pipeline/run.py", "load_week"): "the batch folder of its own run, once loaded",
     ("pipeline/run.py", "load_weeks"): "the batch folder of its own run, once loaded",
