@@ -354,7 +354,6 @@ _apart: Classifier | None = None  # the second process's classifier
 def _start_apart(lexicon: Lexicon) -> None:
     global _apart
     _apart = Classifier(lexicon)
-    _stemmer()  # its dictionary (about a second) built before the first chunk comes
 
 
 def _classify_apart(captions: list[tuple[int, str]]):

@@ -217,16 +217,11 @@ def _unspilled(read):
 def _drop_spilled(done: list[Any]) -> None:
     """After a failure: remove the files of the group reads that were spilled (those of
     the tasks still running go when they end, ``_Started.cancel``)."""
-    import os
-
-    for d in done:
-        name = getattr(d, "posts_file", None)
-        if name:
-            with contextlib.suppress(OSError):
-                os.unlink(name)
+    _drop_files([name for d in done if (name := getattr(d, "posts_file", None))])
 
 
 def _drop_files(names: list[str]) -> None:
+    """Remove the Parquet files of rows that ``_spilled`` made."""
     import os
 
     for name in names:
