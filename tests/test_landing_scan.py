@@ -4,6 +4,7 @@ grow with a year of history; nothing an office drops is missed because of that."
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import time
@@ -180,3 +181,81 @@ def test_a_file_is_fingerprinted_the_same_whichever_way_it_is_read(tmp_path):
         size = path.stat().st_size
         assert sha256_of(path) == sha256_of(path, size) == expected
     assert small.stat().st_size <= WHOLE_READ < big.stat().st_size
+
+
+def test_a_recent_folder_is_passed_over_only_while_each_file_is_as_recorded(kediri):
+    from medsos import landing as landing_zone
+    from medsos.pipeline.find import _list_landing
+
+    landing = kediri.landing
+    path = drop(landing, "2024-W09/35.06/ig.csv", ig("9", likes=55))
+    drop(landing, "2024-W10/35.06/ig.csv", ig("10"))
+    age(landing)
+    run(kediri, "2024-W10")
+
+    def scanned() -> landing_zone.Scan:
+        return _list_landing(kediri, "2024-W10", "2024-W09", False, False).found
+
+    # both recent folders (MEDSOS_LATE_WEEKS=2) as recorded: each file stat'ed, none listed
+    found = scanned()
+    assert found.unchanged == {"2024-W09/35.06", "2024-W10/35.06"} and found.checked == 2 and found.files == []
+    assert run(kediri, "2024-W10")["listed"] == 2
+
+    # a correction saved over the export, same size: the folder's time stays, the file's moves
+    folder_time = path.parent.stat().st_mtime_ns
+    path.write_text(ig("9", likes=99), encoding="utf-8")
+    os.utime(path, ns=(time.time_ns() - 30 * 10**9,) * 2)
+    assert path.parent.stat().st_mtime_ns == folder_time
+    found = scanned()
+    assert found.unchanged == {"2024-W10/35.06"} and found.checked == 1
+    assert [f.relative_path for f in found.files] == ["2024-W09/35.06/ig.csv"]
+    run(kediri, "2024-W10")
+    con = connect(kediri.warehouse, read_only=True)
+    try:
+        likes = con.sql("select likes from raw.post_snapshots where post_id = '9'").fetchall()
+    finally:
+        con.close()
+    assert likes == [(99,)]
+
+    # a file recorded there that is gone: the folder is listed (and the file withdrawn)
+    assert scanned().checked == 2
+    path.unlink()
+    os.utime(path.parent, ns=(folder_time, folder_time))  # as if the folder's time had stayed
+    found = scanned()
+    assert "2024-W09/35.06" not in found.unchanged
+    assert run(kediri, "2024-W10")["files"]["2024-W09/35.06/ig.csv"] == "withdrawn"
+
+
+def test_a_backfill_lists_the_same_with_its_parse_worker_listing_the_later_weeks(settings, monkeypatch, caplog):
+    from medsos.cli import main
+    from medsos.pipeline import parse_workers_kept
+    from medsos.pipeline.find import find_new_files
+
+    landing = settings.landing
+    assert main(["sample", "--from", "2024-W01", "--to", "2024-W06", "--landing", str(landing)]) == 0
+    drop(landing, "minggu-7/35.06/ig.csv", ig("7"))  # not an ISO week
+    drop(landing, "2024-W05/lepas.csv", ig("5"))  # outside an office folder
+    drop(landing, "lepas.csv", ig("0"))  # at the top of the landing zone
+    for k, v in settings.as_env().items():
+        monkeypatch.setenv(k, v)
+
+    def manifest(run_id: str) -> dict:
+        return find_new_files(settings, "2024-W06", run_id, first_week="2024-W01").read_json("files.json")
+
+    alone = manifest("alone")
+    monkeypatch.setenv("MEDSOS_PARSE_WORKERS", "2")
+    logger = logging.getLogger("medsos.pipeline.find")
+    logger.addHandler(caplog.handler)  # the command's logging does not reach the root
+    try:
+        with caplog.at_level(logging.INFO, logger="medsos.pipeline.find"), parse_workers_kept():
+            shared = manifest("shared")
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert "the weeks from 2024-W04 listed by a parse worker" in caplog.text
+    assert shared == alone
+    # each layout problem said once, the worker's weeks' files and the rest all there
+    problems = alone["layout_problems"]
+    assert len(problems) == len(set(problems)) == 3
+    paths = {e["relative_path"] for e in alone["files"]}
+    assert {"minggu-7/35.06/ig.csv", "2024-W05/lepas.csv", "lepas.csv"} <= paths
+    assert {p[:8] for p in paths} >= {f"2024-W0{i}" for i in range(1, 7)}

@@ -225,6 +225,12 @@ def _relative(root: str, path: str) -> str:
     return os.path.relpath(path, root).replace(os.sep, "/")
 
 
+def modified_text(stat: os.stat_result) -> str:
+    """A file's modification time as the manifest writes it (MODIFIED_FORMAT's text;
+    isoformat writes it several times faster than strftime)."""
+    return datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(timespec="microseconds")
+
+
 def _entries(
     landing: Path,
     path: Path | str,
@@ -255,10 +261,7 @@ def _entries(
         "delivery_week": week,
         "office_code": office_code,
         "problem": f"{rel}: {problem}" if problem else None,
-        # MODIFIED_FORMAT's text; isoformat writes it several times faster than strftime
-        "modified_at": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(
-            timespec="microseconds"
-        ),
+        "modified_at": modified_text(stat),
     }
     too_big = _too_big(stat.st_size)
     if problem is None and too_big is None and path.lower().endswith(".zip"):
@@ -291,6 +294,7 @@ class Scan:
     problems: list[str]  # what is wrong with the folder layout itself
     folders: dict[str, int]  # listed 'YYYY-Www/<office>[/<subfolder>…]' -> the folder's mtime (ns)
     unchanged: set[str]  # office folders not listed again: nothing was added, removed or renamed
+    checked: int = 0  # files of recent unchanged office folders, each found as recorded
 
 
 def discover(
@@ -313,6 +317,8 @@ def scan(
     folder_mtimes: dict[str, int] | None = None,
     always_list_from: str | None = None,
     folder_times: dict[str, list[tuple[str, int]]] | None = None,
+    recorded_files: dict[str, list[tuple[str, int, str]] | None] | None = None,
+    weeks_only: bool = False,
 ) -> Scan:
     """Every file delivered for weeks up to ``through_week`` (and from ``since_week``).
 
@@ -331,9 +337,19 @@ def scan(
     ``folder_times``: the same times grouped by office folder (``office_folder``), as
     ``pipeline.find`` reads them, instead of ``folder_mtimes``.
 
+    ``recorded_files`` maps an office folder to the files recorded in it (relative path,
+    size, modification time as ``modified_text`` writes it), or to None where that
+    record cannot tell (a ZIP's members, a file without its time). A recent office folder
+    whose times are unchanged and whose every recorded file has its recorded size and time
+    is passed over like an old one: a file saved over another changes its own time. That
+    costs a ``stat`` per file instead of the listing's work per file, which on a national
+    landing zone was most of a weekly run's cost of its recent weeks.
+
     Files and folders in the wrong place are listed too, each with a problem, and so are
     the problems with the layout itself (a week folder that is not an ISO week, a file
-    lying outside an office folder); nothing is skipped silently.
+    lying outside an office folder); nothing is skipped silently. ``weeks_only`` leaves
+    out what lies outside the week folders, for a scan of some weeks beside one of the
+    rest (``pipeline.find``), which lists it.
     """
     files: list[LandingFile] = []
     problems: list[str] = []
@@ -363,6 +379,24 @@ def scan(
             return False
         return True
 
+    lstat = os.lstat
+    checked = 0
+
+    def files_as_recorded(folder: str) -> int:
+        """How many files a recent office folder holds when it and each of its files are
+        as recorded; 0 when anything may have changed (then it is listed)."""
+        recorded_here = (recorded_files or {}).get(folder)
+        if not recorded_here or not unchanged_since_recorded(folder):
+            return 0
+        try:
+            for path, size, modified in recorded_here:
+                st = lstat(prefix + path)
+                if st.st_size != size or modified_text(st) != modified:
+                    return 0
+        except OSError:  # a file recorded there is gone
+            return 0
+        return len(recorded_here)
+
     if not landing.is_dir():
         return Scan(files, [f"landing folder {landing} does not exist"], folders, unchanged)
 
@@ -384,6 +418,10 @@ def scan(
 
     for week_dir in sorted(p for p in landing.iterdir()):
         if _ignored(week_dir):
+            continue
+        if weeks_only and not (
+            weeks.is_week(week_dir.name) and week_dir.is_dir() and not week_dir.is_symlink()
+        ):
             continue
         if not week_dir.is_dir() or week_dir.is_symlink():
             problem = "a file at the top of the landing zone; put it in <week>/<office code>/ (e.g. 2024-W07/35.06/)"
@@ -421,6 +459,10 @@ def scan(
             if not recent and unchanged_since_recorded(folder):
                 unchanged.add(folder)
                 continue
+            if recent and (as_recorded := files_as_recorded(folder)):
+                unchanged.add(folder)
+                checked += as_recorded
+                continue
             # times are taken before listing: a file added meanwhile shows on the next run.
             # A folder changed in the last seconds is not trusted to be passed over later
             # (a file added in the same clock tick would leave its time as it is; on a
@@ -431,4 +473,4 @@ def scan(
                 (_relative(root, path), mtime if mtime < settled_before else 0)
                 for path, mtime in times.items()
             )
-    return Scan(files, problems, folders, unchanged)
+    return Scan(files, problems, folders, unchanged, checked)

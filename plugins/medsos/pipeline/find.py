@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +31,10 @@ from medsos.warehouse import open_warehouse
 log = logging.getLogger(__name__)
 
 
-# A weekly run lists every file in this many recent week folders (a correction saved over
-# an export changes only the file); older week folders are listed only when a file was
-# added, removed or renamed in them (see landing.scan).
+# A weekly run looks at every file in this many recent week folders (a correction saved
+# over an export changes only the file: its size and time are compared with the record);
+# older week folders are listed only when a file was added, removed or renamed in them
+# (see landing.scan).
 DEFAULT_LATE_WEEKS = 8
 
 
@@ -86,29 +88,42 @@ def _list_landing(
             if reprocess
             else {office: times for office, times in recorded.items() if office not in with_copies}
         )
-        # fingerprints of the files a scan may list (--reprocess reads every file again)
-        fingerprints = (
-            {}
+        # fingerprints of the files a scan may list (--reprocess reads every file again),
+        # and the files recorded in each office folder of the recent weeks (a scan passes
+        # over such a folder when each is as recorded)
+        fingerprints: dict[str, tuple[int, str, str]] = {}
+        in_folders: dict[str, list[tuple[str, int, str]] | None] = {}
+        for path, size, modified, sha, status in (
+            []
             if reprocess
-            else {
-                path: (size, modified, sha)
-                for path, size, modified, sha in con.execute(
-                    """select relative_path, size_bytes,
-                           strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256
-                    from raw.files
-                    where file_modified_at is not null
-                      and (delivery_week >= ?
-                           or office_folder(relative_path) not in (select folder from meta.landing_folders))""",
-                    [list_from],
-                ).fetchall()
-            }
-        )
-        found = landing.scan(
-            settings.landing,
+            else con.execute(
+                """select relative_path, size_bytes,
+                       strftime(file_modified_at at time zone 'UTC', '%Y-%m-%dT%H:%M:%S.%f') || '+00:00', sha256, status
+                from raw.files
+                where delivery_week >= ?
+                   or office_folder(relative_path) not in (select folder from meta.landing_folders)""",
+                [list_from],
+            ).fetchall()
+        ):
+            if modified is not None:
+                fingerprints[path] = (size, modified, sha)
+            if status == "withdrawn":
+                continue  # no longer in the landing zone
+            folder = landing.office_folder(path)
+            if modified is None or landing.MEMBER_SEPARATOR in path:
+                in_folders[folder] = None  # its record cannot tell whether it changed
+            elif (listed := in_folders.setdefault(folder, [])) is not None:
+                listed.append((path, size, modified))
+        found = _scan(
+            settings,
             week,
-            known=None if reprocess else fingerprints,
-            folder_times=folder_mtimes,
-            always_list_from=list_from,
+            dict(
+                known=None if reprocess else fingerprints,
+                folder_times=folder_mtimes,
+                always_list_from=list_from,
+                recorded_files=in_folders,
+            ),
+            share=week_by_week,
         )
         files = found.files
         # what the load records of the folders: the times of those listed now replace what
@@ -185,6 +200,63 @@ def _list_landing(
             ).fetchall():
                 history.setdefault(account, []).append([delivery_week, path, rows])
     return _Recorded(found, forget, known, unlisted_originals, recent, history)
+
+
+def _scan(settings: Settings, week: str, options: dict[str, Any], share: bool) -> landing.Scan:
+    """``landing.scan`` of the weeks up to ``week``. With ``share`` (a backfill) and a parse
+    worker kept for it (``parse_workers_kept``: started now, idle until the parse), the
+    later half of the week folders is listed and hashed by the worker meanwhile: a
+    year's 143,780 files took one core several seconds."""
+    from medsos.pipeline import parse
+
+    pool = parse._kept_pool
+    week_names = (
+        sorted(
+            d.name
+            for d in settings.landing.iterdir()
+            if weeks.is_week(d.name) and weeks.week_start(d.name) <= weeks.week_start(week)
+        )
+        if share and pool is not None and settings.landing.is_dir()
+        else []
+    )
+    if len(week_names) < 4:
+        return landing.scan(settings.landing, week, **options)
+    # the worker's share a little smaller: it starts on it once it has warmed up
+    middle = week_names[len(week_names) * 3 // 5]
+
+    def later(values: dict[str, Any] | None) -> dict[str, Any] | None:
+        # what is known of the worker's weeks ('YYYY-Www/…' sorts as the week does)
+        return None if values is None else {k: v for k, v in values.items() if k[:8] >= middle}
+
+    theirs = pool.submit(
+        landing.scan,
+        settings.landing,
+        week,
+        since_week=middle,
+        weeks_only=True,
+        **{k: later(v) if isinstance(v, dict) else v for k, v in options.items()},
+    )
+    try:
+        ours = landing.scan(settings.landing, weeks.shift(middle, -1), **options)
+    except BaseException:
+        theirs.cancel()
+        raise
+    rest = theirs.result()
+    log.info("the weeks from %s listed by a parse worker: %s files", middle, len(rest.files))
+
+    def in_walk_order(here: list[Any], there: list[Any], path: Callable[[Any], str]) -> list[Any]:
+        # where one scan would have come to the worker's weeks: after what lies before
+        # them at the top of the landing zone (a problem starts with its path)
+        first = [x for x in here if path(x).split(":", 1)[0].split("/", 1)[0] < middle]
+        return first + there + here[len(first) :]
+
+    return landing.Scan(
+        in_walk_order(ours.files, rest.files, lambda f: f.relative_path),
+        in_walk_order(ours.problems, rest.problems, str),
+        ours.folders | rest.folders,
+        ours.unchanged | rest.unchanged,
+        ours.checked + rest.checked,
+    )
 
 
 def _office_of(path: str) -> str:
@@ -309,7 +381,7 @@ def find_new_files(
         {
             "files": entries,
             "layout_problems": found.problems,
-            "files_seen": len(found.files),
+            "files_seen": len(found.files) + found.checked,
             "recent_rows": rec.recent,
             "folders": found.folders,
             "folders_forgotten": rec.forget,
@@ -317,10 +389,12 @@ def find_new_files(
         | ({"first_week": first_week, "recent_history": rec.history} if week_by_week else {}),
     )
     log.info(
-        "%s files listed in the landing zone up to %s (%s older office folders unchanged); %s new or changed",
+        "%s files listed in the landing zone up to %s (%s office folders unchanged, %s files "
+        "in recent ones found as recorded); %s new or changed",
         len(found.files),
         week,
         len(found.unchanged),
+        found.checked,
         len(entries),
     )
     for p in found.problems:
