@@ -29,7 +29,7 @@ import csv
 import io
 import os
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -225,7 +225,10 @@ def offices_frame() -> pd.DataFrame:
     Explicit dtypes so codes never turn numeric and empty codes (KPU RI's province) are
     ``<NA>`` rather than ``NaN`` floats.
     """
-    df = pd.DataFrame([asdict(o) for o in load_offices().values()], columns=OFFICE_COLUMNS)
+    df = pd.DataFrame(
+        [[getattr(o, c) for c in OFFICE_COLUMNS] for o in load_offices().values()],
+        columns=OFFICE_COLUMNS,
+    )
     for col in OFFICE_COLUMNS:
         df[col] = df[col].astype("int64" if col == "utc_offset_hours" else "string")
     return df
@@ -413,7 +416,10 @@ def accounts_frame(accounts: list[Account]) -> pd.DataFrame:
 
     Explicit dtypes so an empty registry still yields the right columns and types.
     """
-    df = pd.DataFrame([asdict(a) for a in accounts], columns=ACCOUNT_COLUMNS)
+    # the fields read one by one: asdict copies every value deeply (0.1 s a build for 3,318)
+    df = pd.DataFrame(
+        [[getattr(a, c) for c in ACCOUNT_COLUMNS] for a in accounts], columns=ACCOUNT_COLUMNS
+    )
     for c in ACCOUNT_COLUMNS:
         df[c] = df[c].astype("datetime64[s]" if c == "active_from" else "string")
     return df
