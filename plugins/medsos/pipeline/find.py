@@ -205,8 +205,9 @@ def _list_landing(
 def _scan(settings: Settings, week: str, options: dict[str, Any], share: bool) -> landing.Scan:
     """``landing.scan`` of the weeks up to ``week``. With ``share`` (a backfill) and a parse
     worker kept for it (``parse_workers_kept``: started now, idle until the parse), the
-    later half of the week folders is listed and hashed by the worker meanwhile: a
-    year's 143,780 files took one core several seconds."""
+    later two fifths of the week folders are listed and hashed by the worker meanwhile
+    (a year's 143,780 files took one core 6 s, shared 4.3-4.6 s). The result is the one
+    scan's: the same files, folders and problems, in the order it gives them."""
     from medsos.pipeline import parse
 
     pool = parse._kept_pool
