@@ -70,17 +70,24 @@ def test_settled_objects_are_left_out_of_collections_until_the_block_ends():
     assert gc.get_freeze_count() == 0
     settle()  # outside a block: nothing is set aside for good
     assert gc.get_freeze_count() == 0
+
+    def collected(obj) -> bool:
+        # the collector's generations hold it (a frozen object is in none of them; the
+        # freeze count alone drops whenever any frozen object is freed)
+        return any(o is obj for o in gc.get_objects())
+
     with lasting_objects():
         manifest = {"files": [{"relative_path": f"f{i}", "notes": []} for i in range(1000)]}
+        assert collected(manifest["files"][0])
         settle()
-        frozen = gc.get_freeze_count()
-        assert frozen >= 2000  # each file's dict and its list
+        assert gc.get_freeze_count() >= 2000  # each file's dict and its list
+        assert not collected(manifest["files"][0]) and not collected(manifest["files"])
         with lasting_objects():  # a stage inside a backfill's block
             settle()
         # the inner block's end gives nothing back: the outer one still holds the manifest
-        assert gc.get_freeze_count() >= frozen
+        assert not collected(manifest["files"][0]) and not collected(manifest["files"])
     assert gc.get_freeze_count() == 0
-    assert len(manifest["files"]) == 1000
+    assert collected(manifest["files"][0]) and len(manifest["files"]) == 1000
 
 
 def test_garbage_made_after_settling_is_still_collected():
