@@ -24,7 +24,6 @@ REVIEWED = {
     ("demo.py", "run_demo"): "its temporary Airflow home",
     ("pipeline/batch.py", "_forget_old_batches"): "batch folders (with files.json) in MEDSOS_WORK older than two weeks",
     ("pipeline/parse.py", "_spilled"): "its own Parquet file of a worker's rows (medsos-parsed-rows-* in the temporary folder), when writing it failed",
-    ("pipeline/parse.py", "_unspilled"): "a Parquet file of a worker's rows that _spilled made, once read back",
     ("pipeline/parse.py", "_drop_files"): "the Parquet files of rows that _spilled made, once merged into the weeks' files, or for a parse that stopped or failed before merging them",
     ("pipeline/find.py", "find_new_files"): "the batch folder of the same run, when a task is tried again",
     ("pipeline/run.py", "load_week"): "the batch folder of its own run, once loaded",

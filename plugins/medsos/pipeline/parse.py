@@ -35,7 +35,6 @@ from medsos.pipeline.batch import (
     frames_connection_kept,
     keep_frames_connection_for_good,
     part_file,
-    read_frame,
     run_week_of,
     write_frame,
     write_frame_with,
@@ -200,20 +199,6 @@ def _spilled(read):
     return dataclasses.replace(read, posts=read.posts.iloc[0:0], posts_file=name)
 
 
-def _unspilled(read):
-    """A group read with its rows back in memory (its Parquet file read and removed)."""
-    import dataclasses
-    import os
-
-    if read.posts_file is None:
-        return read
-    try:
-        posts = read_frame(Path(read.posts_file), {**POST_COLUMNS, "_position": "int64"})
-    finally:
-        os.unlink(read.posts_file)
-    return dataclasses.replace(read, posts=posts, posts_file=None)
-
-
 def _drop_spilled(done: list[Any]) -> None:
     """After a failure: remove the files of the group reads that were spilled (those of
     the tasks still running go when they end, ``_Started.cancel``)."""
@@ -294,8 +279,7 @@ def _finish_part(
     landing_root: Path,
     then: Callable[[], Any] | None = None,
     ends: list[int] | None = None,
-    keep_spills: bool = False,
-) -> tuple[list[list[dict[str, Any]]], list[Any], list[pd.DataFrame]]:
+) -> tuple[list[list[dict[str, Any]]], list[_WeekPosts], list[pd.DataFrame]]:
     """Parse the rest of a started part.
 
     This process reads its CSV groups with DuckDB, then takes the queued tasks from the
@@ -306,9 +290,9 @@ def _finish_part(
 
     Returns (each file's manifest fields, in order; its posts; its account days) for
     each stretch of files ``ends`` marks (where each week's files end in the part's list;
-    default: the whole part). With ``keep_spills`` the posts of each stretch are a
-    ``_WeekPosts`` whose workers' rows stay in their files (the caller writes them, then
-    removes the files), else a frame."""
+    default: the whole part). The posts of each stretch are a ``_WeekPosts``: a worker's
+    CSV group rows stay in their files, which the caller writes into the weeks' files and
+    then removes."""
     from medsos.parsers import csv_groups
 
     entries, tasks, futures = started.entries, started.tasks, started.futures
@@ -326,11 +310,10 @@ def _finish_part(
         chunks: list[_Rows] = []
         spills: list[str] = []
         for (kind, _), d in zip(tasks, done, strict=True):
-            if kind == "groups" and keep_spills and d.posts_file is not None:
-                spills.append(d.posts_file)
-                reads.append(d)  # its rows stay in their file (``_WeekPosts``)
-            elif kind == "groups":
-                reads.append(_unspilled(d))
+            if kind == "groups":
+                reads.append(d)  # a worker's rows stay in their file (``_WeekPosts``)
+                if d.posts_file is not None:
+                    spills.append(d.posts_file)
             else:
                 chunks.append(d)
     except BaseException:
@@ -396,14 +379,11 @@ def _finish_part(
         done_fields = [f or {} for f in fields]
         ends = ends or [len(entries)]
         starts = [0, *ends[:-1]]
-        if keep_spills:
-            cut = np.searchsorted(posts["_position"].to_numpy(), [*starts, ends[-1]], side="left")
-            week_posts: list[Any] = [
-                _WeekPosts(posts.iloc[cut[i] : cut[i + 1]].reset_index(drop=True), spills, a, b)
-                for i, (a, b) in enumerate(zip(starts, ends, strict=True))
-            ]
-        else:
-            week_posts = _between(posts, starts, ends)
+        cut = np.searchsorted(posts["_position"].to_numpy(), [*starts, ends[-1]], side="left")
+        week_posts = [
+            _WeekPosts(posts.iloc[cut[i] : cut[i + 1]].reset_index(drop=True), spills, a, b)
+            for i, (a, b) in enumerate(zip(starts, ends, strict=True))
+        ]
         return (
             [done_fields[a:b] for a, b in zip(starts, ends, strict=True)],
             week_posts,
@@ -435,7 +415,8 @@ def _parse_part(
     (fields,), (posts,), (days,) = _finish_part(
         _start_part(pool, landing_root, entries), landing_root
     )
-    return fields, posts, days
+    assert not posts.spills, "a part's own CSV groups are read in this process"
+    return fields, _without_position(posts.rows), days
 
 
 def _columns_frame(
@@ -545,7 +526,7 @@ def _parse_files(
 
             try:
                 ends = list(itertools.accumulate(len(es) for _, es in read))
-                per_week = _finish_part(started, settings.landing, start_next, ends, True)
+                per_week = _finish_part(started, settings.landing, start_next, ends)
                 try:
                     for (part, entries), fields, posts, days in zip(read, *per_week, strict=True):
                         for entry, updated in zip(entries, fields, strict=True):
